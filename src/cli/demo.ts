@@ -1,0 +1,62 @@
+import cliProgress from 'cli-progress';
+import { createApiKey, ensureWorkspace } from '../core/index.js';
+import type { Config } from '../config.js';
+import { generateDemo } from '../demo/generate.js';
+import { startServer } from '../server.js';
+
+export const DEMO_WORKSPACE = 'demo';
+
+export async function demoCommand(config: Readonly<Config>, opts: { members: number; visits: number; seed: number; serve: boolean }) {
+  for (const [name, v] of Object.entries({ members: opts.members, visits: opts.visits, seed: opts.seed })) {
+    if (!Number.isSafeInteger(v) || v < (name === 'members' ? 3 : 0)) throw new Error(`--${name} must be an integer${name === 'members' ? ' of at least 3' : ''}`);
+  }
+  const server = await startServer({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  const deps = server.app.core;
+  const workspace = await ensureWorkspace(deps, DEMO_WORKSPACE, 'Demo community');
+  let freeMember = 'm00001';
+  let premiumMember = 'm00002';
+  if (await deps.store.members.get(workspace.id, freeMember)) {
+    console.log(`demo workspace already filled in ${config.databaseUrl}; reusing it`);
+  } else {
+    console.log(`generating ${opts.members} members and ${opts.visits} visits (seed ${opts.seed})`);
+    const bar = new cliProgress.SingleBar({ format: 'visits {bar} {percentage}% | {value}/{total}', hideCursor: true }, cliProgress.Presets.shades_classic);
+    bar.start(opts.visits, 0);
+    const data = await generateDemo(deps, workspace, {
+      members: opts.members,
+      visits: opts.visits,
+      connectionsPerMember: 10,
+      seed: opts.seed,
+      onProgress: (done) => bar.update(done),
+    });
+    bar.stop();
+    freeMember = data.freeMember;
+    premiumMember = data.premiumMember;
+  }
+  const admin = await createApiKey(deps, workspace, { role: 'admin', name: 'demo admin' });
+  const free = await createApiKey(deps, workspace, { role: 'member', memberId: freeMember, name: 'demo free member' });
+  const premium = await createApiKey(deps, workspace, { role: 'member', memberId: premiumMember, name: 'demo premium member', credits: 1000 });
+  const url = server.url;
+  console.log(`
+profile-visitors is running at ${url}  (API docs: ${url}/docs)
+
+  admin key            ${admin.secret}
+  free member key      ${free.secret}   (member ${freeMember})
+  premium member key   ${premium.secret}   (member ${premiumMember}, 1000 credits)
+
+Try:
+  # Networked: who viewed my profile
+  curl '${url}/api/v1/profile/visits?start=0&count=10' -H 'x-api-key: ${free.secret}'
+
+  # Native: the premium member's visitors, with connection degrees
+  curl '${url}/v1/members/${premiumMember}/visitors?limit=10&degrees=true' -H 'Authorization: Bearer ${premium.secret}'
+
+  # Native: record a visit (admin)
+  curl -X POST '${url}/v1/visits' -H 'x-api-key: ${admin.secret}' -H 'content-type: application/json' \\
+       -d '{"profileId":"${freeMember}","viewerId":"m00003","source":"search"}'
+
+  # Native: a member profile (admin)
+  curl '${url}/v1/members/${freeMember}' -H 'x-api-key: ${admin.secret}'
+`);
+  if (!opts.serve) await server.close();
+  return server;
+}

@@ -1,0 +1,100 @@
+/**
+ * Configuration, read once at start-up from the environment (and CLI flags layered on top),
+ * validated, then frozen. A bad value stops start-up with a message naming it.
+ */
+export interface Config {
+  /** HOST: interface to listen on. */
+  host: string;
+  /** PORT: TCP port (0 picks a free one). */
+  port: number;
+  /** DATABASE_URL: a SQLite file path (or `sqlite:PATH`), or `postgres://user@host:port/db`. */
+  databaseUrl: string;
+  /** SQLITE_SYNCHRONOUS: `normal` survives a killed process; `full` also survives power loss. */
+  sqliteSynchronous: 'normal' | 'full';
+  /** LOG_LEVEL: pino level (fatal, error, warn, info, debug, trace, silent). */
+  logLevel: string;
+  /** BODY_LIMIT_BYTES: largest request body accepted (a 10,000-visit batch is about 2 MB). */
+  bodyLimitBytes: number;
+  /** RATE_LIMIT_MAX: requests allowed per key in each window. */
+  rateLimitMax: number;
+  /** RATE_LIMIT_WINDOW_MS: length of the rate-limit window. */
+  rateLimitWindowMs: number;
+  /** AUTH_CACHE_MS: how long a verified key is trusted before it is looked up again. */
+  authCacheMs: number;
+  /** PG_POOL_SIZE: connections per process to PostgreSQL. */
+  pgPoolSize: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Spec = {
+  [K in keyof Config]: { env: string; default: Config[K]; parse: (raw: string, name: string) => Config[K] };
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function int(min: number, max: number) {
+  return (raw: string, name: string): number => {
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    }
+    return n;
+  };
+}
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (raw: string, name: string): T => {
+    if (!values.includes(raw as T)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+}
+
+function nonEmpty(raw: string, name: string): string {
+  if (raw.trim() === '') throw new ConfigError(`${name} must not be empty`);
+  return raw;
+}
+
+export const CONFIG_SPEC: Spec = {
+  host: { env: 'HOST', default: '127.0.0.1', parse: nonEmpty },
+  port: { env: 'PORT', default: 3000, parse: int(0, 65535) },
+  databaseUrl: { env: 'DATABASE_URL', default: './data/profile-visitors.db', parse: databaseUrl },
+  sqliteSynchronous: { env: 'SQLITE_SYNCHRONOUS', default: 'normal', parse: oneOf(['normal', 'full'] as const) },
+  logLevel: { env: 'LOG_LEVEL', default: 'info', parse: oneOf(LOG_LEVELS) },
+  bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: 16 * 1024 * 1024, parse: int(1024, 256 * 1024 * 1024) },
+  rateLimitMax: { env: 'RATE_LIMIT_MAX', default: 1_000_000, parse: int(1, Number.MAX_SAFE_INTEGER) },
+  rateLimitWindowMs: { env: 'RATE_LIMIT_WINDOW_MS', default: 60_000, parse: int(1000, 86_400_000) },
+  authCacheMs: { env: 'AUTH_CACHE_MS', default: 2_000, parse: int(0, 3_600_000) },
+  pgPoolSize: { env: 'PG_POOL_SIZE', default: 10, parse: int(1, 1000) },
+};
+
+function databaseUrl(raw: string, name: string): string {
+  const v = nonEmpty(raw, name);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !/^postgres(ql)?:\/\//i.test(v)) {
+    throw new ConfigError(`${name} must be a SQLite file path or a postgres:// URL, got "${raw}"`);
+  }
+  return v;
+}
+
+/**
+ * Builds the configuration from environment variables, then `overrides` (CLI flags, given as
+ * strings exactly like env values so that they are validated the same way).
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Record<keyof Config, string | undefined>> = {},
+): Readonly<Config> {
+  const out = {} as Record<keyof Config, unknown>;
+  for (const [field, spec] of Object.entries(CONFIG_SPEC) as [keyof Config, Spec[keyof Config]][]) {
+    const flag = overrides[field];
+    const raw = flag ?? env[spec.env];
+    out[field] = raw === undefined ? spec.default : spec.parse(raw, flag !== undefined ? `--${kebab(field)}` : spec.env);
+  }
+  return Object.freeze(out as unknown as Config);
+}
+
+function kebab(s: string) {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

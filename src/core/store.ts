@@ -1,0 +1,104 @@
+/**
+ * What the core needs from a database. Every backend (storage/sqlite, storage/postgres)
+ * implements these interfaces; the core never sees a driver. All methods are async so a
+ * networked database fits behind them. Every method is keyed by workspace: no query can
+ * cross tenants.
+ */
+import type {
+  AcceptedVisit,
+  ApiKey,
+  Degree,
+  Member,
+  MemberInput,
+  RecordOutcome,
+  Role,
+  ViewerSummary,
+  Workspace,
+  WorkspaceSettings,
+} from './types.js';
+
+export interface WorkspaceStore {
+  get(id: string): Promise<Workspace | undefined>;
+  /** Creates the workspace, or returns the existing one with that id. */
+  ensure(id: string, name: string): Promise<Workspace>;
+  updateSettings(id: string, settings: WorkspaceSettings): Promise<Workspace>;
+}
+
+/** `replace` sets every field from the input (absent ones become null/default); `merge` keeps stored values for absent fields. */
+export type UpsertMode = 'replace' | 'merge';
+
+export interface MemberStore {
+  get(workspaceId: string, id: string): Promise<Member | undefined>;
+  getMany(workspaceId: string, ids: readonly string[]): Promise<Map<string, Member>>;
+  existingIds(workspaceId: string, ids: readonly string[]): Promise<Set<string>>;
+  upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]>;
+}
+
+export interface ConnectionStore {
+  /** Returns false when the connection already existed. */
+  add(workspaceId: string, a: string, b: string, now: number): Promise<boolean>;
+  /** Returns false when there was no such connection. */
+  remove(workspaceId: string, a: string, b: string): Promise<boolean>;
+  list(workspaceId: string, memberId: string, offset: number, limit: number): Promise<{ total: number; ids: string[] }>;
+  /** Degree of each viewer as seen by the owner; viewers further than 3 hops are `3rd+`. */
+  degrees(workspaceId: string, ownerId: string, viewerIds: readonly string[]): Promise<Map<string, Degree>>;
+}
+
+export interface ViewerPageQuery {
+  workspaceId: string;
+  profileId: string;
+  /** Inclusive lower bound of the range, epoch ms. */
+  since: number;
+  /** Exclusive upper bound; null means open-ended (the summary answers without touching raw visits). */
+  until: number | null;
+  offset: number;
+  limit: number;
+}
+
+export interface VisitStore {
+  /**
+   * Stores visits atomically and durably, applying idempotency (client id) and the dedup window.
+   * Resolves only once committed. Outcomes are in input order.
+   */
+  record(workspaceId: string, visits: readonly AcceptedVisit[], dedupWindowMs: number): Promise<RecordOutcome[]>;
+  /** Distinct viewers with a view in the range, newest view first, ties by viewer id; counts are within the range. */
+  listViewers(query: ViewerPageQuery): Promise<{ total: number; rows: ViewerSummary[] }>;
+}
+
+export interface NewApiKey {
+  id: string;
+  workspaceId: string;
+  secretHash: string;
+  role: Role;
+  memberId: string | null;
+  name: string | null;
+  credits: number | null;
+  createdAt: number;
+}
+
+export type ChargeResult = { ok: true; remaining: number | null } | { ok: false; remaining: number };
+
+export interface KeyStore {
+  create(key: NewApiKey): Promise<ApiKey>;
+  findBySecretHash(hash: string): Promise<ApiKey | undefined>;
+  get(workspaceId: string, id: string): Promise<ApiKey | undefined>;
+  list(workspaceId: string): Promise<ApiKey[]>;
+  /** Returns false when no such active key exists in the workspace. */
+  revoke(workspaceId: string, id: string, now: number): Promise<boolean>;
+  setCredits(workspaceId: string, id: string, credits: number | null): Promise<ApiKey | undefined>;
+  /** Takes `amount` credits atomically; never lets the balance go below zero. */
+  charge(workspaceId: string, id: string, amount: number): Promise<ChargeResult>;
+}
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly kind: StoreKind;
+  readonly workspaces: WorkspaceStore;
+  readonly members: MemberStore;
+  readonly connections: ConnectionStore;
+  readonly visits: VisitStore;
+  readonly keys: KeyStore;
+  /** Waits for pending writes, then closes the database. */
+  close(): Promise<void>;
+}

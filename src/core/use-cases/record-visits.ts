@@ -1,0 +1,111 @@
+import { AppError, invalidInput } from '../errors.js';
+import { DAY_MS } from '../clock.js';
+import { checkVisitShape } from '../validation.js';
+import type { AcceptedVisit, MemberInput, RecordStatus, VisitInput, Workspace } from '../types.js';
+import type { CoreDeps } from './deps.js';
+
+/** Clock skew tolerated for visits dated slightly in the future. */
+export const FUTURE_SKEW_MS = 5 * 60_000;
+export const MAX_BATCH = 10_000;
+
+export type VisitResult =
+  | { ok: true; status: RecordStatus | 'self_view'; visitId: string }
+  | { ok: false; error: AppError };
+
+interface Pending {
+  index: number;
+  visit: AcceptedVisit;
+  needs: string[];
+}
+
+/**
+ * Validates and stores a batch of visits. Each item gets its own result: valid items are stored
+ * (atomically, durably) even when others are refused. Self-views are acknowledged and not stored.
+ */
+export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: readonly unknown[]): Promise<VisitResult[]> {
+  if (raws.length > MAX_BATCH) throw invalidInput(`a batch holds at most ${MAX_BATCH} visits`);
+  const now = deps.clock.now();
+  const horizon = now - workspace.settings.retentionDays * DAY_MS;
+  const results: VisitResult[] = new Array(raws.length);
+  const inline = new Map<string, MemberInput>();
+  const pending: Pending[] = [];
+
+  raws.forEach((raw, index) => {
+    try {
+      const input = checkVisitShape(raw);
+      const visit = accept(input, now, horizon);
+      if (visit.profileId === visit.viewerId) {
+        results[index] = { ok: true, status: 'self_view', visitId: visit.clientId ?? '' };
+        return;
+      }
+      const needs: string[] = [];
+      for (const [id, profile] of [[input.profileId, input.profile], [input.viewerId, input.viewer]] as const) {
+        if (profile) inline.set(id, { ...inline.get(id), ...profile, id });
+        else needs.push(id);
+      }
+      pending.push({ index, visit, needs });
+    } catch (err) {
+      results[index] = { ok: false, error: asAppError(err) };
+    }
+  });
+
+  if (inline.size > 0) await deps.store.members.upsert(workspace.id, [...inline.values()], 'merge', now);
+  const wanted = [...new Set(pending.flatMap((p) => p.needs.filter((id) => !inline.has(id))))];
+  const known = wanted.length ? await deps.store.members.existingIds(workspace.id, wanted) : new Set<string>();
+
+  const storable: Pending[] = [];
+  for (const p of pending) {
+    const missing = p.needs.filter((id) => !inline.has(id) && !known.has(id));
+    if (missing.length) {
+      results[p.index] = {
+        ok: false,
+        error: new AppError('unknown_members', `unknown member${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`, {
+          memberIds: missing,
+        }),
+      };
+    } else storable.push(p);
+  }
+  if (storable.length) {
+    const outcomes = await deps.store.visits.record(
+      workspace.id,
+      storable.map((p) => p.visit),
+      workspace.settings.dedupWindowMs,
+    );
+    storable.forEach((p, i) => {
+      const o = outcomes[i]!;
+      results[p.index] = { ok: true, status: o.status, visitId: o.visitId };
+    });
+  }
+  return results;
+}
+
+/** One visit; a refusal is thrown rather than reported. */
+export async function recordVisit(deps: CoreDeps, workspace: Workspace, raw: unknown) {
+  const [result] = await recordVisits(deps, workspace, [raw]);
+  if (!result!.ok) throw result!.error;
+  return result!;
+}
+
+function accept(input: VisitInput, now: number, horizon: number): AcceptedVisit {
+  const viewedAt = input.viewedAt ?? now;
+  if (viewedAt > now + FUTURE_SKEW_MS) {
+    throw invalidInput(`viewedAt ${viewedAt} is in the future (more than 5 minutes ahead of the server clock)`, {
+      field: 'viewedAt',
+    });
+  }
+  if (viewedAt < horizon) {
+    throw invalidInput(`viewedAt ${viewedAt} is older than the workspace's retention horizon`, { field: 'viewedAt' });
+  }
+  return {
+    clientId: input.id ?? null,
+    profileId: input.profileId,
+    viewerId: input.viewerId,
+    viewedAt,
+    source: input.source ?? 'other',
+  };
+}
+
+function asAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  throw err;
+}

@@ -1,0 +1,91 @@
+/**
+ * Field rules for data that enters through any door (HTTP, CLI, demo generator). The HTTP
+ * schemas say the same for documentation and early rejection, but batches are validated item
+ * by item here so that one bad item does not sink the others.
+ */
+import { invalidInput } from './errors.js';
+import {
+  PLANS,
+  VISIBILITIES,
+  VISIT_SOURCES,
+  type MemberInput,
+  type MemberProfile,
+  type VisitInput,
+} from './types.js';
+
+export const ID_MAX = 128;
+export const TEXT_MAX = 512;
+export const URL_MAX = 2048;
+
+const PROFILE_TEXT_FIELDS = ['name', 'headline', 'company', 'industry', 'location', 'publicIdentifier'] as const;
+const PROFILE_URL_FIELDS = ['imageUrl', 'profileUrl'] as const;
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function checkId(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length < 1 || value.length > ID_MAX) {
+    throw invalidInput(`${field} must be a string of 1 to ${ID_MAX} characters`, { field });
+  }
+  return value;
+}
+
+function optionalText(v: unknown, field: string, max: number): string | null | undefined {
+  if (v === undefined || v === null) return v as null | undefined;
+  if (typeof v !== 'string' || v.length > max) {
+    throw invalidInput(`${field} must be a string of at most ${max} characters or null`, { field });
+  }
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], field: string): T | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !allowed.includes(v as T)) {
+    throw invalidInput(`${field} must be one of ${allowed.join(', ')}`, { field });
+  }
+  return v as T;
+}
+
+export function checkProfile(raw: unknown, prefix: string): MemberProfile {
+  if (!isObject(raw)) throw invalidInput(`${prefix} must be an object`, { field: prefix });
+  const out: MemberProfile = {};
+  for (const f of PROFILE_TEXT_FIELDS) {
+    const v = optionalText(raw[f], `${prefix}.${f}`, TEXT_MAX);
+    if (v !== undefined) out[f] = v;
+  }
+  for (const f of PROFILE_URL_FIELDS) {
+    const v = optionalText(raw[f], `${prefix}.${f}`, URL_MAX);
+    if (v !== undefined) out[f] = v;
+  }
+  const plan = oneOf(raw.plan, PLANS, `${prefix}.plan`);
+  if (plan) out.plan = plan;
+  const visibility = oneOf(raw.visibility, VISIBILITIES, `${prefix}.visibility`);
+  if (visibility) out.visibility = visibility;
+  return out;
+}
+
+export function checkMemberInput(raw: unknown, prefix = 'member'): MemberInput {
+  if (!isObject(raw)) throw invalidInput(`${prefix} must be an object`, { field: prefix });
+  return { ...checkProfile(raw, prefix), id: checkId(raw.id, `${prefix}.id`) };
+}
+
+export function checkVisitShape(raw: unknown): VisitInput {
+  if (!isObject(raw)) throw invalidInput('a visit must be an object');
+  const visit: VisitInput = {
+    profileId: checkId(raw.profileId, 'profileId'),
+    viewerId: checkId(raw.viewerId, 'viewerId'),
+  };
+  if (raw.id !== undefined) visit.id = checkId(raw.id, 'id');
+  if (raw.viewedAt !== undefined) {
+    if (typeof raw.viewedAt !== 'number' || !Number.isSafeInteger(raw.viewedAt) || raw.viewedAt < 0) {
+      throw invalidInput('viewedAt must be a non-negative integer of epoch milliseconds', { field: 'viewedAt' });
+    }
+    visit.viewedAt = raw.viewedAt;
+  }
+  const source = oneOf(raw.source, VISIT_SOURCES, 'source');
+  if (source) visit.source = source;
+  if (raw.profile !== undefined) visit.profile = checkProfile(raw.profile, 'profile');
+  if (raw.viewer !== undefined) visit.viewer = checkProfile(raw.viewer, 'viewer');
+  return visit;
+}

@@ -1,0 +1,46 @@
+/**
+ * Builds the Fastify app and never listens (server.ts does), so tests drive the real app in
+ * process. Infrastructure is registered as plugins; each API dialect is one encapsulated
+ * context with its own auth extractor and error presenter.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { systemClock, type Clock, type Store } from '../core/index.js';
+import type { Config } from '../config.js';
+import { useErrorPresenter } from './errors.js';
+import { corePlugin } from './plugins/core.js';
+import { openapiPlugin } from './plugins/openapi.js';
+import { nativeRoutes } from './native/routes.js';
+import { presentNativeError } from './native/presenters.js';
+import { networkedRoutes } from './networked/routes.js';
+import { AppError } from '../core/index.js';
+
+export interface AppOptions {
+  config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'>;
+  store: Store;
+  clock?: Clock;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: opts.config.logLevel },
+    bodyLimit: opts.config.bodyLimitBytes,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  await app.register(corePlugin, { store: opts.store, clock: opts.clock ?? systemClock, authCacheMs: opts.config.authCacheMs });
+  await app.register(openapiPlugin);
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', store: opts.store.kind }));
+
+  await app.register(nativeRoutes, { prefix: '/v1' });
+  await app.register(networkedRoutes);
+
+  useErrorPresenter(app, presentNativeError);
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = presentNativeError(new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+    return reply.status(status).send(body);
+  });
+  return app;
+}

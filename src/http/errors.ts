@@ -1,0 +1,94 @@
+/**
+ * Turns anything thrown while serving a request into the core's typed error, so each API
+ * dialect only has to say how an `AppError` looks on its wire.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { AppError, type ErrorCode } from '../core/index.js';
+
+/** The status each error code gets unless a dialect says otherwise. */
+export const DEFAULT_STATUS: Record<ErrorCode, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  private_mode_forbidden: 403,
+  not_found: 404,
+  unknown_members: 422,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  insufficient_credits: 402,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+const BY_STATUS: Record<number, ErrorCode> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const fe = err as Partial<FastifyError> & { validation?: unknown[] };
+  if (fe && Array.isArray(fe.validation)) return new AppError('invalid_input', validationMessage(fe.validationContext, fe.validation as AjvIssue[]));
+  const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    const message = status === 413 ? 'request body is too large' : fe.message ?? 'bad request';
+    return new AppError(BY_STATUS[status] ?? 'invalid_input', message);
+  }
+  return new AppError('internal', 'internal error');
+}
+
+export interface PresentedError {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export type ErrorPresenter = (err: AppError) => PresentedError;
+
+/**
+ * Installs a dialect's presenter as the error handler of its encapsulated context: validation,
+ * parsing, auth and use-case errors alike come out in that dialect's shape. Internal errors are
+ * logged with their cause and never leak it to the client.
+ */
+export function useErrorPresenter(app: FastifyInstance, present: ErrorPresenter): void {
+  app.setErrorHandler((err, request, reply: FastifyReply) => {
+    const appErr = toAppError(err);
+    if (appErr.code === 'internal') request.log.error({ err }, 'request failed');
+    const { status, body, headers } = present(appErr);
+    if (headers) reply.headers(headers);
+    if (err && typeof (err as { headers?: unknown }).headers === 'object') reply.headers((err as { headers: Record<string, string> }).headers);
+    return reply.status(status).send(body);
+  });
+}
+
+interface AjvIssue {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+const CONTEXT: Record<string, string> = { querystring: 'query parameter', body: 'body field', params: 'path parameter', headers: 'header' };
+
+/** "query parameter count is required", "body field visits/0/profileId must be string". */
+function validationMessage(context: string | undefined, issues: AjvIssue[]): string {
+  const first = issues[0];
+  if (!first) return 'invalid request';
+  const where = CONTEXT[context ?? ''] ?? 'field';
+  const path = first.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (first.keyword === 'required') {
+    const name = [path, String(first.params?.missingProperty ?? '')].filter(Boolean).join('.');
+    return `${where} ${name} is required`;
+  }
+  if (first.keyword === 'additionalProperties') {
+    return `${where} ${[path, String(first.params?.additionalProperty ?? '')].filter(Boolean).join('.')} is not allowed`;
+  }
+  if (!path) return `${context === 'body' ? 'body' : where} ${first.message ?? 'is invalid'}`;
+  return `${where} ${path} ${first.message ?? 'is invalid'}`;
+}

@@ -1,0 +1,187 @@
+/** TypeBox schemas of the native API: validation, serialization and the OpenAPI document come from these. */
+import { Type, type Static } from 'typebox';
+import { ID_MAX, PLANS, TEXT_MAX, URL_MAX, VISIBILITIES, VISIT_SOURCES, ROLES } from '../../core/index.js';
+
+const Text = Type.Union([Type.String({ maxLength: TEXT_MAX }), Type.Null()]);
+const Url = Type.Union([Type.String({ maxLength: URL_MAX }), Type.Null()]);
+export const Id = Type.String({ minLength: 1, maxLength: ID_MAX });
+const Millis = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'epoch milliseconds' });
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  },
+  { $id: 'NativeError' },
+);
+
+export const MemberProfile = Type.Object(
+  {
+    name: Type.Optional(Text),
+    headline: Type.Optional(Text),
+    imageUrl: Type.Optional(Url),
+    company: Type.Optional(Text),
+    industry: Type.Optional(Text),
+    location: Type.Optional(Text),
+    publicIdentifier: Type.Optional(Text),
+    profileUrl: Type.Optional(Url),
+    plan: Type.Optional(Type.Union(PLANS.map((p) => Type.Literal(p)))),
+    visibility: Type.Optional(Type.Union(VISIBILITIES.map((v) => Type.Literal(v)))),
+  },
+  { additionalProperties: false },
+);
+
+export const Member = Type.Object({
+  id: Type.String(),
+  name: Text,
+  headline: Text,
+  imageUrl: Text,
+  company: Text,
+  industry: Text,
+  location: Text,
+  publicIdentifier: Text,
+  profileUrl: Text,
+  plan: Type.String(),
+  visibility: Type.String(),
+  createdAt: Millis,
+  updatedAt: Millis,
+});
+
+export const Visit = Type.Object(
+  {
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: ID_MAX, description: 'your id for this view; a retry with the same id is never counted twice' })),
+    profileId: Id,
+    viewerId: Id,
+    viewedAt: Type.Optional(Millis),
+    source: Type.Optional(Type.Union(VISIT_SOURCES.map((s) => Type.Literal(s)))),
+    profile: Type.Optional(MemberProfile),
+    viewer: Type.Optional(MemberProfile),
+  },
+  { additionalProperties: false },
+);
+
+export const VisitResult = Type.Object({
+  status: Type.Union([Type.Literal('recorded'), Type.Literal('deduplicated'), Type.Literal('replayed'), Type.Literal('self_view')]),
+  visitId: Type.String(),
+});
+
+export const BatchBody = Type.Object(
+  { visits: Type.Array(Visit, { maxItems: 10_000, description: 'each item is validated on its own: invalid items are reported, valid ones stored' }) },
+  { additionalProperties: false },
+);
+
+export const BatchItemResult = Type.Object({
+  index: Type.Integer(),
+  status: Type.Union([Type.String(), Type.Literal('error')]),
+  visitId: Type.Optional(Type.String()),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })),
+});
+
+export const BatchResponse = Type.Object({
+  recorded: Type.Integer(),
+  deduplicated: Type.Integer(),
+  replayed: Type.Integer(),
+  ignored: Type.Integer(),
+  rejected: Type.Integer(),
+  results: Type.Array(BatchItemResult),
+});
+
+export const Viewer = Type.Object({
+  appearance: Type.String({ description: 'full, characteristics or private' }),
+  blurred: Type.Boolean({ description: "hidden by the owner's plan rather than the viewer's choice" }),
+  label: Type.String(),
+  viewer: Type.Union([
+    Type.Object({
+      id: Type.String(),
+      name: Text,
+      headline: Text,
+      imageUrl: Text,
+      publicIdentifier: Text,
+      profileUrl: Text,
+      company: Text,
+      industry: Text,
+      location: Text,
+    }),
+    Type.Null(),
+  ]),
+  traits: Type.Union([Type.Object({ company: Text, industry: Text, location: Text }), Type.Null()]),
+  degree: Type.Union([Type.String({ description: '1st, 2nd, 3rd or 3rd+' }), Type.Null()]),
+  viewCount: Type.Integer(),
+  firstViewedAt: Millis,
+  lastViewedAt: Millis,
+  lastSource: Type.String(),
+});
+
+export const VisitorsQuery = Type.Object({
+  offset: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  since: Type.Optional(Millis),
+  until: Type.Optional(Millis),
+  degrees: Type.Boolean({ default: false, description: 'include connection degrees' }),
+});
+export type VisitorsQuery = Static<typeof VisitorsQuery>;
+
+export const VisitorsPage = Type.Object({
+  memberId: Type.String(),
+  total: Type.Integer(),
+  offset: Type.Integer(),
+  limit: Type.Integer(),
+  nextOffset: Type.Union([Type.Integer(), Type.Null()]),
+  since: Millis,
+  until: Type.Union([Millis, Type.Null()]),
+  viewers: Type.Array(Viewer),
+});
+
+export const ApiKey = Type.Object({
+  id: Type.String(),
+  role: Type.String(),
+  memberId: Type.Union([Type.String(), Type.Null()]),
+  name: Type.Union([Type.String(), Type.Null()]),
+  credits: Type.Union([Type.Integer(), Type.Null()]),
+  createdAt: Millis,
+  revokedAt: Type.Union([Millis, Type.Null()]),
+});
+
+export const CreateKeyBody = Type.Object(
+  {
+    role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+    memberId: Type.Optional(Id),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    credits: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export const Settings = Type.Object({
+  dedupWindowMs: Type.Integer(),
+  freeHistoryDays: Type.Integer(),
+  premiumHistoryDays: Type.Integer(),
+  freeFullViewers: Type.Integer(),
+  retentionDays: Type.Integer(),
+  urnPrefix: Type.String(),
+});
+
+export const SettingsPatch = Type.Partial(
+  Type.Object({
+    dedupWindowMs: Type.Integer({ minimum: 0, maximum: 7 * 86_400_000 }),
+    freeHistoryDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+    premiumHistoryDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+    freeFullViewers: Type.Integer({ minimum: 0, maximum: 1000 }),
+    retentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+    urnPrefix: Type.String({ maxLength: 128 }),
+  }),
+  { additionalProperties: false },
+);
+
+export const Workspace = Type.Object({ id: Type.String(), name: Type.String(), settings: Settings, createdAt: Millis });
+
+export const errorResponses = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  429: ErrorBody,
+};

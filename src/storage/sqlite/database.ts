@@ -1,0 +1,65 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SchemaTooNewError, latestVersion, type Migration } from '../migration.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+export type SqliteDb = Database.Database;
+
+/**
+ * `normal`: in WAL mode every commit is in the OS before we answer, so it survives the process
+ * being killed; a power loss or kernel crash may roll back the last commits (never corrupts).
+ * `full`: also fsyncs the WAL on each commit, so commits survive power loss too; group commit
+ * keeps that affordable.
+ */
+export type SqliteSynchronous = 'normal' | 'full';
+
+export interface SqliteOptions {
+  path: string;
+  synchronous: SqliteSynchronous;
+  /** Apply pending migrations on open (the server does; `migrate` does it explicitly). */
+  migrate: boolean;
+}
+
+export function openSqlite(opts: SqliteOptions): SqliteDb {
+  if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+  const db = new Database(opts.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const current = schemaVersion(db);
+  const known = latestVersion(SQLITE_MIGRATIONS);
+  if (current > known) {
+    db.close();
+    throw new SchemaTooNewError(current, known);
+  }
+  if (opts.migrate) migrateSqlite(db, SQLITE_MIGRATIONS);
+  else if (current < known) {
+    db.close();
+    throw new Error(`the database schema is at version ${current}, this build needs ${known}: run "profile-visitors migrate"`);
+  }
+  return db;
+}
+
+export function schemaVersion(db: SqliteDb): number {
+  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+/** Applies each pending migration in its own transaction; returns the versions applied. */
+export function migrateSqlite(db: SqliteDb, migrations: readonly Migration[]): number[] {
+  const applied: number[] = [];
+  const current = schemaVersion(db);
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,62 @@
+import type { ApiKey, ChargeResult, KeyStore, NewApiKey } from '../../core/index.js';
+import { KEY_COLUMNS, keyFromRow, type KeyRow } from '../rows.js';
+import type { SqliteDb } from './database.js';
+
+export class SqliteKeys implements KeyStore {
+  private insert;
+  private byHash;
+  private byId;
+  private all;
+  private revokeStmt;
+  private credits;
+  private take;
+
+  constructor(db: SqliteDb) {
+    this.insert = db.prepare(
+      'INSERT INTO api_keys (id, workspace_id, secret_hash, role, member_id, name, credits, created_at) VALUES (@id, @workspaceId, @secretHash, @role, @memberId, @name, @credits, @createdAt)',
+    );
+    this.byHash = db.prepare<[string], KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?`);
+    this.byId = db.prepare<[string, string], KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE workspace_id = ? AND id = ?`);
+    this.all = db.prepare<[string], KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE workspace_id = ? ORDER BY created_at, id`);
+    this.revokeStmt = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL');
+    this.credits = db.prepare('UPDATE api_keys SET credits = ? WHERE workspace_id = ? AND id = ?');
+    // One statement: the balance check and the debit cannot be split by another writer.
+    this.take = db.prepare<[{ amount: number; ws: string; id: string }], { credits: number | null }>(
+      'UPDATE api_keys SET credits = credits - @amount WHERE workspace_id = @ws AND id = @id AND (credits IS NULL OR credits >= @amount) RETURNING credits',
+    );
+  }
+
+  async create(key: NewApiKey): Promise<ApiKey> {
+    this.insert.run(key);
+    return keyFromRow(this.byId.get(key.workspaceId, key.id)!);
+  }
+
+  async findBySecretHash(hash: string) {
+    const row = this.byHash.get(hash);
+    return row && keyFromRow(row);
+  }
+
+  async get(workspaceId: string, id: string) {
+    const row = this.byId.get(workspaceId, id);
+    return row && keyFromRow(row);
+  }
+
+  async list(workspaceId: string) {
+    return this.all.all(workspaceId).map(keyFromRow);
+  }
+
+  async revoke(workspaceId: string, id: string, now: number) {
+    return this.revokeStmt.run(now, workspaceId, id).changes > 0;
+  }
+
+  async setCredits(workspaceId: string, id: string, credits: number | null) {
+    this.credits.run(credits, workspaceId, id);
+    return this.get(workspaceId, id);
+  }
+
+  async charge(workspaceId: string, id: string, amount: number): Promise<ChargeResult> {
+    const row = this.take.get({ amount, ws: workspaceId, id });
+    if (row) return { ok: true, remaining: row.credits };
+    return { ok: false, remaining: Number(this.byId.get(workspaceId, id)?.credits ?? 0) };
+  }
+}

@@ -1,0 +1,55 @@
+import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
+import { MEMBER_COLUMNS, memberFromRow, memberParams, type MemberRow } from '../rows.js';
+import type { SqliteDb } from './database.js';
+
+const INSERT = `INSERT INTO members (workspace_id, id, name, headline, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
+VALUES (@ws, @id, @name, @headline, @image_url, @company, @industry, @location, @public_identifier, @profile_url, coalesce(@plan, 'free'), coalesce(@visibility, 'full'), @now, @now)
+ON CONFLICT (workspace_id, id) DO UPDATE SET `;
+const FIELDS = ['name', 'headline', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url'];
+const REPLACE = INSERT + [...FIELDS, 'plan', 'visibility'].map((f) => `${f} = excluded.${f}`).join(', ') + ', updated_at = @now';
+const MERGE = INSERT + [...FIELDS, 'plan', 'visibility'].map((f) => `${f} = coalesce(@${f}, ${f})`).join(', ') + ', updated_at = @now';
+
+export class SqliteMembers implements MemberStore {
+  private one;
+  private many;
+  private exist;
+  private replace;
+  private merge;
+
+  constructor(private db: SqliteDb) {
+    this.one = db.prepare<[string, string], MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id = ?`);
+    this.many = db.prepare<[string, string], MemberRow>(
+      `SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))`,
+    );
+    this.exist = db.prepare<[string, string], { id: string }>(
+      'SELECT id FROM members WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))',
+    );
+    this.replace = db.prepare(REPLACE);
+    this.merge = db.prepare(MERGE);
+  }
+
+  async get(workspaceId: string, id: string): Promise<Member | undefined> {
+    const row = this.one.get(workspaceId, id);
+    return row && memberFromRow(row);
+  }
+
+  async getMany(workspaceId: string, ids: readonly string[]): Promise<Map<string, Member>> {
+    const out = new Map<string, Member>();
+    if (ids.length === 0) return out;
+    for (const row of this.many.all(workspaceId, JSON.stringify(ids))) out.set(row.id, memberFromRow(row));
+    return out;
+  }
+
+  async existingIds(workspaceId: string, ids: readonly string[]): Promise<Set<string>> {
+    return new Set(this.exist.all(workspaceId, JSON.stringify(ids)).map((r) => r.id));
+  }
+
+  async upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]> {
+    const stmt = mode === 'replace' ? this.replace : this.merge;
+    this.db.transaction(() => {
+      for (const m of inputs) stmt.run(memberParams(workspaceId, m, now));
+    })();
+    const found = await this.getMany(workspaceId, inputs.map((m) => m.id));
+    return inputs.map((m) => found.get(m.id)!);
+  }
+}

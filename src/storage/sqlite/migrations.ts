@@ -1,0 +1,75 @@
+import type { Migration } from '../migration.js';
+
+/**
+ * SQLite schema. The visitor list reads `visitor_summary` (one row per profile and viewer,
+ * maintained on write) through `visitor_summary_recent`, so a page costs an index range scan
+ * whatever the number of raw visits; raw `visits` stay for range counts and insights.
+ */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE workspaces (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE members (
+  workspace_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  name TEXT, headline TEXT, image_url TEXT, company TEXT, industry TEXT, location TEXT,
+  public_identifier TEXT, profile_url TEXT,
+  plan TEXT NOT NULL DEFAULT 'free',
+  visibility TEXT NOT NULL DEFAULT 'full',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+) WITHOUT ROWID;
+-- Stored in both directions so "connections of X" is one index range.
+CREATE TABLE connections (
+  workspace_id TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  other_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, member_id, other_id)
+) WITHOUT ROWID;
+CREATE TABLE visits (
+  id INTEGER PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  viewer_id TEXT NOT NULL,
+  viewed_at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  client_id TEXT
+);
+CREATE UNIQUE INDEX visits_client_id ON visits (workspace_id, client_id) WHERE client_id IS NOT NULL;
+CREATE INDEX visits_profile_viewer_time ON visits (workspace_id, profile_id, viewer_id, viewed_at);
+CREATE INDEX visits_profile_time ON visits (workspace_id, profile_id, viewed_at);
+CREATE TABLE visitor_summary (
+  workspace_id TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  viewer_id TEXT NOT NULL,
+  view_count INTEGER NOT NULL,
+  first_viewed_at INTEGER NOT NULL,
+  last_viewed_at INTEGER NOT NULL,
+  last_source TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, viewer_id)
+) WITHOUT ROWID;
+CREATE INDEX visitor_summary_recent ON visitor_summary (workspace_id, profile_id, last_viewed_at DESC, viewer_id);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  secret_hash TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  member_id TEXT,
+  name TEXT,
+  credits INTEGER,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX api_keys_workspace ON api_keys (workspace_id);
+`,
+  },
+];

@@ -1,0 +1,26 @@
+import type { Store } from '../../core/index.js';
+import { openSqlite, type SqliteOptions } from './database.js';
+import { SqliteConnections } from './connections.js';
+import { SqliteKeys } from './keys.js';
+import { SqliteMembers } from './members.js';
+import { SqliteVisits } from './visits.js';
+import { SqliteWorkspaces } from './workspaces.js';
+
+/** The embedded default: one SQLite file in WAL mode, written by this process only. */
+export function openSqliteStore(opts: SqliteOptions): Store & { raw: ReturnType<typeof openSqlite> } {
+  const db = openSqlite(opts);
+  const visits = new SqliteVisits(db);
+  return {
+    kind: 'sqlite',
+    raw: db,
+    workspaces: new SqliteWorkspaces(db),
+    members: new SqliteMembers(db),
+    connections: new SqliteConnections(db),
+    visits,
+    keys: new SqliteKeys(db),
+    async close() {
+      await visits.drain();
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import type { AcceptedVisit, RecordOutcome, ViewerPageQuery, ViewerSummary, VisitStore } from '../../core/index.js';
+import { summaryFromRow, type SummaryRow } from '../rows.js';
+import type { SqliteDb } from './database.js';
+
+interface Job {
+  workspaceId: string;
+  visits: readonly AcceptedVisit[];
+  windowMs: number;
+  resolve(outcomes: RecordOutcome[]): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Visits are written by group commit: calls arriving in the same turn of the event loop are
+ * queued and committed together in one transaction, so concurrent single-visit requests share
+ * one WAL commit (and one fsync with synchronous=FULL) instead of paying one each. Every caller
+ * is answered only after that commit.
+ */
+export class SqliteVisits implements VisitStore {
+  private queue: Job[] = [];
+  private scheduled = false;
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: () => void = () => {};
+
+  private byClientId;
+  private summary;
+  private nearby;
+  private insertVisit;
+  private insertSummary;
+  private updateSummary;
+  private page;
+  private total;
+  private rangeCount;
+  private rawPage;
+  private rawTotal;
+  private sourceAt;
+  private commit;
+
+  constructor(private db: SqliteDb) {
+    this.byClientId = db.prepare<[string, string], { id: number }>('SELECT id FROM visits WHERE workspace_id = ? AND client_id = ?');
+    this.summary = db.prepare<[string, string, string], { last_viewed_at: number }>(
+      'SELECT last_viewed_at FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
+    );
+    this.nearby = db.prepare<[string, string, string, number, number], { one: number }>(
+      'SELECT 1 AS one FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at > ? AND viewed_at < ? LIMIT 1',
+    );
+    this.insertVisit = db.prepare(
+      'INSERT INTO visits (workspace_id, profile_id, viewer_id, viewed_at, source, client_id) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.insertSummary = db.prepare(
+      'INSERT INTO visitor_summary (workspace_id, profile_id, viewer_id, view_count, first_viewed_at, last_viewed_at, last_source) VALUES (@ws, @profile, @viewer, 1, @at, @at, @source)',
+    );
+    this.updateSummary = db.prepare(`UPDATE visitor_summary SET view_count = view_count + 1,
+      first_viewed_at = min(first_viewed_at, @at),
+      last_source = CASE WHEN @at >= last_viewed_at THEN @source ELSE last_source END,
+      last_viewed_at = max(last_viewed_at, @at)
+      WHERE workspace_id = @ws AND profile_id = @profile AND viewer_id = @viewer`);
+    this.page = db.prepare<[string, string, number, number, number], SummaryRow>(`
+      SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary
+      WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ?
+      ORDER BY last_viewed_at DESC, viewer_id LIMIT ? OFFSET ?`);
+    this.total = db.prepare<[string, string, number], { n: number }>(
+      'SELECT count(*) AS n FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ?',
+    );
+    this.rangeCount = db.prepare<[string, string, string, number, number], { n: number; first: number }>(
+      'SELECT count(*) AS n, min(viewed_at) AS first FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at >= ? AND viewed_at < ?',
+    );
+    this.rawPage = db.prepare<[string, string, number, number, number, number], Omit<SummaryRow, 'last_source'>>(`
+      SELECT viewer_id, count(*) AS view_count, min(viewed_at) AS first_viewed_at, max(viewed_at) AS last_viewed_at
+      FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewed_at >= ? AND viewed_at < ?
+      GROUP BY viewer_id ORDER BY last_viewed_at DESC, viewer_id LIMIT ? OFFSET ?`);
+    this.rawTotal = db.prepare<[string, string, number, number], { n: number }>(
+      'SELECT count(DISTINCT viewer_id) AS n FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewed_at >= ? AND viewed_at < ?',
+    );
+    this.sourceAt = db.prepare<[string, string, string, number], { source: string }>(
+      'SELECT source FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at = ? ORDER BY id DESC LIMIT 1',
+    );
+    this.commit = db.transaction((jobs: Job[]) => jobs.map((j) => j.visits.map((v) => this.apply(j.workspaceId, v, j.windowMs))));
+  }
+
+  record(workspaceId: string, visits: readonly AcceptedVisit[], windowMs: number): Promise<RecordOutcome[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ workspaceId, visits, windowMs, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        this.idle = new Promise((r) => (this.markIdle = r));
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Resolves when every queued write is committed (used on shutdown). */
+  drain(): Promise<void> {
+    return this.scheduled ? this.idle : Promise.resolve();
+  }
+
+  private flush(): void {
+    const jobs = this.queue;
+    this.queue = [];
+    this.scheduled = false;
+    try {
+      const results = this.commit(jobs);
+      jobs.forEach((j, i) => j.resolve(results[i]!));
+    } catch {
+      // One job's failure must not fail its neighbours: retry each alone, so only it is refused.
+      for (const j of jobs) {
+        try {
+          j.resolve(this.commit([j])[0]!);
+        } catch (err) {
+          j.reject(err);
+        }
+      }
+    }
+    this.markIdle();
+  }
+
+  /** Idempotency first, then the dedup window, then the write; runs inside the group transaction. */
+  private apply(ws: string, v: AcceptedVisit, windowMs: number): RecordOutcome {
+    if (v.clientId !== null) {
+      const seen = this.byClientId.get(ws, v.clientId);
+      if (seen) return { status: 'replayed', visitId: v.clientId };
+    }
+    const s = this.summary.get(ws, v.profileId, v.viewerId);
+    if (s && windowMs > 0) {
+      const duplicate =
+        v.viewedAt >= s.last_viewed_at
+          ? v.viewedAt - s.last_viewed_at < windowMs
+          : this.nearby.get(ws, v.profileId, v.viewerId, v.viewedAt - windowMs, v.viewedAt + windowMs) !== undefined;
+      if (duplicate) return { status: 'deduplicated', visitId: v.clientId ?? '' };
+    }
+    const id = this.insertVisit.run(ws, v.profileId, v.viewerId, v.viewedAt, v.source, v.clientId).lastInsertRowid;
+    const row = { ws, profile: v.profileId, viewer: v.viewerId, at: v.viewedAt, source: v.source };
+    if (s) this.updateSummary.run(row);
+    else this.insertSummary.run(row);
+    return { status: 'recorded', visitId: v.clientId ?? String(id) };
+  }
+
+  async listViewers(q: ViewerPageQuery): Promise<{ total: number; rows: ViewerSummary[] }> {
+    if (q.until === null) {
+      // The summary holds all-time counts; rows whose first view predates the range get exact
+      // in-range counts from the raw visits (a handful of index lookups per page).
+      const rows = this.page.all(q.workspaceId, q.profileId, q.since, q.limit, q.offset).map(summaryFromRow);
+      for (const r of rows) {
+        if (r.firstViewedAt >= q.since) continue;
+        const c = this.rangeCount.get(q.workspaceId, q.profileId, r.viewerId, q.since, Number.MAX_SAFE_INTEGER)!;
+        r.viewCount = c.n;
+        r.firstViewedAt = c.first;
+      }
+      return { total: this.total.get(q.workspaceId, q.profileId, q.since)!.n, rows };
+    }
+    const rows = this.rawPage.all(q.workspaceId, q.profileId, q.since, q.until, q.limit, q.offset).map((r) =>
+      summaryFromRow({
+        ...r,
+        last_source: this.sourceAt.get(q.workspaceId, q.profileId, r.viewer_id, Number(r.last_viewed_at))!.source,
+      }),
+    );
+    return { total: this.rawTotal.get(q.workspaceId, q.profileId, q.since, q.until)!.n, rows };
+  }
+}

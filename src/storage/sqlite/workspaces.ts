@@ -1,0 +1,30 @@
+import { DEFAULT_SETTINGS, type Workspace, type WorkspaceSettings, type WorkspaceStore } from '../../core/index.js';
+import { workspaceFromRow, type WorkspaceRow } from '../rows.js';
+import type { SqliteDb } from './database.js';
+
+export class SqliteWorkspaces implements WorkspaceStore {
+  private byId;
+  private insert;
+  private update;
+
+  constructor(private db: SqliteDb) {
+    this.byId = db.prepare<[string], WorkspaceRow>('SELECT id, name, settings, created_at FROM workspaces WHERE id = ?');
+    this.insert = db.prepare('INSERT INTO workspaces (id, name, settings, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING');
+    this.update = db.prepare('UPDATE workspaces SET settings = ? WHERE id = ?');
+  }
+
+  async get(id: string): Promise<Workspace | undefined> {
+    const row = this.byId.get(id);
+    return row && workspaceFromRow(row);
+  }
+
+  async ensure(id: string, name: string): Promise<Workspace> {
+    this.insert.run(id, name, JSON.stringify(DEFAULT_SETTINGS), Date.now());
+    return workspaceFromRow(this.byId.get(id)!);
+  }
+
+  async updateSettings(id: string, settings: WorkspaceSettings): Promise<Workspace> {
+    this.update.run(JSON.stringify(settings), id);
+    return workspaceFromRow(this.byId.get(id)!);
+  }
+}

@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from './support/backends.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+describe.each(BACKENDS)('service basics on $name', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(backend);
+  });
+  afterAll(() => t.close());
+
+  it('answers /healthz with the store in use', async () => {
+    const res = await t.request('GET', '/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', store: backend.name });
+  });
+
+  it('serves the OpenAPI document with every dialect route', async () => {
+    const res = await t.request('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/visits', '/v1/visits/batch', '/api/v1/profile/visits']));
+  });
+
+  it('records a visit and lists the viewer through the native API', async () => {
+    await t.members('acme', [{ id: 'owner', name: 'Olga Owner', plan: 'premium' }, { id: 'v1', name: 'Vic Viewer', headline: 'CTO' }]);
+    const admin = await t.adminKey('acme');
+    const rec = await t.request('POST', '/v1/visits', { headers: { 'x-api-key': admin }, body: { profileId: 'owner', viewerId: 'v1', source: 'search' } });
+    expect(rec.status).toBe(201);
+    expect(rec.body.status).toBe('recorded');
+    const list = await t.request('GET', '/v1/members/owner/visitors', { headers: { authorization: `Bearer ${admin}` } });
+    expect(list.status).toBe(200);
+    expect(list.body.total).toBe(1);
+    expect(list.body.viewers[0]).toMatchObject({ label: 'Vic Viewer', viewCount: 1, lastSource: 'search', viewer: { id: 'v1', headline: 'CTO' } });
+  });
+});

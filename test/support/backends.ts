@@ -1,0 +1,54 @@
+/**
+ * The backends every conformance test loops over. Each test file gets a fresh database:
+ * a new SQLite file in a temp folder, or a new PostgreSQL database on the local server.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Store } from '../../src/core/index.js';
+import { openStore } from '../../src/storage/open-store.js';
+
+export interface TestBackend {
+  name: 'sqlite' | 'postgres';
+  /** A DATABASE_URL for a brand-new, empty database. */
+  freshUrl(): Promise<string>;
+}
+
+export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export const sqliteBackend: TestBackend = {
+  name: 'sqlite',
+  async freshUrl() {
+    return join(mkdtempSync(join(tmpdir(), 'pv-test-')), 'test.db');
+  },
+};
+
+export const postgresBackend: TestBackend = {
+  name: 'postgres',
+  async freshUrl() {
+    const { default: pg } = await import('pg');
+    const name = `pv_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await client.connect();
+    try {
+      await client.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await client.end();
+    }
+    return PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  },
+};
+
+/** Set by global-setup: whether PostgreSQL answered. */
+export function postgresAvailable(): boolean {
+  return process.env.PV_TEST_POSTGRES === '1';
+}
+
+export const BACKENDS: TestBackend[] = [sqliteBackend, ...(postgresAvailable() ? [postgresBackend] : [])];
+
+export async function openFreshStore(backend: TestBackend): Promise<{ store: Store; url: string }> {
+  const url = await backend.freshUrl();
+  const store = await openStore({ databaseUrl: url, sqliteSynchronous: 'normal', pgPoolSize: 5 });
+  return { store, url };
+}

@@ -1,0 +1,114 @@
+/**
+ * Builds the real app on a real store and listens on a real port, so tests speak HTTP exactly
+ * as clients do. `close()` stops the server and closes the store.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/http/app.js';
+import {
+  createApiKey,
+  ensureWorkspace,
+  type Clock,
+  type MemberInput,
+  type Store,
+  type Workspace,
+} from '../../src/core/index.js';
+import { openFreshStore, type TestBackend } from './backends.js';
+
+export class TestClock implements Clock {
+  constructor(public t = Date.UTC(2026, 10, 1, 12, 0, 0)) {}
+  now() {
+    return this.t;
+  }
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+export interface HttpResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  store: Store;
+  clock: TestClock;
+  url: string;
+  databaseUrl: string;
+  /** Sends a real HTTP request; `body` objects are sent as JSON, strings as-is. */
+  request<T = any>(method: string, path: string, opts?: { headers?: Record<string, string>; body?: unknown }): Promise<HttpResponse<T>>;
+  workspace(id: string): Promise<Workspace>;
+  adminKey(workspaceId: string, credits?: number | null): Promise<string>;
+  memberKey(workspaceId: string, memberId: string, credits?: number | null): Promise<string>;
+  members(workspaceId: string, members: MemberInput[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  clock?: TestClock;
+  rateLimitMax?: number;
+  rateLimitWindowMs?: number;
+  bodyLimitBytes?: number;
+}
+
+export async function startTestApp(backend: TestBackend, opts: TestAppOptions = {}): Promise<TestApp> {
+  const { store, url: databaseUrl } = await openFreshStore(backend);
+  const clock = opts.clock ?? new TestClock();
+  const app = await buildApp({
+    config: {
+      bodyLimitBytes: opts.bodyLimitBytes ?? 16 * 1024 * 1024,
+      logLevel: 'silent',
+      authCacheMs: 0,
+      rateLimitMax: opts.rateLimitMax ?? 1_000_000,
+      rateLimitWindowMs: opts.rateLimitWindowMs ?? 60_000,
+    },
+    store,
+    clock,
+    logger: false,
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const deps = { store, clock };
+  return {
+    app,
+    store,
+    clock,
+    url,
+    databaseUrl,
+    async request(method, path, o = {}) {
+      const headers: Record<string, string> = { ...o.headers };
+      let body: string | undefined;
+      if (o.body !== undefined) {
+        body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+        if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = undefined;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: res.status, headers: res.headers, body: parsed as any, text };
+    },
+    workspace: (id) => ensureWorkspace(deps, id),
+    async adminKey(workspaceId, credits = null) {
+      const ws = await ensureWorkspace(deps, workspaceId);
+      return (await createApiKey(deps, ws, { role: 'admin', credits })).secret;
+    },
+    async memberKey(workspaceId, memberId, credits = null) {
+      const ws = await ensureWorkspace(deps, workspaceId);
+      return (await createApiKey(deps, ws, { role: 'member', memberId, credits })).secret;
+    },
+    async members(workspaceId, members) {
+      await ensureWorkspace(deps, workspaceId);
+      await store.members.upsert(workspaceId, members, 'replace', clock.now());
+    },
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
