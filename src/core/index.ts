@@ -12,3 +12,5 @@ export * from './use-cases/members.js';
 export * from './use-cases/connections.js';
 export * from './use-cases/api-keys.js';
 export * from './use-cases/workspaces.js';
+export * from './use-cases/charge-credits.js';
+export * from './rules/relative-time.js';

@@ -9,9 +9,13 @@ import type { Config } from '../config.js';
 import { useErrorPresenter } from './errors.js';
 import { corePlugin } from './plugins/core.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { nativeRoutes } from './native/routes.js';
 import { presentNativeError } from './native/presenters.js';
 import { networkedRoutes } from './networked/routes.js';
+import { linkupRoutes } from './linkup/routes.js';
+import { connectSafelyRoutes } from './connectsafely/routes.js';
+import { assetsPlugin } from './plugins/assets.js';
 import { AppError } from '../core/index.js';
 
 export interface AppOptions {
@@ -32,10 +36,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(corePlugin, { store: opts.store, clock: opts.clock ?? systemClock, authCacheMs: opts.config.authCacheMs });
   await app.register(openapiPlugin);
 
+  await app.register(rateLimitPlugin, { max: opts.config.rateLimitMax, timeWindowMs: opts.config.rateLimitWindowMs });
+
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', store: opts.store.kind }));
 
   await app.register(nativeRoutes, { prefix: '/v1' });
   await app.register(networkedRoutes);
+  await app.register(linkupRoutes);
+  await app.register(connectSafelyRoutes);
+  await app.register(assetsPlugin);
 
   useErrorPresenter(app, presentNativeError);
   app.setNotFoundHandler((request, reply) => {

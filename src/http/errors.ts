@@ -2,7 +2,7 @@
  * Turns anything thrown while serving a request into the core's typed error, so each API
  * dialect only has to say how an `AppError` looks on its wire.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../core/index.js';
 
 /** The status each error code gets unless a dialect says otherwise. */
@@ -49,7 +49,7 @@ export interface PresentedError {
   headers?: Record<string, string>;
 }
 
-export type ErrorPresenter = (err: AppError) => PresentedError;
+export type ErrorPresenter = (err: AppError, request: FastifyRequest) => PresentedError;
 
 /**
  * Installs a dialect's presenter as the error handler of its encapsulated context: validation,
@@ -60,7 +60,7 @@ export function useErrorPresenter(app: FastifyInstance, present: ErrorPresenter)
   app.setErrorHandler((err, request, reply: FastifyReply) => {
     const appErr = toAppError(err);
     if (appErr.code === 'internal') request.log.error({ err }, 'request failed');
-    const { status, body, headers } = present(appErr);
+    const { status, body, headers } = present(appErr, request);
     if (headers) reply.headers(headers);
     if (err && typeof (err as { headers?: unknown }).headers === 'object') reply.headers((err as { headers: Record<string, string> }).headers);
     return reply.status(status).send(body);
@@ -88,6 +88,9 @@ function validationMessage(context: string | undefined, issues: AjvIssue[]): str
   }
   if (first.keyword === 'additionalProperties') {
     return `${where} ${[path, String(first.params?.additionalProperty ?? '')].filter(Boolean).join('.')} is not allowed`;
+  }
+  if (first.keyword === 'enum' && Array.isArray(first.params?.allowedValues)) {
+    return `${where} ${path} must be one of: ${(first.params.allowedValues as unknown[]).join(', ')}`;
   }
   if (!path) return `${context === 'body' ? 'body' : where} ${first.message ?? 'is invalid'}`;
   return `${where} ${path} ${first.message ?? 'is invalid'}`;

@@ -1,5 +1,6 @@
 /** TypeBox schemas of the native API: validation, serialization and the OpenAPI document come from these. */
 import { Type, type Static } from 'typebox';
+import { StringEnum } from '../schema-helpers.js';
 import { ID_MAX, PLANS, TEXT_MAX, URL_MAX, VISIBILITIES, VISIT_SOURCES, ROLES } from '../../core/index.js';
 
 const Text = Type.Union([Type.String({ maxLength: TEXT_MAX }), Type.Null()]);
@@ -28,8 +29,8 @@ export const MemberProfile = Type.Object(
     location: Type.Optional(Text),
     publicIdentifier: Type.Optional(Text),
     profileUrl: Type.Optional(Url),
-    plan: Type.Optional(Type.Union(PLANS.map((p) => Type.Literal(p)))),
-    visibility: Type.Optional(Type.Union(VISIBILITIES.map((v) => Type.Literal(v)))),
+    plan: Type.Optional(StringEnum(PLANS)),
+    visibility: Type.Optional(StringEnum(VISIBILITIES)),
   },
   { additionalProperties: false },
 );
@@ -56,7 +57,7 @@ export const Visit = Type.Object(
     profileId: Id,
     viewerId: Id,
     viewedAt: Type.Optional(Millis),
-    source: Type.Optional(Type.Union(VISIT_SOURCES.map((s) => Type.Literal(s)))),
+    source: Type.Optional(StringEnum(VISIT_SOURCES)),
     profile: Type.Optional(MemberProfile),
     viewer: Type.Optional(MemberProfile),
   },
@@ -147,7 +148,7 @@ export const ApiKey = Type.Object({
 
 export const CreateKeyBody = Type.Object(
   {
-    role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+    role: StringEnum(ROLES),
     memberId: Type.Optional(Id),
     name: Type.Optional(Type.String({ maxLength: 200 })),
     credits: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()])),

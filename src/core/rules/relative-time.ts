@@ -1,0 +1,20 @@
+import { DAY_MS } from '../clock.js';
+
+/**
+ * "Viewed 47m ago" style text, as ConnectSafely renders `viewedAt`. Each unit is used from its
+ * first whole value: minutes under an hour, hours under a day, days under a week, weeks under
+ * 30 days, months (30 days) under a year, then years.
+ */
+export function viewedAgo(viewedAt: number, now: number): string {
+  const ms = Math.max(0, now - viewedAt);
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 1) return 'Viewed just now';
+  if (minutes < 60) return `Viewed ${minutes}m ago`;
+  const hours = Math.floor(ms / 3_600_000);
+  if (hours < 24) return `Viewed ${hours}h ago`;
+  const days = Math.floor(ms / DAY_MS);
+  if (days < 7) return `Viewed ${days}d ago`;
+  if (days < 30) return `Viewed ${Math.floor(days / 7)}w ago`;
+  if (days < 365) return `Viewed ${Math.floor(days / 30)}mo ago`;
+  return `Viewed ${Math.floor(days / 365)}y ago`;
+}
