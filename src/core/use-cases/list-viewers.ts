@@ -1,5 +1,6 @@
 import { notFound } from '../errors.js';
 import {
+  appearanceFor,
   assertMaySeeViewers,
   historyHorizon,
   renderViewer,
@@ -16,8 +17,11 @@ export interface ListViewersQuery {
   since?: number | null;
   /** Exclusive upper bound (epoch ms); null or absent means up to now. */
   until?: number | null;
-  /** Compute connection degrees (costs a graph lookup). */
-  withDegrees?: boolean;
+  /**
+   * Compute connection degrees of the viewers shown in full (a graph lookup): `true` or 3 for
+   * 1st/2nd/3rd/3rd+, 1 when only "is a 1st-degree connection" matters (others get no degree).
+   */
+  withDegrees?: boolean | 1 | 3;
 }
 
 export interface ViewerPage {
@@ -50,17 +54,27 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
     offset: q.offset,
     limit: q.limit,
   });
-  const ids = page.rows.map((r) => r.viewerId);
-  const [members, degrees] = await Promise.all([
-    deps.store.members.getMany(workspace.id, ids),
-    q.withDegrees && ids.length ? deps.store.connections.degrees(workspace.id, owner.id, ids) : undefined,
-  ]);
+  const members = await deps.store.members.getMany(
+    workspace.id,
+    page.rows.map((r) => r.viewerId),
+  );
+  // Only viewers shown in full carry a degree, so the graph is searched for them alone.
+  const shownInFull = page.rows
+    .filter((r, i) => {
+      const m = members.get(r.viewerId);
+      return m !== undefined && appearanceFor(m.visibility, owner, q.offset + i, workspace.settings).appearance === 'full';
+    })
+    .map((r) => r.viewerId);
+  const depth = q.withDegrees === 1 ? 1 : 3;
+  const degrees =
+    q.withDegrees && shownInFull.length ? await deps.store.connections.degrees(workspace.id, owner.id, shownInFull, depth) : undefined;
   const viewers: VisibleViewer[] = [];
   page.rows.forEach((row, i) => {
     const viewer = members.get(row.viewerId);
     // An erased viewer disappears; its summary rows are removed with it, this guards a race.
     if (!viewer) return;
-    viewers.push(renderViewer(row, viewer, owner, q.offset + i, workspace.settings, degrees?.get(row.viewerId) ?? null));
+    const degree = degrees?.get(row.viewerId) ?? null;
+    viewers.push(renderViewer(row, viewer, owner, q.offset + i, workspace.settings, degree));
   });
   return { owner, total: page.total, offset: q.offset, since, until, viewers };
 }

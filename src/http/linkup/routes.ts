@@ -33,7 +33,8 @@ export async function linkupRoutes(fastify: FastifyInstance) {
       const count = request.body.params?.count ?? 10;
       const offset = request.body.params?.offset ?? 0;
       const { principal, memberId } = actingMember(request, accountId, 'account_id');
-      const page = await listViewers(app.core, principal.workspace, { ownerId: memberId, offset, limit: count, withDegrees: true });
+      const page = await listViewers(app.core, principal.workspace, { ownerId: memberId, offset, limit: count, withDegrees: 1 });
+      // Only "is a 1st-degree connection" matters here (Message or Connect).
       // Charged only once the answer is ready; refused without charging when it would overdraw.
       const cost = creditsFor(page.viewers.length);
       await chargeCredits(app.core, principal.key, cost);

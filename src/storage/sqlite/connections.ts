@@ -58,20 +58,20 @@ export class SqliteConnections implements ConnectionStore {
     };
   }
 
-  async degrees(workspaceId: string, ownerId: string, viewerIds: readonly string[]): Promise<Map<string, Degree>> {
+  async degrees(workspaceId: string, ownerId: string, viewerIds: readonly string[], depth: 1 | 2 | 3 = 3): Promise<Map<string, Degree>> {
     const out = new Map<string, Degree>();
     let rest = viewerIds.filter((id) => id !== ownerId);
     const steps: [Degree, typeof this.first][] = [
       ['1st', this.first],
       ['2nd', this.second],
       ['3rd', this.third],
-    ];
+    ].slice(0, depth) as [Degree, typeof this.first][];
     for (const [degree, stmt] of steps) {
       if (rest.length === 0) break;
       for (const { id } of stmt.all({ ws: workspaceId, owner: ownerId, ids: JSON.stringify(rest) })) out.set(id, degree);
       rest = rest.filter((id) => !out.has(id));
     }
-    for (const id of rest) out.set(id, '3rd+');
+    if (depth === 3) for (const id of rest) out.set(id, '3rd+');
     return out;
   }
 }
