@@ -1,0 +1,184 @@
+/**
+ * The run's report: a table on the terminal, a JSON file in bench/results/, and the section of
+ * docs/benchmarks.md for this store and scale (between its markers; other sections are kept).
+ */
+import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LoadResult } from './load.js';
+import type { TargetOutcome } from './targets.js';
+import { REPO_ROOT } from './paths.js';
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  server: 'baseline' | 'app';
+  available: boolean;
+  /** Why the scenario was not measured, or what failed. */
+  note: string | null;
+  rps: number | null;
+  /** rps / baseline rps. */
+  ratio: number | null;
+  visitsPerSec: number | null;
+  latencyMs: LoadResult['latencyMs'] | null;
+  requests: number | null;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+  peakRssMb: number | null;
+  coldStartMs: number | null;
+}
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGb: number;
+  node: string;
+  platform: string;
+}
+
+export interface RunReport {
+  date: string;
+  store: string;
+  scale: string;
+  seed: number;
+  connections: number;
+  warmupS: number;
+  durationS: number;
+  smoke: boolean;
+  machine: Machine;
+  server: Record<string, string>;
+  dataset: { key: string; reused: boolean; generatedAt: string; stats: Record<string, number> };
+  scenarios: ScenarioResult[];
+  targets: TargetOutcome[];
+  /** Errors and non-2xx answers only; timings never fail a run. */
+  failures: string[];
+}
+
+export function machine(): Machine {
+  const c = cpus();
+  return {
+    cpus: c.length,
+    cpuModel: c[0]?.model.trim() ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+const int = (v: number | null | undefined) => (v === null || v === undefined ? '–' : Math.round(v).toLocaleString('en-US'));
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(0));
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${Math.round(v * 100)}%`);
+const verdict = (p: boolean | null) => (p === null ? 'not measured' : p ? 'pass' : '**miss**');
+
+function formatMeasured(t: TargetOutcome): string {
+  if (t.measured === null) return '–';
+  switch (t.metric) {
+    case 'ratio':
+      return pct(t.measured);
+    case 'visitsPerSec':
+      return `${int(t.measured)} visits/s`;
+    case 'peakRssMb':
+      return `${int(t.measured)} MB`;
+    default:
+      return `${ms(t.measured)} ms`;
+  }
+}
+
+function rowCells(r: ScenarioResult): string[] {
+  if (!r.available) return [r.id, r.note ?? 'not available', '', '', '', '', '', '', '', ''];
+  const rps = r.visitsPerSec !== null && r.visitsPerSec !== r.rps ? `${int(r.rps)} (${int(r.visitsPerSec)} visits/s)` : int(r.rps);
+  return [
+    r.id,
+    rps,
+    r.server === 'baseline' ? '100%' : pct(r.ratio),
+    ms(r.latencyMs?.p50),
+    ms(r.latencyMs?.p99),
+    ms(r.latencyMs?.max),
+    `${r.errors + r.timeouts}/${r.non2xx}`,
+    int(r.peakRssMb),
+    r.coldStartMs === null ? '–' : int(r.coldStartMs),
+    r.title,
+  ];
+}
+
+const HEAD = ['scenario', 'req/s', 'vs baseline', 'p50 ms', 'p99 ms', 'max ms', 'errors/non-2xx', 'peak RSS MB', 'cold start ms', 'what'];
+
+export function printTable(report: RunReport): void {
+  const rows = [HEAD, ...report.scenarios.map(rowCells)];
+  const widths = HEAD.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  console.log('');
+  for (const [n, r] of rows.entries()) {
+    console.log(r.map((c, i) => (i === r.length - 1 ? c : c.padStart(i === 0 ? 0 : widths[i]!).padEnd(i === 0 ? widths[i]! : 0))).join('  '));
+    if (n === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+  console.log('');
+  for (const t of report.targets) console.log(`${t.pass === null ? '  ?  ' : t.pass ? ' pass' : ' MISS'}  ${t.label}: ${formatMeasured(t).replace(/\*/g, '')}`);
+  console.log('');
+}
+
+export function writeJson(report: RunReport): string {
+  const dir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${report.date.slice(0, 10)}-${report.store}-${report.scale}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  return file;
+}
+
+export const DOC_PATH = join(REPO_ROOT, 'docs', 'benchmarks.md');
+const RESULTS_END = '<!-- bench:results-end -->';
+
+export function markdownSection(report: RunReport): string {
+  const m = report.machine;
+  const s = report.dataset.stats;
+  const lines = [
+    `### ${report.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${report.scale}${report.smoke ? ' (smoke)' : ''}`,
+    '',
+    `Run ${report.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpus} cores (${m.cpuModel}), ${m.memoryGb} GB RAM, Node ${m.node}. ` +
+      `${report.connections} connections, ${report.warmupS} s warm-up then ${report.durationS} s per scenario; each scenario on a freshly started server. ` +
+      `Dataset \`${report.dataset.key}\`: ${int(s.members)} members, ${int(s.connectionRows)} connection rows, ${int(s.visits)} visits, ` +
+      `${int(s.summaryRows)} (profile, viewer) summary rows; celebrity ${int(s.celebrityVisits)} visits from ${int(s.celebrityViewers)} viewers` +
+      `${s.buildSeconds ? `; built in ${s.buildSeconds} s` : ''}. Server: ${Object.entries(report.server).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
+    '',
+    `| ${HEAD.join(' | ')} |`,
+    `| ${HEAD.map((_, i) => (i === 0 || i === HEAD.length - 1 ? '---' : '---:')).join(' | ')} |`,
+    ...report.scenarios.map((r) => `| ${rowCells(r).join(' | ')} |`),
+    '',
+    `Targets (issue 5, stated for full on SQLite${report.store === 'sqlite' && report.scale === 'full' ? '' : '; shown here for reference only'}):`,
+    '',
+    '| target | measured | result |',
+    '| --- | ---: | --- |',
+    ...report.targets.map((t) => `| ${t.label} | ${formatMeasured(t)} | ${verdict(t.pass)} |`),
+  ];
+  if (report.failures.length) lines.push('', `Failures: ${report.failures.join('; ')}`);
+  return lines.join('\n');
+}
+
+const DOC_TEMPLATE = `# Benchmarks
+
+\`npm run bench -- --scale small|full --store sqlite|postgres [--duration S]\` builds (or reuses) a seeded
+dataset, starts the real server as a separate process on 127.0.0.1 and drives it with autocannon.
+Every figure is also given as a ratio to a Fastify hello-world measured in the same run on the
+same machine, so results from different machines can be compared. Raw results are in
+\`bench/results/\`. The tables below are rewritten by the bench between their markers.
+
+## Results
+
+${RESULTS_END}
+`;
+
+export function updateDocs(report: RunReport): void {
+  mkdirSync(join(REPO_ROOT, 'docs'), { recursive: true });
+  let doc = existsSync(DOC_PATH) ? readFileSync(DOC_PATH, 'utf8') : DOC_TEMPLATE;
+  const id = `${report.store}-${report.scale}`;
+  const start = `<!-- bench:${id}:start -->`;
+  const end = `<!-- bench:${id}:end -->`;
+  const block = `${start}\n${markdownSection(report)}\n${end}`;
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + end.length);
+  else if (doc.includes(RESULTS_END)) doc = doc.replace(RESULTS_END, `${block}\n\n${RESULTS_END}`);
+  else doc = `${doc.trimEnd()}\n\n${block}\n`;
+  writeFileSync(DOC_PATH, doc);
+}

@@ -1,0 +1,198 @@
+/**
+ * `npm run bench`: dataset, then each scenario against a freshly started server process,
+ * then the report. Exits non-zero only on errors or non-2xx answers (or a server that fails),
+ * never on timings, so CI can run `--scale small` as a smoke test.
+ */
+import { ArgsError, parseArgs, type BenchArgs } from './args.js';
+import { ensureDataset, type Dataset } from './dataset.js';
+import { OwnerLaw } from './dataset-shape.js';
+import { drive } from './load.js';
+import { BASELINE_MAIN, SERVER_MAIN } from './paths.js';
+import { machine, printTable, updateDocs, writeJson, type RunReport, type ScenarioResult } from './report.js';
+import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
+import { evaluateTargets } from './targets.js';
+import { POSTGRES_READY } from '../src/storage/postgres/postgres-store.js';
+
+const SERVER_ENV = {
+  LOG_LEVEL: 'warn',
+  RATE_LIMIT_MAX: '1000000000000',
+  SQLITE_SYNCHRONOUS: process.env.BENCH_SQLITE_SYNCHRONOUS ?? 'normal',
+};
+
+function emptyResult(s: Scenario, note: string, available = false): ScenarioResult {
+  return {
+    id: s.id,
+    title: s.title,
+    server: s.server,
+    available,
+    note,
+    rps: null,
+    ratio: null,
+    visitsPerSec: null,
+    latencyMs: null,
+    requests: null,
+    errors: 0,
+    timeouts: 0,
+    non2xx: 0,
+    statusCodes: {},
+    peakRssMb: null,
+    coldStartMs: null,
+  };
+}
+
+/** One request before the load: a route that does not exist yet makes an optional scenario "not available". */
+async function probe(server: ServerProcess, s: Scenario, next: ReturnType<Scenario['requests']>): Promise<{ skip?: string; fail?: string }> {
+  const spec = next();
+  const res = await fetch(server.url + spec.path, {
+    method: spec.method,
+    headers: { ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}), ...spec.headers },
+    body: spec.body,
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  if (res.status === 404 && s.optional && /no route/i.test(text)) return { skip: 'not available (route answers 404)' };
+  if (res.status < 200 || res.status > 299) return { fail: `probe ${spec.method} ${spec.path.split('?')[0]} answered ${res.status}: ${text.slice(0, 300)}` };
+  const problem = s.check?.(body);
+  if (problem) return { fail: `probe: ${problem}` };
+  return {};
+}
+
+async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, databaseUrl: string, baselineRps: number | null): Promise<ScenarioResult> {
+  const nodeArgs = s.server === 'app' && process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean) : [];
+  const server =
+    s.server === 'baseline'
+      ? await startServerProcess({ name: 'baseline server', script: BASELINE_MAIN })
+      : await startServerProcess({ name: 'profile-visitors server', script: SERVER_MAIN, args: ['serve'], env: { ...SERVER_ENV, DATABASE_URL: databaseUrl }, nodeArgs });
+  try {
+    const next = s.requests(ctx);
+    const p = await probe(server, s, next);
+    if (p.skip) return { ...emptyResult(s, p.skip), coldStartMs: s.server === 'app' ? server.coldStartMs : null };
+    if (p.fail) return { ...emptyResult(s, p.fail, true), errors: 1 };
+    const r = await drive({ url: server.url, connections: args.connections, duration: args.duration, warmup: args.warmup, next });
+    const peak = server.peakRssMb();
+    return {
+      id: s.id,
+      title: s.title,
+      server: s.server,
+      available: true,
+      note: null,
+      rps: r.rps,
+      ratio: baselineRps ? r.rps / baselineRps : null,
+      visitsPerSec: s.itemsPerRequest ? r.rps * s.itemsPerRequest : null,
+      latencyMs: r.latencyMs,
+      requests: r.requests,
+      errors: r.errors,
+      timeouts: r.timeouts,
+      non2xx: r.non2xx,
+      statusCodes: r.statusCodes,
+      peakRssMb: peak,
+      coldStartMs: server.coldStartMs,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ArgsError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  if (args.store === 'postgres') {
+    if (!POSTGRES_READY) {
+      console.error('--store postgres: the PostgreSQL backend is not available in this build yet (POSTGRES_READY is false in src/storage/postgres/postgres-store.ts); nothing was run.');
+      return 2;
+    }
+    if (!args.databaseUrl) {
+      console.error('--store postgres needs --database-url postgres://... (or BENCH_DATABASE_URL): a database the bench may own (empty, or one it created before).');
+      return 2;
+    }
+  }
+
+  const started = Date.now();
+  const dataset: Dataset = await ensureDataset(args);
+  if (args.buildOnly) return 0;
+  const ctx: ScenarioContext = { dataset, law: new OwnerLaw(dataset.shape) };
+  const chosen = SCENARIOS.filter((s) => s.kind === 'baseline' || args.only.length === 0 || args.only.some((o) => s.id.includes(o)));
+  // Reads first, then writes: the reads see the pristine dataset.
+  const order = [...chosen.filter((s) => s.kind !== 'write'), ...chosen.filter((s) => s.kind === 'write')];
+  const databaseUrl = dataset.databaseUrlForRun();
+
+  const results: ScenarioResult[] = [];
+  let baselineRps: number | null = null;
+  for (const s of order) {
+    process.stdout.write(`${s.id.padEnd(16)} `);
+    let r: ScenarioResult;
+    try {
+      r = await runScenario(args, s, ctx, databaseUrl, baselineRps);
+    } catch (err) {
+      r = { ...emptyResult(s, `failed: ${(err as Error).message.split('\n')[0]}`, true), errors: 1 };
+      console.error(err);
+    }
+    if (s.kind === 'baseline') baselineRps = r.rps;
+    results.push(r);
+    console.log(
+      r.available && r.rps !== null
+        ? `${Math.round(r.rps)} req/s, p99 ${r.latencyMs!.p99} ms, ${r.errors + r.timeouts} errors, ${r.non2xx} non-2xx, peak RSS ${Math.round(r.peakRssMb ?? 0)} MB, cold start ${Math.round(r.coldStartMs ?? 0)} ms`
+        : (r.note ?? ''),
+    );
+  }
+  dataset.cleanup();
+
+  const failures = results
+    .filter((r) => r.available && (r.errors > 0 || r.timeouts > 0 || r.non2xx > 0 || (r.rps === null && r.note)))
+    .map((r) => `${r.id}: ${r.note ?? `${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx (${JSON.stringify(r.statusCodes)})`}`);
+  const report: RunReport = {
+    date: new Date(started).toISOString(),
+    store: args.store,
+    scale: args.scale,
+    seed: args.seed,
+    connections: args.connections,
+    warmupS: args.warmup,
+    durationS: args.duration,
+    smoke: args.smoke,
+    machine: machine(),
+    server: args.store === 'sqlite' ? { SQLITE_SYNCHRONOUS: SERVER_ENV.SQLITE_SYNCHRONOUS } : { PG_POOL_SIZE: process.env.PG_POOL_SIZE ?? '10' },
+    dataset: {
+      key: dataset.key,
+      reused: dataset.reused,
+      generatedAt: new Date(dataset.generatedAt).toISOString(),
+      stats: { ...dataset.stats },
+    },
+    scenarios: results,
+    targets: evaluateTargets(results),
+    failures,
+  };
+  printTable(report);
+  if (!args.noWrite) {
+    const file = writeJson(report);
+    updateDocs(report);
+    console.log(`wrote ${file} and docs/benchmarks.md`);
+  }
+  console.log(`total ${Math.round((Date.now() - started) / 1000)} s`);
+  if (failures.length) {
+    console.error(`FAILED: ${failures.join('; ')}`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

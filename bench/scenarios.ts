@@ -1,0 +1,170 @@
+/**
+ * The scenarios of issue 5. Each says which server it runs against and how to build its next
+ * request; requests for lists are spread over owners by the dataset's Zipf law, with a share
+ * aimed at the celebrity, and never at owners who may not read their viewers (free and
+ * private: those answer 403 by the reciprocity rule).
+ */
+import { VISIT_SOURCES } from '../src/core/index.js';
+import { Rng } from './rng.js';
+import { CELEBRITY_INDEX, OwnerLaw, celebrityId, memberId } from './dataset-shape.js';
+import type { Dataset } from './dataset.js';
+import type { RequestSpec } from './load.js';
+
+/** Share of list requests aimed at the celebrity. */
+export const CELEBRITY_SHARE = 0.1;
+export const BATCH_SIZE = 1000;
+
+export interface ScenarioContext {
+  dataset: Dataset;
+  law: OwnerLaw;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  server: 'baseline' | 'app';
+  kind: 'baseline' | 'read' | 'write';
+  /** Visits recorded per request (batch scenario), for a visits/s figure. */
+  itemsPerRequest?: number;
+  /** Built by someone else and maybe not there yet: a route 404 means "not available", not a failure. */
+  optional?: boolean;
+  /** Returns the request generator of one run. */
+  requests(ctx: ScenarioContext): () => RequestSpec;
+  /** Checks one answer's body beyond its status (e.g. no rejected item in a batch). */
+  check?(body: unknown): string | null;
+}
+
+/** Owners of list requests: 10% the celebrity, else the Zipf law, skipping owners who would get 403. */
+export function ownerPicker(ctx: ScenarioContext, rng: Rng): () => string {
+  return () => {
+    if (rng.float() < CELEBRITY_SHARE) return celebrityId();
+    for (;;) {
+      const owner = ctx.law.sample(rng);
+      if (!ctx.dataset.blockedOwners.has(owner)) return memberId(owner);
+    }
+  };
+}
+
+function randomPair(ctx: ScenarioContext, rng: Rng): [string, string] {
+  const n = ctx.dataset.shape.members;
+  const profile = rng.float() < CELEBRITY_SHARE ? CELEBRITY_INDEX : ctx.law.sample(rng);
+  let viewer = rng.int(n - 1);
+  if (viewer >= profile) viewer++;
+  return [memberId(profile), memberId(viewer)];
+}
+
+const json = (v: unknown) => JSON.stringify(v);
+
+export const SCENARIOS: Scenario[] = [
+  {
+    id: 'baseline',
+    title: 'Fastify hello-world, 10-viewer-sized JSON',
+    server: 'baseline',
+    kind: 'baseline',
+    requests: () => () => ({ method: 'GET', path: '/' }),
+  },
+  {
+    id: 'networked',
+    title: 'Networked list, GET /api/v1/profile/visits count=10',
+    server: 'app',
+    kind: 'read',
+    requests(ctx) {
+      const owner = ownerPicker(ctx, new Rng(ctx.dataset.shape.seed, 'req-networked'));
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      return () => ({ method: 'GET', path: `/api/v1/profile/visits?start=0&count=10&userId=${owner()}`, headers });
+    },
+  },
+  {
+    id: 'linkup',
+    title: 'LinkupAPI list, POST /v2/profiles count=10',
+    server: 'app',
+    kind: 'read',
+    optional: true,
+    requests(ctx) {
+      const owner = ownerPicker(ctx, new Rng(ctx.dataset.shape.seed, 'req-linkup'));
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      return () => ({
+        method: 'POST',
+        path: '/v2/profiles',
+        headers,
+        body: json({ account_id: owner(), action: 'get_viewers', params: { count: 10, offset: 0 } }),
+      });
+    },
+  },
+  {
+    id: 'connectsafely',
+    title: 'ConnectSafely list, POST /linkedin/profile/visitors fetchAll max 100',
+    server: 'app',
+    kind: 'read',
+    optional: true,
+    requests(ctx) {
+      const owner = ownerPicker(ctx, new Rng(ctx.dataset.shape.seed, 'req-connectsafely'));
+      const headers = { authorization: `Bearer ${ctx.dataset.adminSecret}` };
+      return () => ({
+        method: 'POST',
+        path: '/linkedin/profile/visitors',
+        headers,
+        body: json({ accountId: owner(), fetchAll: true, maxVisitors: 100 }),
+      });
+    },
+  },
+  {
+    id: 'celebrity-first',
+    title: 'Native list, celebrity first page (limit 20)',
+    server: 'app',
+    kind: 'read',
+    requests(ctx) {
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      return () => ({ method: 'GET', path: `/v1/members/${celebrityId()}/visitors?offset=0&limit=20`, headers });
+    },
+  },
+  {
+    id: 'celebrity-deep',
+    title: 'Native list, celebrity at offset 5,000 (limit 20)',
+    server: 'app',
+    kind: 'read',
+    requests(ctx) {
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      return () => ({ method: 'GET', path: `/v1/members/${celebrityId()}/visitors?offset=5000&limit=20`, headers });
+    },
+  },
+  {
+    id: 'visit-single',
+    title: 'Record one visit, POST /v1/visits (durable)',
+    server: 'app',
+    kind: 'write',
+    itemsPerRequest: 1,
+    requests(ctx) {
+      const rng = new Rng(ctx.dataset.shape.seed ^ Date.now(), 'req-visit');
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      return () => {
+        const [profileId, viewerId] = randomPair(ctx, rng);
+        return { method: 'POST', path: '/v1/visits', headers, body: json({ profileId, viewerId, source: rng.pick(VISIT_SOURCES) }) };
+      };
+    },
+  },
+  {
+    id: 'visit-batch',
+    title: `Record batches of ${BATCH_SIZE.toLocaleString('en-US')} visits, POST /v1/visits/batch`,
+    server: 'app',
+    kind: 'write',
+    itemsPerRequest: BATCH_SIZE,
+    requests(ctx) {
+      const rng = new Rng(ctx.dataset.shape.seed ^ Date.now(), 'req-batch');
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      return () => {
+        const parts: string[] = [];
+        for (let i = 0; i < BATCH_SIZE; i++) {
+          const [profileId, viewerId] = randomPair(ctx, rng);
+          parts.push(`{"profileId":"${profileId}","viewerId":"${viewerId}","source":"${rng.pick(VISIT_SOURCES)}"}`);
+        }
+        return { method: 'POST', path: '/v1/visits/batch', headers, body: `{"visits":[${parts.join(',')}]}` };
+      };
+    },
+    check(body) {
+      const b = body as { rejected?: number; recorded?: number };
+      if (typeof b?.rejected !== 'number') return 'the batch answer has no counts';
+      return b.rejected > 0 ? `${b.rejected} visits of the batch were rejected` : null;
+    },
+  },
+];
