@@ -1,19 +1,28 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { listViewers } from '../../core/index.js';
+import { AppError, listViewers } from '../../core/index.js';
 import { useErrorPresenter } from '../errors.js';
 import { fromXApiKey, requireApiKey } from '../plugins/auth.js';
 import { actingMember } from '../plugins/core.js';
 import { presentNetworkedError, presentVisit } from './presenters.js';
 import * as S from './schemas.js';
 
+/** Networked lives under /api/v1: its routes, and any unknown path there, answer in its error shape. */
 export async function networkedRoutes(fastify: FastifyInstance) {
+  await fastify.register(networkedApi, { prefix: '/api/v1' });
+}
+
+async function networkedApi(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   useErrorPresenter(app, presentNetworkedError);
   requireApiKey(app, fromXApiKey);
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = presentNetworkedError(new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+    return reply.status(status).send(body);
+  });
 
   app.get(
-    '/api/v1/profile/visits',
+    '/profile/visits',
     {
       schema: {
         tags: ['networked'],
