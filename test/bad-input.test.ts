@@ -1,0 +1,374 @@
+/**
+ * Bad input on every endpoint gets a 4xx with a clear message in that dialect's error shape,
+ * never a 500: wrong types, huge numbers, negative offsets, missing headers, malformed JSON,
+ * oversized bodies, wrong content types and unknown routes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from './support/backends.js';
+import { startTestApp, type HttpResponse, type TestApp } from './support/test-app.js';
+import { expectNativeError, expectNetworkedError } from './support/assertions.js';
+
+type Dialect = 'native' | 'networked';
+
+interface Case {
+  name: string;
+  method: string;
+  path: string;
+  /** Objects are sent as JSON; strings are sent as-is (with content-type application/json unless `headers` says otherwise). */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Which key to send; `admin` by default. */
+  as?: 'admin' | 'none';
+  status: number | number[];
+  message?: RegExp;
+  dialect?: Dialect;
+}
+
+const KEY_ID = '{keyId}';
+const long = (n: number, c = 'x') => c.repeat(n);
+
+/** Every route of the service with a body that would be valid, for the header tests. */
+const ROUTES: Array<{ method: string; path: string; body?: unknown; dialect: Dialect }> = [
+  { method: 'GET', path: '/v1/workspace', dialect: 'native' },
+  { method: 'PATCH', path: '/v1/workspace/settings', body: { dedupWindowMs: 1000 }, dialect: 'native' },
+  { method: 'PUT', path: '/v1/members/m1', body: { name: 'M' }, dialect: 'native' },
+  { method: 'GET', path: '/v1/members/owner', dialect: 'native' },
+  { method: 'GET', path: '/v1/members/owner/visitors', dialect: 'native' },
+  { method: 'GET', path: '/v1/members/owner/connections', dialect: 'native' },
+  { method: 'PUT', path: '/v1/members/owner/connections/v1', dialect: 'native' },
+  { method: 'DELETE', path: '/v1/members/owner/connections/v1', dialect: 'native' },
+  { method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1' }, dialect: 'native' },
+  { method: 'POST', path: '/v1/visits/batch', body: { visits: [] }, dialect: 'native' },
+  { method: 'GET', path: '/v1/keys', dialect: 'native' },
+  { method: 'POST', path: '/v1/keys', body: { role: 'admin' }, dialect: 'native' },
+  { method: 'DELETE', path: `/v1/keys/${KEY_ID}`, dialect: 'native' },
+  { method: 'PUT', path: `/v1/keys/${KEY_ID}/credits`, body: { credits: 5 }, dialect: 'native' },
+  { method: 'GET', path: '/api/v1/profile/visits?start=0&count=10&userId=owner', dialect: 'networked' },
+];
+
+const CASES: Case[] = [
+  // --- PUT /v1/members/:id
+  { name: 'member name is a number', method: 'PUT', path: '/v1/members/m1', body: { name: 123 }, status: 400, message: /name/ },
+  { name: 'member name is a boolean', method: 'PUT', path: '/v1/members/m1', body: { name: true }, status: 400, message: /name/ },
+  { name: 'member headline is an array', method: 'PUT', path: '/v1/members/m1', body: { headline: ['CTO'] }, status: 400, message: /headline/ },
+  { name: 'member plan is unknown', method: 'PUT', path: '/v1/members/m1', body: { plan: 'gold' }, status: 400, message: /plan/ },
+  { name: 'member visibility is unknown', method: 'PUT', path: '/v1/members/m1', body: { visibility: 'hidden' }, status: 400, message: /visibility/ },
+  { name: 'member has an unknown field', method: 'PUT', path: '/v1/members/m1', body: { nickname: 'x' }, status: 400, message: /nickname/ },
+  { name: 'member name too long', method: 'PUT', path: '/v1/members/m1', body: { name: long(513) }, status: 400, message: /name/ },
+  { name: 'member imageUrl too long', method: 'PUT', path: '/v1/members/m1', body: { imageUrl: long(2049) }, status: 400, message: /imageUrl/ },
+  { name: 'member body is an array', method: 'PUT', path: '/v1/members/m1', body: '[]', status: 400, message: /body/ },
+  { name: 'member body is null', method: 'PUT', path: '/v1/members/m1', body: 'null', status: 400, message: /body/ },
+  { name: 'member body is a JSON string', method: 'PUT', path: '/v1/members/m1', body: '"Ada"', status: 400, message: /body/ },
+  { name: 'member body is malformed JSON', method: 'PUT', path: '/v1/members/m1', body: '{"name":', status: 400, message: /JSON/ },
+  { name: 'member body empty with a JSON content-type', method: 'PUT', path: '/v1/members/m1', body: '', status: 400, message: /empty/i },
+  { name: 'member body missing', method: 'PUT', path: '/v1/members/m1', status: 400, message: /body/ },
+  {
+    name: 'member body as a form',
+    method: 'PUT',
+    path: '/v1/members/m1',
+    body: 'name=Ada',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    status: 415,
+    message: /media type/i,
+  },
+  { name: 'member body as XML', method: 'PUT', path: '/v1/members/m1', body: '<name/>', headers: { 'content-type': 'application/xml' }, status: 415, message: /media type/i },
+  {
+    name: 'member body as text/plain',
+    method: 'PUT',
+    path: '/v1/members/m1',
+    body: 'Ada',
+    headers: { 'content-type': 'text/plain' },
+    status: [400, 415],
+    message: /body|media type/i,
+  },
+  { name: 'member id of 129 characters', method: 'PUT', path: `/v1/members/${long(129)}`, body: { name: 'M' }, status: 400, message: /memberId/ },
+  { name: 'member id of 129 characters (GET)', method: 'GET', path: `/v1/members/${long(129)}`, status: 400, message: /memberId/ },
+  { name: 'unknown member', method: 'GET', path: '/v1/members/ghost', status: 404, message: /ghost/ },
+
+  // --- GET /v1/members/:id/visitors
+  { name: 'visitors offset negative', method: 'GET', path: '/v1/members/owner/visitors?offset=-1', status: 400, message: /offset/ },
+  { name: 'visitors offset not a number', method: 'GET', path: '/v1/members/owner/visitors?offset=abc', status: 400, message: /offset/ },
+  { name: 'visitors offset huge', method: 'GET', path: '/v1/members/owner/visitors?offset=99999999999999999999', status: 400, message: /offset/ },
+  { name: 'visitors offset 1e20', method: 'GET', path: '/v1/members/owner/visitors?offset=1e20', status: 400, message: /offset/ },
+  { name: 'visitors limit zero', method: 'GET', path: '/v1/members/owner/visitors?limit=0', status: 400, message: /limit/ },
+  { name: 'visitors limit over 100', method: 'GET', path: '/v1/members/owner/visitors?limit=101', status: 400, message: /limit/ },
+  { name: 'visitors limit negative', method: 'GET', path: '/v1/members/owner/visitors?limit=-1', status: 400, message: /limit/ },
+  { name: 'visitors limit fractional', method: 'GET', path: '/v1/members/owner/visitors?limit=1.5', status: 400, message: /limit/ },
+  { name: 'visitors limit repeated', method: 'GET', path: '/v1/members/owner/visitors?limit=1&limit=2', status: 400, message: /limit/ },
+  { name: 'visitors since not a number', method: 'GET', path: '/v1/members/owner/visitors?since=yesterday', status: 400, message: /since/ },
+  { name: 'visitors since negative', method: 'GET', path: '/v1/members/owner/visitors?since=-5', status: 400, message: /since/ },
+  { name: 'visitors until equals since', method: 'GET', path: '/v1/members/owner/visitors?since=5&until=5', status: 400, message: /until/ },
+  { name: 'visitors until before since', method: 'GET', path: '/v1/members/owner/visitors?since=10&until=5', status: 400, message: /until/ },
+  { name: 'visitors degrees not a boolean', method: 'GET', path: '/v1/members/owner/visitors?degrees=maybe', status: 400, message: /degrees/ },
+  { name: 'visitors of an unknown member', method: 'GET', path: '/v1/members/ghost/visitors', status: 404, message: /ghost/ },
+
+  // --- connections
+  { name: 'connections offset negative', method: 'GET', path: '/v1/members/owner/connections?offset=-1', status: 400, message: /offset/ },
+  { name: 'connections limit huge', method: 'GET', path: '/v1/members/owner/connections?limit=100000', status: 400, message: /limit/ },
+  { name: 'connections limit zero', method: 'GET', path: '/v1/members/owner/connections?limit=0', status: 400, message: /limit/ },
+  { name: 'connections of an unknown member', method: 'GET', path: '/v1/members/ghost/connections', status: 404, message: /ghost/ },
+  { name: 'connection to oneself', method: 'PUT', path: '/v1/members/owner/connections/owner', status: 400, message: /themselves/ },
+  { name: 'connection to an unknown member', method: 'PUT', path: '/v1/members/owner/connections/ghost', status: 404, message: /ghost/ },
+  { name: 'disconnection from an unknown member', method: 'DELETE', path: '/v1/members/owner/connections/ghost', status: 404, message: /ghost/ },
+
+  // --- POST /v1/visits
+  { name: 'visit body empty object', method: 'POST', path: '/v1/visits', body: {}, status: 400, message: /profileId/ },
+  { name: 'visit without viewerId', method: 'POST', path: '/v1/visits', body: { profileId: 'owner' }, status: 400, message: /viewerId/ },
+  { name: 'visit profileId empty', method: 'POST', path: '/v1/visits', body: { profileId: '', viewerId: 'v1' }, status: 400, message: /profileId/ },
+  { name: 'visit profileId too long', method: 'POST', path: '/v1/visits', body: { profileId: long(129), viewerId: 'v1' }, status: 400, message: /profileId/ },
+  { name: 'visit profileId is a number', method: 'POST', path: '/v1/visits', body: { profileId: 5, viewerId: 'v1' }, status: 400, message: /profileId/ },
+  { name: 'visit viewedAt is text', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', viewedAt: 'yesterday' }, status: 400, message: /viewedAt/ },
+  {
+    name: 'visit viewedAt is a numeric string',
+    method: 'POST',
+    path: '/v1/visits',
+    // An instant within the test clock's accepted range, sent as text.
+    body: { profileId: 'owner', viewerId: 'v1', viewedAt: String(Date.UTC(2026, 10, 1, 11)) },
+    status: 400,
+    message: /viewedAt must be/,
+  },
+  { name: 'visit viewedAt is a boolean', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', viewedAt: true }, status: 400, message: /viewedAt must be/ },
+  { name: 'visit viewedAt 1e300', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', viewedAt: 1e300 }, status: 400, message: /viewedAt/ },
+  {
+    name: 'visit viewedAt beyond any double (1e400)',
+    method: 'POST',
+    path: '/v1/visits',
+    body: '{"profileId":"owner","viewerId":"v1","viewedAt":1e400}',
+    status: 400,
+    message: /viewedAt/,
+  },
+  { name: 'visit viewedAt negative', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', viewedAt: -1 }, status: 400, message: /viewedAt/ },
+  { name: 'visit viewedAt fractional', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', viewedAt: 1.5 }, status: 400, message: /viewedAt/ },
+  { name: 'visit source unknown', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', source: 'tv' }, status: 400, message: /source/ },
+  { name: 'visit has an unknown field', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', extra: 1 }, status: 400, message: /extra/ },
+  { name: 'visit profile is a string', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', profile: 'x' }, status: 400, message: /profile/ },
+  {
+    name: 'visit inline profile plan unknown',
+    method: 'POST',
+    path: '/v1/visits',
+    body: { profileId: 'owner', viewerId: 'v1', profile: { plan: 'gold' } },
+    status: 400,
+    message: /plan/,
+  },
+  {
+    name: 'visit inline viewer name too long',
+    method: 'POST',
+    path: '/v1/visits',
+    body: { profileId: 'owner', viewerId: 'v1', viewer: { name: long(513) } },
+    status: 400,
+    message: /name/,
+  },
+  { name: 'visit id empty', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', id: '' }, status: 400, message: /id/ },
+  { name: 'visit id is a number', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', id: 5 }, status: 400, message: /id/ },
+  { name: 'visit body malformed JSON', method: 'POST', path: '/v1/visits', body: '{"profileId":"owner",', status: 400, message: /JSON/ },
+  { name: 'visit body is an array', method: 'POST', path: '/v1/visits', body: '[{"profileId":"owner","viewerId":"v1"}]', status: 400, message: /body/ },
+  {
+    name: 'visit body with a __proto__ key',
+    method: 'POST',
+    path: '/v1/visits',
+    body: '{"profileId":"owner","viewerId":"v1","__proto__":{"admin":true}}',
+    status: 400,
+  },
+  {
+    name: 'visit body with a vendor JSON content-type',
+    method: 'POST',
+    path: '/v1/visits',
+    body: '{"profileId":"owner","viewerId":"v1"}',
+    headers: { 'content-type': 'application/vnd.api+json' },
+    status: 415,
+    message: /media type/i,
+  },
+
+  // --- POST /v1/visits/batch
+  { name: 'batch without visits', method: 'POST', path: '/v1/visits/batch', body: {}, status: 400, message: /visits/ },
+  { name: 'batch visits is a string', method: 'POST', path: '/v1/visits/batch', body: { visits: 'x' }, status: 400, message: /visits/ },
+  { name: 'batch visits is null', method: 'POST', path: '/v1/visits/batch', body: { visits: null }, status: 400, message: /visits/ },
+  { name: 'batch body is null', method: 'POST', path: '/v1/visits/batch', body: 'null', status: 400, message: /visits/ },
+  { name: 'batch body is a bare array', method: 'POST', path: '/v1/visits/batch', body: '[]', status: 400, message: /visits/ },
+  { name: 'batch body malformed JSON', method: 'POST', path: '/v1/visits/batch', body: '{"visits":[', status: 400, message: /JSON/ },
+  { name: 'batch body missing', method: 'POST', path: '/v1/visits/batch', status: 400, message: /visits|body/ },
+
+  // --- API keys
+  { name: 'key without role', method: 'POST', path: '/v1/keys', body: {}, status: 400, message: /role/ },
+  { name: 'key role unknown', method: 'POST', path: '/v1/keys', body: { role: 'root' }, status: 400, message: /role/ },
+  { name: 'member key without memberId', method: 'POST', path: '/v1/keys', body: { role: 'member' }, status: 400, message: /memberId/ },
+  { name: 'member key for an unknown member', method: 'POST', path: '/v1/keys', body: { role: 'member', memberId: 'ghost' }, status: 404, message: /ghost/ },
+  { name: 'admin key with a memberId', method: 'POST', path: '/v1/keys', body: { role: 'admin', memberId: 'owner' }, status: 400, message: /memberId/ },
+  { name: 'key credits negative', method: 'POST', path: '/v1/keys', body: { role: 'admin', credits: -1 }, status: 400, message: /credits/ },
+  { name: 'key credits huge', method: 'POST', path: '/v1/keys', body: { role: 'admin', credits: 1e20 }, status: 400, message: /credits/ },
+  { name: 'key credits text', method: 'POST', path: '/v1/keys', body: { role: 'admin', credits: 'ten' }, status: 400, message: /credits/ },
+  { name: 'key credits fractional', method: 'POST', path: '/v1/keys', body: { role: 'admin', credits: 1.5 }, status: 400, message: /credits/ },
+  { name: 'key name too long', method: 'POST', path: '/v1/keys', body: { role: 'admin', name: long(201) }, status: 400, message: /name/ },
+  { name: 'revoke an unknown key', method: 'DELETE', path: '/v1/keys/key_doesnotexist', status: 404, message: /key_doesnotexist/ },
+  { name: 'revoke a key id of 65 characters', method: 'DELETE', path: `/v1/keys/${long(65)}`, status: 400, message: /keyId/ },
+  { name: 'credits of an unknown key', method: 'PUT', path: '/v1/keys/key_doesnotexist/credits', body: { credits: 5 }, status: 404, message: /key_doesnotexist/ },
+  { name: 'credits text', method: 'PUT', path: `/v1/keys/${KEY_ID}/credits`, body: { credits: 'ten' }, status: 400, message: /credits/ },
+  { name: 'credits numeric string', method: 'PUT', path: `/v1/keys/${KEY_ID}/credits`, body: { credits: '5' }, status: 400, message: /credits/ },
+  { name: 'credits negative', method: 'PUT', path: `/v1/keys/${KEY_ID}/credits`, body: { credits: -5 }, status: 400, message: /credits/ },
+  { name: 'credits huge', method: 'PUT', path: `/v1/keys/${KEY_ID}/credits`, body: { credits: 1e300 }, status: 400, message: /credits/ },
+  { name: 'credits missing', method: 'PUT', path: `/v1/keys/${KEY_ID}/credits`, body: {}, status: 400, message: /credits/ },
+  { name: 'credits body missing', method: 'PUT', path: `/v1/keys/${KEY_ID}/credits`, status: 400, message: /body/ },
+
+  // --- workspace settings
+  { name: 'dedup window negative', method: 'PATCH', path: '/v1/workspace/settings', body: { dedupWindowMs: -1 }, status: 400, message: /dedupWindowMs/ },
+  { name: 'dedup window huge', method: 'PATCH', path: '/v1/workspace/settings', body: { dedupWindowMs: 1e15 }, status: 400, message: /dedupWindowMs/ },
+  { name: 'dedup window text', method: 'PATCH', path: '/v1/workspace/settings', body: { dedupWindowMs: 'long' }, status: 400, message: /dedupWindowMs/ },
+  { name: 'dedup window numeric string', method: 'PATCH', path: '/v1/workspace/settings', body: { dedupWindowMs: '5' }, status: 400, message: /dedupWindowMs/ },
+  { name: 'retention zero days', method: 'PATCH', path: '/v1/workspace/settings', body: { retentionDays: 0 }, status: 400, message: /retentionDays/ },
+  { name: 'free full viewers fractional', method: 'PATCH', path: '/v1/workspace/settings', body: { freeFullViewers: 1.5 }, status: 400, message: /freeFullViewers/ },
+  { name: 'urn prefix is a number', method: 'PATCH', path: '/v1/workspace/settings', body: { urnPrefix: 5 }, status: 400, message: /urnPrefix/ },
+  { name: 'urn prefix too long', method: 'PATCH', path: '/v1/workspace/settings', body: { urnPrefix: long(129) }, status: 400, message: /urnPrefix/ },
+  { name: 'unknown setting', method: 'PATCH', path: '/v1/workspace/settings', body: { colour: 'blue' }, status: 400, message: /colour/ },
+  { name: 'settings body null', method: 'PATCH', path: '/v1/workspace/settings', body: 'null', status: 400, message: /body/ },
+  { name: 'settings body malformed', method: 'PATCH', path: '/v1/workspace/settings', body: '{dedupWindowMs: 5}', status: 400, message: /JSON/ },
+
+  // --- Networked
+  { name: 'Networked userId of 129 characters', method: 'GET', path: `/api/v1/profile/visits?start=0&count=1&userId=${long(129)}`, status: 400, message: /userId/, dialect: 'networked' },
+  { name: 'Networked start negative', method: 'GET', path: '/api/v1/profile/visits?start=-1&count=1&userId=owner', status: 400, message: /start/, dialect: 'networked' },
+  { name: 'Networked count huge', method: 'GET', path: '/api/v1/profile/visits?start=0&count=1e12&userId=owner', status: 400, message: /count/, dialect: 'networked' },
+
+  // --- unknown routes
+  { name: 'unknown top-level route', method: 'GET', path: '/nope', status: 404, message: /nope/, as: 'none' },
+  { name: 'unknown native route', method: 'GET', path: '/v1/nope', status: 404, message: /nope/ },
+  { name: 'wrong method on a native route', method: 'DELETE', path: '/v1/workspace', status: [404, 405] },
+  { name: 'unknown Networked route', method: 'GET', path: '/api/v1/profile/visitz?start=0&count=1', status: 404, message: /visitz/, dialect: 'networked' },
+  { name: 'wrong method on the Networked route', method: 'POST', path: '/api/v1/profile/visits?start=0&count=1', body: {}, status: [404, 405], dialect: 'networked' },
+];
+
+describe.each(BACKENDS)('bad input on $name', (backend) => {
+  let t: TestApp;
+  let admin: string;
+  let keyId: string;
+
+  const send = (c: Pick<Case, 'method' | 'path' | 'body' | 'headers'>, key?: string): Promise<HttpResponse> =>
+    t.request(c.method, c.path.replace(KEY_ID, keyId), {
+      headers: { ...(key ? { 'x-api-key': key } : {}), ...c.headers },
+      ...(c.body !== undefined ? { body: c.body } : {}),
+    });
+
+  const expectError = (res: HttpResponse, dialect: Dialect, status: number | number[], message?: RegExp) => {
+    const allowed = Array.isArray(status) ? status : [status];
+    expect(allowed, `status ${res.status}: ${res.text}`).toContain(res.status);
+    if (dialect === 'native') expectNativeError(res, res.status, message);
+    else expectNetworkedError(res, res.status, message);
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp(backend);
+    await t.members('bad', [
+      { id: 'owner', name: 'Olga Owner', plan: 'premium' },
+      { id: 'v1', name: 'Vic One' },
+    ]);
+    admin = await t.adminKey('bad');
+    const keys = await t.request('GET', '/v1/keys', { headers: { 'x-api-key': admin } });
+    keyId = keys.body.keys[0].id;
+  });
+  afterAll(() => t.close());
+
+  describe('requests without a usable key get 401 on every route', () => {
+    const headerCases: Array<[string, Record<string, string>]> = [
+      ['no key at all', {}],
+      ['an empty x-api-key', { 'x-api-key': '' }],
+      ['an unknown x-api-key', { 'x-api-key': 'pv_admin_unknown' }],
+      ['an 8 KB x-api-key', { 'x-api-key': long(8192) }],
+      ['Basic authorization', { authorization: 'Basic YWRtaW46YWRtaW4=' }],
+      ['an empty Bearer token', { authorization: 'Bearer ' }],
+    ];
+    for (const route of ROUTES) {
+      it.each(headerCases)(`${route.method} ${route.path.split('?')[0]} with %s`, async (_name, headers) => {
+        const res = await send({ method: route.method, path: route.path, body: route.body, headers });
+        expectError(res, route.dialect, 401);
+      });
+    }
+
+    it('checks the key before parsing the body: malformed JSON without a key is 401', async () => {
+      const res = await send({ method: 'POST', path: '/v1/visits', body: '{"profileId":' });
+      expectError(res, 'native', 401, /key/);
+    });
+
+    it('Networked reads the key from x-api-key, not from a Bearer header', async () => {
+      const res = await t.request('GET', '/api/v1/profile/visits?start=0&count=1&userId=owner', { headers: { authorization: `Bearer ${admin}` } });
+      expectError(res, 'networked', 401);
+    });
+  });
+
+  describe('bad input with a valid admin key', () => {
+    it.each(CASES)('$name: $method $path', async (c) => {
+      const res = await send(c, c.as === 'none' ? undefined : admin);
+      expectError(res, c.dialect ?? 'native', c.status, c.message);
+    });
+
+    it('none of the above changed anything: the workspace and members are as created', async () => {
+      const ws = await t.request('GET', '/v1/workspace', { headers: { 'x-api-key': admin } });
+      expect(ws.body.settings).toMatchObject({ dedupWindowMs: 30 * 60_000, retentionDays: 365, freeFullViewers: 5, urnPrefix: 'urn:li:fsd_profile:' });
+      const m1 = await t.request('GET', '/v1/members/m1', { headers: { 'x-api-key': admin } });
+      expect(m1.status).toBe(404);
+      const visitors = await t.request('GET', '/v1/members/owner/visitors', { headers: { 'x-api-key': admin } });
+      expect(visitors.body.total).toBe(0);
+    });
+  });
+
+  describe('limits that must be accepted', () => {
+    it('a member id of exactly 128 characters can be created and read', async () => {
+      const id = long(128, 'a');
+      const put = await t.request('PUT', `/v1/members/${id}`, { headers: { 'x-api-key': admin }, body: { name: 'Long Id' } });
+      expect(put.status, put.text).toBe(200);
+      const get = await t.request('GET', `/v1/members/${id}`, { headers: { 'x-api-key': admin } });
+      expect(get.status, get.text).toBe(200);
+      expect(get.body.id).toBe(id);
+    });
+
+    it('an unknown member id of 101 characters is simply not found', async () => {
+      const res = await t.request('GET', `/v1/members/${long(101, 'b')}`, { headers: { 'x-api-key': admin } });
+      expectError(res, 'native', 404);
+    });
+
+    it('a JSON content-type with a charset parameter is accepted', async () => {
+      const res = await t.request('PUT', '/v1/members/charset', {
+        headers: { 'x-api-key': admin, 'content-type': 'application/json; charset=utf-8' },
+        body: { name: 'Zoë Ünicode' },
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.name).toBe('Zoë Ünicode');
+    });
+  });
+
+  describe('oversized bodies', () => {
+    let small: TestApp;
+    let smallAdmin: string;
+    let smallKeyId: string;
+    beforeAll(async () => {
+      small = await startTestApp(backend, { bodyLimitBytes: 2048 });
+      await small.members('tiny', [
+        { id: 'owner', name: 'Olga Owner' },
+        { id: 'v1', name: 'Vic One' },
+      ]);
+      smallAdmin = await small.adminKey('tiny');
+      smallKeyId = (await small.request('GET', '/v1/keys', { headers: { 'x-api-key': smallAdmin } })).body.keys[0].id;
+    });
+    afterAll(() => small.close());
+
+    const big = long(3000);
+    const oversized: Array<[string, string, unknown]> = [
+      ['PUT', '/v1/members/owner', { name: 'Olga', headline: big }],
+      ['POST', '/v1/visits', { profileId: 'owner', viewerId: 'v1', viewer: { headline: big } }],
+      ['POST', '/v1/visits/batch', { visits: Array.from({ length: 60 }, () => ({ profileId: 'owner', viewerId: 'v1' })) }],
+      ['POST', '/v1/keys', { role: 'admin', name: big }],
+      ['PUT', `/v1/keys/${KEY_ID}/credits`, { credits: 5, padding: big }],
+      ['PATCH', '/v1/workspace/settings', { urnPrefix: big }],
+      ['PUT', '/v1/members/owner', `{"name":"${big}"`],
+    ];
+    it.each(oversized)('%s %s over the body limit is 413', async (method, path, body) => {
+      const res = await small.request(method, path.replace(KEY_ID, smallKeyId), { headers: { 'x-api-key': smallAdmin }, body });
+      expectNativeError(res, 413, /too large/);
+    });
+
+    it('a body just under the limit is still accepted, and the server keeps serving', async () => {
+      const res = await small.request('PUT', '/v1/members/owner', { headers: { 'x-api-key': smallAdmin }, body: { name: 'Olga', headline: long(400) } });
+      expect(res.status).toBe(200);
+      const visitors = await small.request('GET', '/v1/members/owner/visitors', { headers: { 'x-api-key': smallAdmin } });
+      expect(visitors.status).toBe(200);
+      expect(visitors.body.total).toBe(0);
+    });
+  });
+});
