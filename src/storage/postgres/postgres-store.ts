@@ -1,4 +1,12 @@
 import type { Store } from '../../core/index.js';
+import { PgDatabase, checkPostgresUrl, connectClient } from './database.js';
+import { PgConnections } from './connections.js';
+import { PgKeys } from './keys.js';
+import { PgMembers } from './members.js';
+import { VisitPartitions, monthPartition } from './partitions.js';
+import { preparePostgresSchema } from './schema.js';
+import { PgVisits } from './visits.js';
+import { PgWorkspaces } from './workspaces.js';
 
 export interface PostgresOptions {
   url: string;
@@ -7,9 +15,43 @@ export interface PostgresOptions {
 }
 
 /** Set to true once this backend implements every store interface; the test suite reads it. */
-export const POSTGRES_READY: boolean = false;
+export const POSTGRES_READY: boolean = true;
 
-/** Placeholder until the PostgreSQL backend lands (issue 4). */
-export async function openPostgresStore(_opts: PostgresOptions): Promise<Store> {
-  throw new Error('the PostgreSQL backend is not available in this build yet');
+export type PostgresStore = Store & {
+  readonly db: PgDatabase;
+  readonly partitions: VisitPartitions;
+};
+
+/**
+ * For several API processes sharing one database. Start-up connects once (an unknown or
+ * unreachable database stops here, with the URL named without its password), migrates or
+ * checks the schema version, then opens the pool the stores share.
+ */
+export async function openPostgresStore(opts: PostgresOptions): Promise<PostgresStore> {
+  checkPostgresUrl(opts.url);
+  const client = await connectClient(opts.url);
+  try {
+    await preparePostgresSchema(client, opts.migrate);
+  } finally {
+    await client.end().catch(() => {});
+  }
+  const db = new PgDatabase(opts.url, opts.poolSize);
+  const partitions = new VisitPartitions(db);
+  if (opts.migrate) {
+    // Have this month's and next month's partitions ready, so that the first visits of a
+    // month do not wait for one to be created.
+    const now = Date.now();
+    await partitions.ensureFor([now, monthPartition(now).to]);
+  }
+  return {
+    kind: 'postgres',
+    db,
+    partitions,
+    workspaces: new PgWorkspaces(db),
+    members: new PgMembers(db),
+    connections: new PgConnections(db),
+    visits: new PgVisits(db, partitions),
+    keys: new PgKeys(db),
+    close: () => db.close(),
+  };
 }

@@ -1,0 +1,118 @@
+import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
+import { MEMBER_COLUMNS, memberFromRow, memberParams, type MemberRow } from '../rows.js';
+import { RetryTransaction, type PgDatabase } from './database.js';
+
+const FIELDS = ['name', 'headline', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url', 'plan', 'visibility'] as const;
+type Params = ReturnType<typeof memberParams>;
+
+/** The batch travels as one array per column: $2 ids, $3..$12 FIELDS, $13 now. */
+const INPUT = `unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+  AS i(id, ${FIELDS.join(', ')})`;
+
+const INSERT = `INSERT INTO members (workspace_id, id, ${FIELDS.join(', ')}, created_at, updated_at)
+  SELECT $1, id, ${FIELDS.slice(0, -2).join(', ')}, coalesce(plan, 'free'), coalesce(visibility, 'full'), $13, $13 FROM ${INPUT} ORDER BY id`;
+
+/** Replace: every field from the input; rows are written in id order so overlapping batches cannot deadlock. */
+const REPLACE = `${INSERT}
+  ON CONFLICT (workspace_id, id) DO UPDATE SET ${FIELDS.map((f) => `${f} = excluded.${f}`).join(', ')}, updated_at = $13
+  RETURNING ${MEMBER_COLUMNS}`;
+
+const INSERT_NEW = `${INSERT} ON CONFLICT (workspace_id, id) DO NOTHING RETURNING ${MEMBER_COLUMNS}`;
+
+const UPDATE = `UPDATE members m SET ${FIELDS.map((f) => `${f} = i.${f}`).join(', ')}, updated_at = $13
+  FROM ${INPUT} WHERE m.workspace_id = $1 AND m.id = i.id
+  RETURNING ${MEMBER_COLUMNS.split(', ')
+    .map((c) => `m.${c}`)
+    .join(', ')}`;
+
+function columns(workspaceId: string, rows: readonly Params[], now: number): unknown[] {
+  return [workspaceId, rows.map((r) => r.id), ...FIELDS.map((f) => rows.map((r) => r[f])), now];
+}
+
+export class PgMembers implements MemberStore {
+  constructor(private db: PgDatabase) {}
+
+  async get(workspaceId: string, id: string): Promise<Member | undefined> {
+    const [row] = await this.db.query<MemberRow>({
+      name: 'members_get',
+      text: `SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = $1 AND id = $2`,
+      values: [workspaceId, id],
+    });
+    return row && memberFromRow(row);
+  }
+
+  async getMany(workspaceId: string, ids: readonly string[]): Promise<Map<string, Member>> {
+    const out = new Map<string, Member>();
+    if (ids.length === 0) return out;
+    const rows = await this.db.query<MemberRow>({
+      name: 'members_get_many',
+      text: `SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = $1 AND id = ANY($2::text[])`,
+      values: [workspaceId, [...ids]],
+    });
+    for (const row of rows) out.set(row.id, memberFromRow(row));
+    return out;
+  }
+
+  async existingIds(workspaceId: string, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.query<{ id: string }>({
+      name: 'members_existing',
+      text: 'SELECT id FROM members WHERE workspace_id = $1 AND id = ANY($2::text[])',
+      values: [workspaceId, [...ids]],
+    });
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Same result as applying the inputs one by one (as SQLite does). Repeated ids are folded
+   * first, since one statement may not touch a row twice.
+   */
+  async upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]> {
+    if (inputs.length === 0) return [];
+    const folded = new Map<string, Params>();
+    for (const m of inputs) {
+      const p = memberParams(workspaceId, m, now);
+      const prev = folded.get(m.id);
+      if (mode === 'merge' && prev) for (const f of FIELDS) p[f] ??= prev[f] as never;
+      folded.set(m.id, p);
+    }
+    const rows = [...folded.values()];
+    const written = mode === 'replace' ? await this.db.query<MemberRow>(REPLACE, columns(workspaceId, rows, now)) : await this.merge(workspaceId, rows, now);
+    const byId = new Map(written.map((r) => [r.id, memberFromRow(r)]));
+    return inputs.map((m) => byId.get(m.id)!);
+  }
+
+  /**
+   * Merge keeps stored values for absent fields, which ON CONFLICT cannot express for `plan`
+   * and `visibility` (the proposed row already holds their defaults). So: lock the existing
+   * rows in id order, merge in code, update them, and insert the new ones; a new one inserted
+   * by another process in the meantime makes the insert come back short, and the transaction
+   * runs again (then finding that row among the locked ones).
+   */
+  private merge(workspaceId: string, rows: Params[], now: number): Promise<MemberRow[]> {
+    return this.db.transaction(async (c) => {
+      const { rows: stored } = await c.query<MemberRow>(
+        `SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
+        [workspaceId, rows.map((r) => r.id)],
+      );
+      const existing = new Map(stored.map((r) => [r.id, r]));
+      const fresh = rows.filter((r) => !existing.has(r.id));
+      const changed = rows
+        .filter((r) => existing.has(r.id))
+        .map((r) => {
+          const s = existing.get(r.id)!;
+          const merged = { ...r };
+          for (const f of FIELDS) merged[f] = (r[f] ?? s[f]) as never;
+          return merged;
+        });
+      const out: MemberRow[] = [];
+      if (fresh.length > 0) {
+        const { rows: inserted } = await c.query<MemberRow>(INSERT_NEW, columns(workspaceId, fresh, now));
+        if (inserted.length < fresh.length) throw new RetryTransaction('a member was inserted concurrently');
+        out.push(...inserted);
+      }
+      if (changed.length > 0) out.push(...(await c.query<MemberRow>(UPDATE, columns(workspaceId, changed, now))).rows);
+      return out;
+    });
+  }
+}

@@ -1,0 +1,103 @@
+import type { Migration } from '../migration.js';
+
+/**
+ * PostgreSQL schema: the same tables and columns as SQLite (so `rows.ts` maps both), plus what
+ * a shared, multi-process database needs. See docs/postgresql.md for the reasoning.
+ *
+ * - Ids are `text COLLATE "C"`: bytewise order, as in SQLite, so "ties by viewer id" and the
+ *   connection list sort identically on both backends (and the btree compares faster).
+ * - Times are `bigint` epoch milliseconds.
+ * - `visits` is partitioned by month on `viewed_at` (partitions are created on demand by
+ *   `partitions.ts`), so the retention purge drops whole partitions.
+ * - Idempotency lives in `visit_client_ids`: a unique constraint on a partitioned table must
+ *   include the partition key, and a client id must be unique whatever the visit's date.
+ */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE workspaces (
+  id text COLLATE "C" PRIMARY KEY,
+  name text NOT NULL,
+  settings jsonb NOT NULL,
+  created_at bigint NOT NULL
+);
+CREATE TABLE members (
+  workspace_id text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  name text, headline text, image_url text, company text, industry text, location text,
+  public_identifier text, profile_url text,
+  plan text NOT NULL DEFAULT 'free',
+  visibility text NOT NULL DEFAULT 'full',
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+);
+-- Stored in both directions so "connections of X" is one index range.
+CREATE TABLE connections (
+  workspace_id text COLLATE "C" NOT NULL,
+  member_id text COLLATE "C" NOT NULL,
+  other_id text COLLATE "C" NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (workspace_id, member_id, other_id)
+);
+CREATE SEQUENCE visits_id_seq AS bigint;
+CREATE TABLE visits (
+  id bigint NOT NULL DEFAULT nextval('visits_id_seq'),
+  workspace_id text COLLATE "C" NOT NULL,
+  profile_id text COLLATE "C" NOT NULL,
+  viewer_id text COLLATE "C" NOT NULL,
+  viewed_at bigint NOT NULL,
+  source text NOT NULL,
+  client_id text COLLATE "C"
+) PARTITION BY RANGE (viewed_at);
+ALTER SEQUENCE visits_id_seq OWNED BY visits.id;
+-- Dedup window probes and exact per-viewer counts in a range.
+CREATE INDEX visits_profile_viewer_time ON visits (workspace_id, profile_id, viewer_id, viewed_at);
+-- Visitor lists over a closed range (until != null).
+CREATE INDEX visits_profile_time ON visits (workspace_id, profile_id, viewed_at);
+CREATE TABLE visit_client_ids (
+  workspace_id text COLLATE "C" NOT NULL,
+  client_id text COLLATE "C" NOT NULL,
+  viewed_at bigint NOT NULL,
+  PRIMARY KEY (workspace_id, client_id)
+);
+CREATE TABLE visitor_summary (
+  workspace_id text COLLATE "C" NOT NULL,
+  profile_id text COLLATE "C" NOT NULL,
+  viewer_id text COLLATE "C" NOT NULL,
+  view_count bigint NOT NULL,
+  first_viewed_at bigint NOT NULL,
+  last_viewed_at bigint NOT NULL,
+  last_source text NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, viewer_id)
+);
+CREATE INDEX visitor_summary_recent ON visitor_summary (workspace_id, profile_id, last_viewed_at DESC, viewer_id);
+CREATE TABLE api_keys (
+  id text COLLATE "C" PRIMARY KEY,
+  workspace_id text COLLATE "C" NOT NULL,
+  secret_hash text COLLATE "C" NOT NULL UNIQUE,
+  role text NOT NULL,
+  member_id text COLLATE "C",
+  name text,
+  credits bigint,
+  created_at bigint NOT NULL,
+  revoked_at bigint
+);
+CREATE INDEX api_keys_workspace ON api_keys (workspace_id);
+`,
+  },
+  {
+    version: 2,
+    name: 'retention purge indexes',
+    // Retention is a workspace setting, so a purge is "this workspace, older than its horizon".
+    // Dropping monthly partitions covers the longest retention of all workspaces; the rest is
+    // deleted per workspace, which without these indexes scans every profile of the workspace.
+    // The same index also lets the purge forget client ids whose visits are gone.
+    sql: `
+CREATE INDEX visits_workspace_time ON visits (workspace_id, viewed_at);
+CREATE INDEX visit_client_ids_time ON visit_client_ids (workspace_id, viewed_at);
+`,
+  },
+];

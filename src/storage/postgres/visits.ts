@@ -1,0 +1,305 @@
+import type pg from 'pg';
+import type { AcceptedVisit, RecordOutcome, ViewerPageQuery, ViewerSummary, VisitSource, VisitStore } from '../../core/index.js';
+import { RetryTransaction, type PgDatabase } from './database.js';
+import { isMissingPartition, type VisitPartitions } from './partitions.js';
+
+/**
+ * Step 1 of `record`: make sure a summary row exists for every (profile, viewer) of the batch,
+ * so that step 2 has a row to lock even for a first visit. New rows are placeholders
+ * (view_count 0) that this transaction fills in or deletes before it commits, so no other
+ * transaction ever sees one. Keys are inserted in one fixed order: two batches creating the
+ * same new pairs wait for each other instead of deadlocking.
+ */
+const CREATE_MISSING = `INSERT INTO visitor_summary (workspace_id, profile_id, viewer_id, view_count, first_viewed_at, last_viewed_at, last_source)
+  SELECT $1, p, v, 0, 0, 0, 'other' FROM unnest($2::text[], $3::text[]) AS t(p, v)
+  ORDER BY p COLLATE "C", v COLLATE "C"
+  ON CONFLICT DO NOTHING`;
+
+/**
+ * Step 2: lock every summary row of the batch, in key order (the lock is taken above the sort).
+ * From here to COMMIT this transaction is the only writer of these pairs in any process: a
+ * concurrent `record` of the same pair waits here, then reads what this one committed.
+ */
+const LOCK_SUMMARIES = `SELECT s.profile_id, s.viewer_id, s.view_count, s.first_viewed_at, s.last_viewed_at, s.last_source
+  FROM visitor_summary s JOIN unnest($2::text[], $3::text[]) AS t(p, v) ON s.profile_id = t.p AND s.viewer_id = t.v
+  WHERE s.workspace_id = $1
+  ORDER BY s.profile_id, s.viewer_id
+  FOR UPDATE OF s`;
+
+const SEEN_CLIENT_IDS = 'SELECT client_id FROM visit_client_ids WHERE workspace_id = $1 AND client_id = ANY($2::text[])';
+
+/** Which of these visits have a stored visit of the same pair closer than the window ($5). */
+const NEAR_STORED = `SELECT t.i FROM unnest($2::text[], $3::text[], $4::int8[], $6::int4[]) AS t(p, v, at, i)
+  WHERE EXISTS (SELECT 1 FROM visits WHERE workspace_id = $1 AND profile_id = t.p AND viewer_id = t.v
+                AND viewed_at > t.at - $5::int8 AND viewed_at < t.at + $5::int8)`;
+
+/**
+ * Step 4, one statement: claim the client ids, insert the visits (ids drawn in input order
+ * from the sequence), write the summaries computed under the locks, drop unused placeholders.
+ * A client id claimed meanwhile by another transaction (the same id sent for another pair)
+ * comes back short: the whole transaction is then run again and sees it as a replay.
+ */
+const WRITE = `WITH claimed AS (
+    INSERT INTO visit_client_ids (workspace_id, client_id, viewed_at)
+    SELECT $1, c, at FROM unnest($7::text[], $8::int8[]) AS t(c, at) ORDER BY c COLLATE "C"
+    ON CONFLICT DO NOTHING RETURNING 1
+  ), input AS MATERIALIZED (
+    SELECT t.*, nextval('visits_id_seq') AS id
+    FROM unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::text[]) WITH ORDINALITY AS t(p, v, at, src, cid, ord)
+  ), inserted AS (
+    INSERT INTO visits (id, workspace_id, profile_id, viewer_id, viewed_at, source, client_id)
+    SELECT id, $1, p, v, at, src, cid FROM input
+  ), updated AS (
+    UPDATE visitor_summary s SET view_count = u.n, first_viewed_at = u.f, last_viewed_at = u.l, last_source = u.src
+    FROM unnest($9::text[], $10::text[], $11::int8[], $12::int8[], $13::int8[], $14::text[]) AS u(p, v, n, f, l, src)
+    WHERE s.workspace_id = $1 AND s.profile_id = u.p AND s.viewer_id = u.v
+  ), unused AS (
+    DELETE FROM visitor_summary s USING unnest($15::text[], $16::text[]) AS d(p, v)
+    WHERE s.workspace_id = $1 AND s.profile_id = d.p AND s.viewer_id = d.v AND s.view_count = 0
+  )
+  SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT array_agg(id ORDER BY ord) FROM input) AS ids`;
+
+/** Visitor list from the summary (open-ended range), with exact in-range counts for viewers seen before `since`. */
+const SUMMARY_PAGE = `SELECT
+  (SELECT count(*) FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2 AND last_viewed_at >= $3) AS total,
+  (SELECT coalesce(json_agg(json_build_array(p.viewer_id,
+      CASE WHEN p.first_viewed_at >= $3 THEN p.view_count
+        ELSE (SELECT count(*) FROM visits v WHERE v.workspace_id = $1 AND v.profile_id = $2 AND v.viewer_id = p.viewer_id AND v.viewed_at >= $3) END,
+      CASE WHEN p.first_viewed_at >= $3 THEN p.first_viewed_at
+        ELSE coalesce((SELECT min(viewed_at) FROM visits v WHERE v.workspace_id = $1 AND v.profile_id = $2 AND v.viewer_id = p.viewer_id AND v.viewed_at >= $3), p.last_viewed_at) END,
+      p.last_viewed_at, p.last_source) ORDER BY p.last_viewed_at DESC, p.viewer_id), '[]')
+   FROM (SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary
+         WHERE workspace_id = $1 AND profile_id = $2 AND last_viewed_at >= $3
+         ORDER BY last_viewed_at DESC, viewer_id LIMIT $4 OFFSET $5) p) AS rows`;
+
+/** Visitor list over a closed range, aggregated from the raw visits (partition-pruned on viewed_at). */
+const RAW_PAGE = `SELECT
+  (SELECT count(DISTINCT viewer_id) FROM visits WHERE workspace_id = $1 AND profile_id = $2 AND viewed_at >= $3 AND viewed_at < $4) AS total,
+  (SELECT coalesce(json_agg(json_build_array(p.viewer_id, p.n, p.f, p.l, p.src) ORDER BY p.l DESC, p.viewer_id), '[]')
+   FROM (SELECT viewer_id, count(*) AS n, min(viewed_at) AS f, max(viewed_at) AS l, (array_agg(source ORDER BY viewed_at DESC, id DESC))[1] AS src
+         FROM visits WHERE workspace_id = $1 AND profile_id = $2 AND viewed_at >= $3 AND viewed_at < $4
+         GROUP BY viewer_id ORDER BY l DESC, viewer_id LIMIT $5 OFFSET $6) p) AS rows`;
+
+type PageRow = { total: number; rows: [string, number, number, number, VisitSource][] };
+
+interface SummaryState {
+  profileId: string;
+  viewerId: string;
+  /** Whether the pair had visits before this batch (false for a placeholder). */
+  stored: boolean;
+  lastBefore: number;
+  count: number;
+  first: number;
+  last: number;
+  lastSource: VisitSource;
+  /** Times of the visits of this pair recorded by this batch, sorted. */
+  batch: number[];
+}
+
+const pairKey = (profileId: string, viewerId: string) => JSON.stringify([profileId, viewerId]);
+
+export class PgVisits implements VisitStore {
+  constructor(
+    private db: PgDatabase,
+    private partitions: VisitPartitions,
+  ) {}
+
+  /**
+   * One transaction per call, whatever the number of visits. Idempotency first, then the dedup
+   * window, then the write, exactly as the SQLite backend does, but decided under row locks on
+   * the summaries so that several processes can record the same pairs at the same moment.
+   */
+  async record(workspaceId: string, visits: readonly AcceptedVisit[], windowMs: number): Promise<RecordOutcome[]> {
+    if (visits.length === 0) return [];
+    const times = visits.map((v) => v.viewedAt);
+    await this.partitions.ensureFor(times);
+    return this.db.transaction(
+      (c) => this.apply(c, workspaceId, visits, windowMs),
+      async (err) => {
+        if (!isMissingPartition(err)) return false;
+        this.partitions.forget();
+        await this.partitions.ensureFor(times);
+        return true;
+      },
+    );
+  }
+
+  private async apply(c: pg.PoolClient, ws: string, visits: readonly AcceptedVisit[], windowMs: number): Promise<RecordOutcome[]> {
+    const pairs = new Map<string, [string, string]>();
+    for (const v of visits) pairs.set(pairKey(v.profileId, v.viewerId), [v.profileId, v.viewerId]);
+    const pairCols = [ws, [...pairs.values()].map((p) => p[0]), [...pairs.values()].map((p) => p[1])];
+
+    await c.query({ name: 'visits_create_missing', text: CREATE_MISSING, values: pairCols });
+    const locked = await c.query<{
+      profile_id: string;
+      viewer_id: string;
+      view_count: number;
+      first_viewed_at: number;
+      last_viewed_at: number;
+      last_source: VisitSource;
+    }>({ name: 'visits_lock', text: LOCK_SUMMARIES, values: pairCols });
+    const state = new Map<string, SummaryState>();
+    for (const r of locked.rows) {
+      state.set(pairKey(r.profile_id, r.viewer_id), {
+        profileId: r.profile_id,
+        viewerId: r.viewer_id,
+        stored: r.view_count > 0,
+        lastBefore: r.last_viewed_at,
+        count: r.view_count,
+        first: r.first_viewed_at,
+        last: r.last_viewed_at,
+        lastSource: r.last_source,
+        batch: [],
+      });
+    }
+
+    // Read after the locks: whatever another process committed for these pairs is visible now.
+    const clientIds = [...new Set(visits.flatMap((v) => (v.clientId === null ? [] : [v.clientId])))];
+    const seen = new Set<string>();
+    if (clientIds.length > 0) {
+      const { rows } = await c.query<{ client_id: string }>({ name: 'visits_seen_ids', text: SEEN_CLIENT_IDS, values: [ws, clientIds] });
+      for (const r of rows) seen.add(r.client_id);
+    }
+
+    // Stored visits can only dedup a visit closer than the window to the pair's latest stored
+    // one (the summary's last view is the newest stored visit); ask the database about those
+    // in one query. Everything else is decided from the summaries and this batch.
+    const nearStored = new Set<number>();
+    if (windowMs > 0) {
+      const probe = visits.flatMap((v, i) => {
+        const s = state.get(pairKey(v.profileId, v.viewerId))!;
+        return s.stored && v.viewedAt - windowMs < s.lastBefore && !(v.clientId !== null && seen.has(v.clientId)) ? [i] : [];
+      });
+      if (probe.length > 0) {
+        const { rows } = await c.query<{ i: number }>({
+          name: 'visits_near_stored',
+          text: NEAR_STORED,
+          values: [
+            ws,
+            probe.map((i) => visits[i]!.profileId),
+            probe.map((i) => visits[i]!.viewerId),
+            probe.map((i) => visits[i]!.viewedAt),
+            windowMs,
+            probe,
+          ],
+        });
+        for (const r of rows) nearStored.add(r.i);
+      }
+    }
+
+    const outcomes: RecordOutcome[] = [];
+    const toInsert: number[] = [];
+    const claimed = new Set<string>();
+    visits.forEach((v, i) => {
+      if (v.clientId !== null && (seen.has(v.clientId) || claimed.has(v.clientId))) {
+        outcomes.push({ status: 'replayed', visitId: v.clientId });
+        return;
+      }
+      const s = state.get(pairKey(v.profileId, v.viewerId))!;
+      if (s.count > 0 && windowMs > 0) {
+        const duplicate =
+          v.viewedAt >= s.last ? v.viewedAt - s.last < windowMs : nearStored.has(i) || hasWithin(s.batch, v.viewedAt, windowMs);
+        if (duplicate) {
+          outcomes.push({ status: 'deduplicated', visitId: v.clientId ?? '' });
+          return;
+        }
+      }
+      if (s.count === 0) {
+        s.first = v.viewedAt;
+        s.last = v.viewedAt;
+        s.lastSource = v.source;
+      } else {
+        s.first = Math.min(s.first, v.viewedAt);
+        if (v.viewedAt >= s.last) {
+          s.last = v.viewedAt;
+          s.lastSource = v.source;
+        }
+      }
+      s.count++;
+      insertSorted(s.batch, v.viewedAt);
+      if (v.clientId !== null) claimed.add(v.clientId);
+      toInsert.push(i);
+      outcomes.push({ status: 'recorded', visitId: v.clientId ?? '' });
+    });
+
+    const all = [...state.values()];
+    const changed = all.filter((s) => s.batch.length > 0);
+    const unused = all.filter((s) => s.count === 0);
+    if (toInsert.length === 0 && unused.length === 0) return outcomes;
+    const rows = toInsert.map((i) => visits[i]!);
+    const withIds = rows.filter((v) => v.clientId !== null);
+    const { rows: written } = await c.query<{ claimed: number; ids: (string | number)[] | null }>({
+      name: 'visits_write',
+      text: WRITE,
+      values: [
+        ws,
+        rows.map((v) => v.profileId),
+        rows.map((v) => v.viewerId),
+        rows.map((v) => v.viewedAt),
+        rows.map((v) => v.source),
+        rows.map((v) => v.clientId),
+        withIds.map((v) => v.clientId),
+        withIds.map((v) => v.viewedAt),
+        changed.map((s) => s.profileId),
+        changed.map((s) => s.viewerId),
+        changed.map((s) => s.count),
+        changed.map((s) => s.first),
+        changed.map((s) => s.last),
+        changed.map((s) => s.lastSource),
+        unused.map((s) => s.profileId),
+        unused.map((s) => s.viewerId),
+      ],
+    });
+    const result = written[0]!;
+    if (Number(result.claimed) < withIds.length) throw new RetryTransaction('a client id was claimed by a concurrent transaction');
+    const ids = result.ids ?? [];
+    toInsert.forEach((i, k) => {
+      if (visits[i]!.clientId === null) outcomes[i] = { status: 'recorded', visitId: String(ids[k]) };
+    });
+    return outcomes;
+  }
+
+  /** One statement, one snapshot: the total, the page and its counts agree with each other. */
+  async listViewers(q: ViewerPageQuery): Promise<{ total: number; rows: ViewerSummary[] }> {
+    const [row] =
+      q.until === null
+        ? await this.db.query<PageRow>({ name: 'visits_summary_page', text: SUMMARY_PAGE, values: [q.workspaceId, q.profileId, q.since, q.limit, q.offset] })
+        : await this.db.query<PageRow>({
+            name: 'visits_raw_page',
+            text: RAW_PAGE,
+            values: [q.workspaceId, q.profileId, q.since, q.until, q.limit, q.offset],
+          });
+    return {
+      total: row!.total,
+      rows: row!.rows.map(([viewerId, viewCount, firstViewedAt, lastViewedAt, lastSource]) => ({
+        viewerId,
+        viewCount: Number(viewCount),
+        firstViewedAt: Number(firstViewedAt),
+        lastViewedAt: Number(lastViewedAt),
+        lastSource,
+      })),
+    };
+  }
+}
+
+/** Whether the sorted `times` hold one strictly closer than `windowMs` to `t`. */
+function hasWithin(times: number[], t: number, windowMs: number): boolean {
+  const i = firstAbove(times, t - windowMs);
+  return i < times.length && times[i]! < t + windowMs;
+}
+
+function insertSorted(times: number[], t: number): void {
+  times.splice(firstAbove(times, t), 0, t);
+}
+
+/** First index whose value is > t (times.length when none). */
+function firstAbove(times: number[], t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
