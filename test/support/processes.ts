@@ -1,0 +1,125 @@
+/**
+ * Runs the real `profile-visitors` command as a child process (through tsx, from the sources),
+ * for the tests that need a real process: the CLI itself, and a server killed with SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment a child gets: this process's, minus the service's own settings, plus `env`. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of [
+    'HOST',
+    'PORT',
+    'DATABASE_URL',
+    'SQLITE_SYNCHRONOUS',
+    'LOG_LEVEL',
+    'BODY_LIMIT_BYTES',
+    'RATE_LIMIT_MAX',
+    'RATE_LIMIT_WINDOW_MS',
+    'AUTH_CACHE_MS',
+    'PG_POOL_SIZE',
+  ]) {
+    delete base[name];
+  }
+  return { ...base, ...env };
+}
+
+/** Runs one CLI command to completion. */
+export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** The secret printed by `keys create` ("secret (shown once): ..."). */
+export function secretFrom(output: string): string {
+  const m = /secret \(shown once\): (\S+)/.exec(output);
+  if (!m) throw new Error(`no secret in CLI output:\n${output}`);
+  return m[1]!;
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  /** Resolves with how the process ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running = new Set<ChildProcess>();
+
+/**
+ * Starts `profile-visitors <command>` (serve by default) on `env.PORT` and resolves once
+ * /healthz answers; rejects with the process output if it exits first.
+ */
+export async function startServerProcess(env: Record<string, string> & { PORT: string }, args: string[] = ['serve']): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: childEnv({ HOST: '127.0.0.1', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const url = `http://127.0.0.1:${env.PORT}`;
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (;;) {
+    if (gone) throw new Error(`server exited before it was ready:\n${out}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, url, output: () => out, exited };
+}
+
+/** Kills (SIGKILL) every server this module started that is still running; for afterEach/afterAll. */
+export async function killServers(): Promise<void> {
+  const waits: Promise<unknown>[] = [];
+  for (const child of running) {
+    if (child.exitCode === null && child.signalCode === null) {
+      waits.push(new Promise((r) => child.once('exit', r)));
+      child.kill('SIGKILL');
+    }
+  }
+  await Promise.all(waits);
+}
