@@ -40,6 +40,20 @@ export const postgresBackend: TestBackend = {
   },
 };
 
+/** Drops a database made by `postgresBackend.freshUrl()` (connections still open are ended). */
+export async function dropPostgresDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  if (!/^pv_test_[a-z0-9_]+$/.test(name)) throw new Error(`refusing to drop ${name}: not a test database`);
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Set by global-setup: whether PostgreSQL answered. */
 export function postgresAvailable(): boolean {
   return process.env.PV_TEST_POSTGRES === '1';
