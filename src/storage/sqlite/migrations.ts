@@ -72,4 +72,13 @@ CREATE TABLE api_keys (
 CREATE INDEX api_keys_workspace ON api_keys (workspace_id);
 `,
   },
+  {
+    version: 2,
+    name: 'retention purge index',
+    // Retention is a workspace setting, so a purge deletes "this workspace's visits older than
+    // its horizon"; the profile-first indexes above would make that scan every profile.
+    sql: `
+CREATE INDEX visits_workspace_time ON visits (workspace_id, viewed_at);
+`,
+  },
 ];
