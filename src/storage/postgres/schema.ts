@@ -6,9 +6,9 @@ import { POSTGRES_MIGRATIONS } from './migrations.js';
 const MIGRATION_LOCK = "hashtextextended('profile-visitors:migrations', 0)";
 
 export async function postgresSchemaVersion(c: pg.ClientBase): Promise<number> {
-  const { rows } = await c.query<{ v: number | null }>(
-    "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT max(version) FROM schema_migrations) END AS v",
-  );
+  const exists = await c.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS t");
+  if (!exists.rows[0]?.t) return 0;
+  const { rows } = await c.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
   return rows[0]?.v ?? 0;
 }
 
