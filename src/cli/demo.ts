@@ -1,8 +1,9 @@
 import cliProgress from 'cli-progress';
-import { createApiKey, ensureWorkspace } from '../core/index.js';
+import { createApiKey, ensureWorkspace, systemClock, type CoreDeps } from '../core/index.js';
 import type { Config } from '../config.js';
 import { generateDemo } from '../demo/generate.js';
-import { startServer } from '../server.js';
+import { startServer, type RunningServer } from '../server.js';
+import { openStore } from '../storage/open-store.js';
 
 export const DEMO_WORKSPACE = 'demo';
 
@@ -10,8 +11,29 @@ export async function demoCommand(config: Readonly<Config>, opts: { members: num
   for (const [name, v] of Object.entries({ members: opts.members, visits: opts.visits, seed: opts.seed })) {
     if (!Number.isSafeInteger(v) || v < (name === 'members' ? 3 : 0)) throw new Error(`--${name} must be an integer${name === 'members' ? ' of at least 3' : ''}`);
   }
-  const server = await startServer({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
-  const deps = server.app.core;
+  // With --no-serve nothing listens: the data is written straight to the store, so the
+  // configured port may well be in use (by the server the printed lines are meant for).
+  let server: RunningServer | undefined;
+  let deps: CoreDeps;
+  if (opts.serve) {
+    server = await startServer({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+    deps = server.app.core;
+  } else {
+    deps = { store: await openStore(config), clock: systemClock };
+  }
+  try {
+    return await fillAndPrint(config, deps, opts, server);
+  } finally {
+    if (!server) await deps.store.close();
+  }
+}
+
+async function fillAndPrint(
+  config: Readonly<Config>,
+  deps: CoreDeps,
+  opts: { members: number; visits: number; seed: number },
+  server: RunningServer | undefined,
+) {
   const workspace = await ensureWorkspace(deps, DEMO_WORKSPACE, 'Demo community');
   let freeMember = 'm00001';
   let premiumMember = 'm00002';
@@ -35,9 +57,12 @@ export async function demoCommand(config: Readonly<Config>, opts: { members: num
   const admin = await createApiKey(deps, workspace, { role: 'admin', name: 'demo admin' });
   const free = await createApiKey(deps, workspace, { role: 'member', memberId: freeMember, name: 'demo free member' });
   const premium = await createApiKey(deps, workspace, { role: 'member', memberId: premiumMember, name: 'demo premium member', credits: 1000 });
-  const url = server.url;
+  const url = server?.url ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const where = server
+    ? `profile-visitors is running at ${url}  (API docs: ${url}/docs)`
+    : `Demo data is ready in ${config.databaseUrl}. Start the server on it with \`profile-visitors serve\` (npm start);\nit answers at ${url}  (API docs: ${url}/docs)`;
   console.log(`
-profile-visitors is running at ${url}  (API docs: ${url}/docs)
+${where}
 
   admin key            ${admin.secret}
   free member key      ${free.secret}   (member ${freeMember})
@@ -57,6 +82,5 @@ Try:
   # Native: a member profile (admin)
   curl '${url}/v1/members/${freeMember}' -H 'x-api-key: ${admin.secret}'
 `);
-  if (!opts.serve) await server.close();
   return server;
 }
