@@ -224,6 +224,11 @@ describe.each(BACKENDS)('schema migrations on $name', (backend) => {
     await after.close();
   });
 
+  it('an empty database opened without migrating asks for `profile-visitors migrate`', async () => {
+    const url = await fresh();
+    await expect(open(url, false)).rejects.toThrow(`the database schema is at version 0, this build needs ${latest}: run "profile-visitors migrate"`);
+  });
+
   it('refuses a database whose schema is newer than the code, with or without migrating', async () => {
     const url = await fresh();
     await (await open(url)).close();

@@ -33,12 +33,30 @@ export const postgresBackend: TestBackend = {
     await client.connect();
     try {
       await client.query(`CREATE DATABASE ${name}`);
+      await dropStaleTestDatabases(client);
     } finally {
       await client.end();
     }
     return PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
   },
 };
+
+/** Test databases older than this are left-overs of earlier runs (most test files never drop theirs). */
+const STALE_AFTER_MS = 24 * 60 * 60_000;
+let staleSwept = false;
+
+/** Once per test process: drops earlier runs' test databases (the name carries its creation time). */
+async function dropStaleTestDatabases(client: import('pg').Client): Promise<void> {
+  if (staleSwept) return;
+  staleSwept = true;
+  const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'pv\\_test\\_%'");
+  for (const { datname } of rows) {
+    const created = parseInt(/^pv_test_([0-9a-z]+)_[0-9a-f]+$/.exec(datname)?.[1] ?? '', 36);
+    if (!(Date.now() - created > STALE_AFTER_MS)) continue;
+    // Without FORCE: a database somebody is still connected to is left alone.
+    await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => {});
+  }
+}
 
 /** Drops a database made by `postgresBackend.freshUrl()` (connections still open are ended). */
 export async function dropPostgresDatabase(url: string): Promise<void> {
