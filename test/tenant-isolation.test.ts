@@ -133,6 +133,46 @@ describe.each(BACKENDS)('tenant isolation on $name', (backend) => {
     });
   });
 
+  describe('the other compatible APIs keep to the key’s workspace too', () => {
+    const linkup = (key: string, accountId: string) =>
+      t.request('POST', '/v2/profiles', { headers: auth(key), body: { account_id: accountId, action: 'get_viewers', params: { count: 100 } } });
+    const connectSafely = (key: string, accountId: string) =>
+      t.request('POST', '/linkedin/profile/visitors', { headers: { authorization: `Bearer ${key}` }, body: { accountId, timeRange: 'ALL_TIME', count: 100, maxVisitors: 100 } });
+
+    it('LinkupAPI: a shared account id reads A’s member; a B-only one is INVALID_ACCOUNT', async () => {
+      const res = await linkup(adminA, 'owner');
+      expect(res.status).toBe(200);
+      expect(res.body.data.viewers.map((v: any) => v.title)).toEqual(['Alpha Viewer Two']);
+      expect(res.text).not.toContain('Beta');
+      const onlyB = await linkup(adminA, 'onlyB');
+      expect(onlyB.status).toBe(404);
+      expect(onlyB.body).toMatchObject({ success: false, error: { code: 'INVALID_ACCOUNT' } });
+      expect(onlyB.text).not.toContain('Only In Beta');
+    });
+
+    it('ConnectSafely: a shared account id reads A’s member; a B-only one is not found', async () => {
+      const res = await connectSafely(adminA, 'owner');
+      expect(res.status).toBe(200);
+      expect(res.body.visitors.map((v: any) => v.name)).toEqual(['Alpha Viewer Two']);
+      expect(res.text).not.toContain('Beta');
+      const onlyB = await connectSafely(adminA, 'onlyB');
+      expect(onlyB.status).toBe(404);
+      expect(onlyB.body).toMatchObject({ success: false });
+      expect(onlyB.text).not.toContain('Only In Beta');
+    });
+
+    it('a member key naming another member is refused on both', async () => {
+      // LinkupAPI answers an account the key may not read as INVALID_ACCOUNT (docs/compatibility.md).
+      const l = await linkup(memberA, 'owner');
+      expect(l.status).toBe(404);
+      expect(l.body).toMatchObject({ success: false, error: { code: 'INVALID_ACCOUNT' } });
+      expect(l.text).not.toContain('Alpha Owner');
+      const c = await connectSafely(memberA, 'owner');
+      expect(c.status).toBe(403);
+      expect(c.body.success).toBe(false);
+    });
+  });
+
   describe("an admin key of A cannot write B's data", () => {
     it('members: PUT of a shared id changes A’s member only; PUT of a B-only id creates it in A', async () => {
       const res = await req(adminA, 'PUT', '/v1/members/v3', { name: 'Renamed By Alpha' });
@@ -287,6 +327,14 @@ describe.each(BACKENDS)('tenant isolation on $name', (backend) => {
         await t.request('GET', '/api/v1/profile/visits?start=0&count=1&userId=owner', { headers: auth(admin.body.secret) }),
         401,
       );
+
+      // The other dialects, each in its own documented way.
+      const linkup = await t.request('POST', '/v2/profiles', { headers: auth(member.body.secret), body: { action: 'get_viewers' } });
+      expect(linkup.status).toBe(403);
+      expect(linkup.body).toMatchObject({ success: false, error: { code: 'INVALID_API_KEY' } });
+      const cs = await t.request('POST', '/linkedin/profile/visitors', { headers: { authorization: `Bearer ${member.body.secret}` }, body: {} });
+      expect(cs.status).toBe(401);
+      expect(cs.body).toMatchObject({ success: false });
 
       const listed = await req(adminA, 'GET', '/v1/keys');
       const revoked = listed.body.keys.find((k: any) => k.id === admin.body.id);
