@@ -308,6 +308,68 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
     });
   });
 
+  describe('LinkupAPI and ConnectSafely', () => {
+    /** `{success: false, error: {code, message}, metadata: {action, credits_consumed: 0, timestamp}}`. */
+    const expectLinkup = (res: HttpResponse, status: number, code: string, message?: RegExp) => {
+      expect({ status: res.status, body: res.body }, res.text).toMatchObject({
+        status,
+        body: { success: false, error: { code, message: expect.any(String) }, metadata: { credits_consumed: 0, timestamp: expect.any(String) } },
+      });
+      if (message) expect(res.body.error.message).toMatch(message);
+    };
+    /** `{success: false, error, code, message}` with `error` and `message` the same text. */
+    const expectConnectSafely = (res: HttpResponse, status: number, message?: RegExp) => {
+      expect({ status: res.status, body: res.body }, res.text).toMatchObject({
+        status,
+        body: { success: false, error: expect.any(String), message: expect.any(String) },
+      });
+      expect(res.body.error).toBe(res.body.message);
+      if (message) expect(res.body.message).toMatch(message);
+    };
+
+    const linkupCases: Array<[string, unknown, Record<string, string> | null, number, string, RegExp?]> = [
+      ['no key', { account_id: 'owner', action: 'get_viewers' }, null, 403, 'INVALID_API_KEY'],
+      ['an unknown action', { account_id: 'owner', action: 'get_posts' }, {}, 400, 'INVALID_ACTION', /get_posts/],
+      ['no action', { account_id: 'owner' }, {}, 400, 'INVALID_PARAMS', /action/],
+      ['no account_id', { action: 'get_viewers' }, {}, 400, 'INVALID_PARAMS', /account_id/],
+      ['an account_id of 129 characters', { account_id: long(129), action: 'get_viewers' }, {}, 400, 'INVALID_PARAMS', /account_id/],
+      ['count zero', { account_id: 'owner', action: 'get_viewers', params: { count: 0 } }, {}, 400, 'INVALID_PARAMS', /count/],
+      ['count over 100', { account_id: 'owner', action: 'get_viewers', params: { count: 101 } }, {}, 400, 'INVALID_PARAMS', /count/],
+      ['count as text', { account_id: 'owner', action: 'get_viewers', params: { count: 'ten' } }, {}, 400, 'INVALID_PARAMS', /count/],
+      ['offset negative', { account_id: 'owner', action: 'get_viewers', params: { offset: -1 } }, {}, 400, 'INVALID_PARAMS', /offset/],
+      ['offset huge', { account_id: 'owner', action: 'get_viewers', params: { offset: 1e300 } }, {}, 400, 'INVALID_PARAMS', /offset/],
+      ['params not an object', { account_id: 'owner', action: 'get_viewers', params: 'all' }, {}, 400, 'INVALID_PARAMS', /params/],
+      ['an unknown account', { account_id: 'ghost', action: 'get_viewers' }, {}, 404, 'INVALID_ACCOUNT', /ghost/],
+      ['malformed JSON', '{"account_id":"owner",', {}, 400, 'INVALID_PARAMS', /JSON/],
+      ['a bare array', '[]', {}, 400, 'INVALID_PARAMS'],
+      ['a form body', 'account_id=owner', { 'content-type': 'application/x-www-form-urlencoded' }, 400, 'INVALID_PARAMS'],
+    ];
+    it.each(linkupCases)('LinkupAPI POST /v2/profiles with %s', async (_name, body, headers, status, code, message) => {
+      const res = await t.request('POST', '/v2/profiles', { headers: { ...(headers ? { 'x-api-key': admin } : {}), ...headers }, body });
+      expectLinkup(res, status, code, message);
+    });
+
+    const csCases: Array<[string, unknown, boolean, number, RegExp?]> = [
+      ['no key', { accountId: 'owner' }, false, 401, /Unauthorized/],
+      ['an unknown timeRange', { accountId: 'owner', timeRange: 'yesterday' }, true, 400, /timeRange/],
+      ['count negative', { accountId: 'owner', count: -1 }, true, 400, /count/],
+      ['count as text', { accountId: 'owner', count: 'ten' }, true, 400, /count/],
+      ['start negative', { accountId: 'owner', start: -1 }, true, 400, /start/],
+      ['start huge', { accountId: 'owner', start: 1e300 }, true, 400, /start/],
+      ['maxVisitors zero', { accountId: 'owner', maxVisitors: 0 }, true, 400, /maxVisitors/],
+      ['maxVisitors huge', { accountId: 'owner', maxVisitors: 1e9 }, true, 400, /maxVisitors/],
+      ['fetchAll as text', { accountId: 'owner', fetchAll: 'yes' }, true, 400, /fetchAll/],
+      ['an accountId of 129 characters', { accountId: long(129) }, true, 400, /accountId/],
+      ['an admin key without accountId', {}, true, 400, /accountId/],
+      ['an unknown account', { accountId: 'ghost' }, true, 404, /ghost/],
+      ['malformed JSON', '{"accountId":', true, 400, /JSON/],
+    ];
+    it.each(csCases)('ConnectSafely POST /linkedin/profile/visitors with %s', async (_name, body, withKey, status, message) => {
+      const res = await t.request('POST', '/linkedin/profile/visitors', { headers: withKey ? { authorization: `Bearer ${admin}` } : {}, body });
+      expectConnectSafely(res, status, message);
+    });
+  });
+
   describe('limits that must be accepted', () => {
     it('a member id of exactly 128 characters can be created and read', async () => {
       const id = long(128, 'a');
@@ -361,6 +423,23 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
     it.each(oversized)('%s %s over the body limit is 413', async (method, path, body) => {
       const res = await small.request(method, path.replace(KEY_ID, smallKeyId), { headers: { 'x-api-key': smallAdmin }, body });
       expectNativeError(res, 413, /too large/);
+    });
+
+    it('LinkupAPI and ConnectSafely refuse an oversized body in their own shapes', async () => {
+      const linkup = await small.request('POST', '/v2/profiles', {
+        headers: { 'x-api-key': smallAdmin },
+        body: { account_id: 'owner', action: 'get_viewers', padding: big },
+      });
+      expect(linkup.status).toBeGreaterThanOrEqual(400);
+      expect(linkup.status).toBeLessThan(500);
+      expect(linkup.body).toMatchObject({ success: false, error: { code: expect.any(String), message: expect.stringMatching(/too large/) } });
+      const cs = await small.request('POST', '/linkedin/profile/visitors', {
+        headers: { authorization: `Bearer ${smallAdmin}` },
+        body: { accountId: 'owner', padding: big },
+      });
+      expect(cs.status).toBeGreaterThanOrEqual(400);
+      expect(cs.status).toBeLessThan(500);
+      expect(cs.body).toMatchObject({ success: false, message: expect.stringMatching(/too large/) });
     });
 
     it('a body just under the limit is still accepted, and the server keeps serving', async () => {
