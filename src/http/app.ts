@@ -8,6 +8,7 @@ import { systemClock, type Clock, type Store } from '../core/index.js';
 import type { Config } from '../config.js';
 import { useErrorPresenter } from './errors.js';
 import { corePlugin } from './plugins/core.js';
+import { installValidators } from './plugins/validation.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { nativeRoutes } from './native/routes.js';
@@ -29,10 +30,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? { level: opts.config.logLevel },
     bodyLimit: opts.config.bodyLimitBytes,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    // Member ids go up to 128 characters, URL-encoded ids can be three times longer.
+    routerOptions: { maxParamLength: 512 },
     forceCloseConnections: 'idle',
   });
+  installValidators(app);
   await app.register(corePlugin, { store: opts.store, clock: opts.clock ?? systemClock, authCacheMs: opts.config.authCacheMs });
   await app.register(openapiPlugin);
 

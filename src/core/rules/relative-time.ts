@@ -2,8 +2,8 @@ import { DAY_MS } from '../clock.js';
 
 /**
  * "Viewed 47m ago" style text, as ConnectSafely renders `viewedAt`. Each unit is used from its
- * first whole value: minutes under an hour, hours under a day, days under a week, weeks under
- * 30 days, months (30 days) under a year, then years.
+ * first whole value: minutes under an hour, hours under a day, days under a week, weeks up to
+ * "5w" (under 42 days), months of 30 days under a year, then years.
  */
 export function viewedAgo(viewedAt: number, now: number): string {
   const ms = Math.max(0, now - viewedAt);
@@ -14,7 +14,7 @@ export function viewedAgo(viewedAt: number, now: number): string {
   if (hours < 24) return `Viewed ${hours}h ago`;
   const days = Math.floor(ms / DAY_MS);
   if (days < 7) return `Viewed ${days}d ago`;
-  if (days < 30) return `Viewed ${Math.floor(days / 7)}w ago`;
+  if (days < 42) return `Viewed ${Math.floor(days / 7)}w ago`;
   if (days < 365) return `Viewed ${Math.floor(days / 30)}mo ago`;
   return `Viewed ${Math.floor(days / 365)}y ago`;
 }

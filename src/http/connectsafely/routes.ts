@@ -55,7 +55,7 @@ export async function connectSafelyRoutes(fastify: FastifyInstance) {
         pagination: { start, count: limit, total: page.total },
         hasMore: start + visitors.length < page.total,
         timeRange: body.timeRange ?? null,
-        filters: { timeRange: timeRange.toLowerCase(), count, start, fetchAll, maxVisitors },
+        filters: { timeRange: timeRange === 'ALL_TIME' ? timeRange : timeRange.toLowerCase(), count, start, fetchAll, maxVisitors },
       };
     },
   );

@@ -12,7 +12,8 @@ export async function linkupRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const clock = app.core.clock;
   useErrorPresenter(app, linkupErrorPresenter(() => clock.now()));
-  requireApiKey(app, fromXApiKey);
+  // After parsing, so that even an INVALID_API_KEY error echoes the request's action.
+  requireApiKey(app, fromXApiKey, 'preValidation');
 
   app.post(
     '/v2/profiles',

@@ -18,9 +18,13 @@ function header(r: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Every route of the calling context requires a valid key, checked before the body is validated. */
-export function requireApiKey(app: FastifyInstance, extract: KeyExtractor): void {
-  app.addHook('onRequest', async (request) => {
+/**
+ * Every route of the calling context requires a valid key, checked before the body is
+ * validated: on `onRequest` (before the body is even read) or, where an error must echo a body
+ * field, on `preValidation` (after parsing).
+ */
+export function requireApiKey(app: FastifyInstance, extract: KeyExtractor, hook: 'onRequest' | 'preValidation' = 'onRequest'): void {
+  app.addHook(hook, async (request) => {
     request.principal = await app.authenticator.authenticate(extract(request));
   });
 }

@@ -1,0 +1,29 @@
+/**
+ * One JSON-schema validator per part of the request. Query strings and path parameters arrive
+ * as text, so they are coerced to the schema's types; JSON bodies are not: a `null` must stay
+ * null (not become 0 or ""), and a number where a string is expected is a client error.
+ */
+import { Ajv, type Options } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FastifyInstance, FastifySchema } from 'fastify';
+
+const BASE: Options = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false };
+
+function make(coerce: Options['coerceTypes']) {
+  const ajv = new Ajv({ ...BASE, coerceTypes: coerce });
+  (addFormats as unknown as (a: Ajv) => void)(ajv);
+  return ajv;
+}
+
+export function installValidators(app: FastifyInstance): void {
+  const byPart: Record<string, Ajv> = {
+    body: make(false),
+    querystring: make('array'),
+    params: make('array'),
+    headers: make('array'),
+  };
+  app.setValidatorCompiler(({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) => {
+    const ajv = byPart[httpPart ?? 'body'] ?? byPart.body!;
+    return ajv.compile(schema as object) as never;
+  });
+}
