@@ -152,6 +152,8 @@ export class PgVisits implements VisitStore {
         batch: [],
       });
     }
+    // A summary row removed between steps 1 and 2 (by an erase, say): start again, recreating it.
+    if (state.size < pairs.size) throw new RetryTransaction('a summary row disappeared before it could be locked');
 
     // Read after the locks: whatever another process committed for these pairs is visible now.
     const clientIds = [...new Set(visits.flatMap((v) => (v.clientId === null ? [] : [v.clientId])))];
