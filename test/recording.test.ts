@@ -256,6 +256,32 @@ describe.each(BACKENDS)('recording visits on $name', (backend) => {
     });
   });
 
+  describe('refused items leave no trace', () => {
+    it('does not create the inline member of a visit refused for another unknown member', async () => {
+      const w = await workspace();
+      const res = await w.batch([{ profileId: 'ghost', viewerId: 'newbie', viewer: { name: 'Nina Newbie' } }]);
+      expect(res.body).toMatchObject({ recorded: 0, rejected: 1 });
+      expect(res.body.results[0].error).toMatchObject({ code: 'unknown_members', details: { memberIds: ['ghost'] } });
+      const lookup = await t.request('GET', '/v1/members/newbie', { headers: auth(w.key) });
+      expect(lookup.status).toBe(404);
+    });
+
+    it('refuses a batch item with a field the single-visit endpoint would refuse', async () => {
+      const w = await workspace();
+      const res = await w.batch([
+        { profileId: 'owner', viewerId: 'v1', sauce: 'search' },
+        { profileId: 'owner', viewerId: 'v2', viewer: { nickname: 'V' } },
+        { profileId: 'owner', viewerId: 'v3' },
+      ]);
+      expect(res.body).toMatchObject({ recorded: 1, rejected: 2 });
+      expect(res.body.results[0].error.message).toBe('sauce is not allowed');
+      expect(res.body.results[1].error.message).toBe('viewer.nickname is not allowed');
+      const single = await w.visit({ profileId: 'owner', viewerId: 'v1', sauce: 'search' });
+      expect(single.status).toBe(400);
+      expect((await w.visitors()).viewers.map((v) => v.viewer.id)).toEqual(['v3']);
+    });
+  });
+
   describe('timestamps', () => {
     it('refuses a visit more than 5 minutes in the future and accepts one exactly 5 minutes ahead', async () => {
       const w = await workspace();

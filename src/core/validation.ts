@@ -47,8 +47,20 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], field: strin
   return v as T;
 }
 
+const PROFILE_FIELDS = new Set<string>([...PROFILE_TEXT_FIELDS, ...PROFILE_URL_FIELDS, 'plan', 'visibility']);
+const VISIT_FIELDS = new Set(['id', 'profileId', 'viewerId', 'viewedAt', 'source', 'profile', 'viewer']);
+
+function refuseUnknown(raw: Record<string, unknown>, allowed: Set<string>, prefix: string) {
+  const extra = Object.keys(raw).find((k) => !allowed.has(k));
+  if (extra !== undefined) {
+    const field = prefix ? `${prefix}.${extra}` : extra;
+    throw invalidInput(`${field} is not allowed`, { field });
+  }
+}
+
 export function checkProfile(raw: unknown, prefix: string): MemberProfile {
   if (!isObject(raw)) throw invalidInput(`${prefix} must be an object`, { field: prefix });
+  refuseUnknown(raw, PROFILE_FIELDS, prefix);
   const out: MemberProfile = {};
   for (const f of PROFILE_TEXT_FIELDS) {
     const v = optionalText(raw[f], `${prefix}.${f}`, TEXT_MAX);
@@ -67,11 +79,13 @@ export function checkProfile(raw: unknown, prefix: string): MemberProfile {
 
 export function checkMemberInput(raw: unknown, prefix = 'member'): MemberInput {
   if (!isObject(raw)) throw invalidInput(`${prefix} must be an object`, { field: prefix });
-  return { ...checkProfile(raw, prefix), id: checkId(raw.id, `${prefix}.id`) };
+  const { id, ...profile } = raw;
+  return { ...checkProfile(profile, prefix), id: checkId(id, `${prefix}.id`) };
 }
 
 export function checkVisitShape(raw: unknown): VisitInput {
   if (!isObject(raw)) throw invalidInput('a visit must be an object');
+  refuseUnknown(raw, VISIT_FIELDS, '');
   const visit: VisitInput = {
     profileId: checkId(raw.profileId, 'profileId'),
     viewerId: checkId(raw.viewerId, 'viewerId'),

@@ -15,7 +15,10 @@ export type VisitResult =
 interface Pending {
   index: number;
   visit: AcceptedVisit;
+  /** Members this visit references without carrying their profile. */
   needs: string[];
+  /** Members whose profile this visit carries inline. */
+  carried: MemberInput[];
 }
 
 /**
@@ -27,7 +30,6 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
   const now = deps.clock.now();
   const horizon = now - workspace.settings.retentionDays * DAY_MS;
   const results: VisitResult[] = new Array(raws.length);
-  const inline = new Map<string, MemberInput>();
   const pending: Pending[] = [];
 
   raws.forEach((raw, index) => {
@@ -38,24 +40,26 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
         results[index] = { ok: true, status: 'self_view', visitId: visit.clientId ?? '' };
         return;
       }
+      const carried: MemberInput[] = [];
       const needs: string[] = [];
       for (const [id, profile] of [[input.profileId, input.profile], [input.viewerId, input.viewer]] as const) {
-        if (profile) inline.set(id, { ...inline.get(id), ...profile, id });
+        if (profile) carried.push({ ...profile, id });
         else needs.push(id);
       }
-      pending.push({ index, visit, needs });
+      pending.push({ index, visit, needs, carried });
     } catch (err) {
       results[index] = { ok: false, error: asAppError(err) };
     }
   });
 
-  if (inline.size > 0) await deps.store.members.upsert(workspace.id, [...inline.values()], 'merge', now);
-  const wanted = [...new Set(pending.flatMap((p) => p.needs.filter((id) => !inline.has(id))))];
+  // A member is known if stored already or carried inline by any visit of the batch.
+  const carriedIds = new Set(pending.flatMap((p) => p.carried.map((m) => m.id)));
+  const wanted = [...new Set(pending.flatMap((p) => p.needs.filter((id) => !carriedIds.has(id))))];
   const known = wanted.length ? await deps.store.members.existingIds(workspace.id, wanted) : new Set<string>();
 
   const storable: Pending[] = [];
   for (const p of pending) {
-    const missing = p.needs.filter((id) => !inline.has(id) && !known.has(id));
+    const missing = p.needs.filter((id) => !carriedIds.has(id) && !known.has(id));
     if (missing.length) {
       results[p.index] = {
         ok: false,
@@ -65,6 +69,10 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
       };
     } else storable.push(p);
   }
+  // Inline profiles are upserted only for visits that will be stored: a refused visit leaves no trace.
+  const inline = new Map<string, MemberInput>();
+  for (const p of storable) for (const m of p.carried) inline.set(m.id, { ...inline.get(m.id), ...m });
+  if (inline.size > 0) await deps.store.members.upsert(workspace.id, [...inline.values()], 'merge', now);
   if (storable.length) {
     const outcomes = await deps.store.visits.record(
       workspace.id,
