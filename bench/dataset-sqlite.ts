@@ -90,7 +90,10 @@ export async function buildSqliteDataset(path: string, key: string, shape: Datas
 
   const now = Date.now();
   const db = new Database(tmp);
-  db.pragma('journal_mode = OFF');
+  // Out of WAL for the load: a rollback journal in memory (OFF is refused by this build); the
+  // file is a temporary one that a crash leaves unmarked-complete, so it is rebuilt anyway.
+  db.pragma('journal_mode = DELETE');
+  db.pragma('journal_mode = MEMORY');
   db.pragma('synchronous = OFF');
   db.pragma('locking_mode = EXCLUSIVE');
   db.pragma('cache_size = -2000000');

@@ -24,8 +24,8 @@ export interface Dataset {
   /** Member indexes that may not read their viewers (free plan, private mode): requests avoid them. */
   blockedOwners: Set<number>;
   /** A DATABASE_URL for one server run; SQLite gets a fresh copy of the dataset each time. */
-  databaseUrlForRun(): string;
-  cleanup(): void;
+  databaseUrlForRun(): Promise<string>;
+  cleanup(): void | Promise<void>;
 }
 
 export const DATA_DIR = join(BENCH_ROOT, 'data');
@@ -73,7 +73,7 @@ export async function ensureDataset(args: BenchArgs): Promise<Dataset> {
     stats: JSON.parse(meta.stats!) as DatasetStats,
     reused,
     blockedOwners: blocked,
-    databaseUrlForRun() {
+    async databaseUrlForRun() {
       removeRun();
       copyFileSync(path, runPath);
       assertSqliteBenchDb(runPath, key);

@@ -18,6 +18,8 @@ export interface LoadOptions {
   duration: number;
   warmup: number;
   next(): RequestSpec;
+  /** Called between the warm-up and the measured run. */
+  onMeasureStart?(): void;
 }
 
 export interface LoadResult {
@@ -63,6 +65,7 @@ function once(url: string, connections: number, duration: number, next: () => Re
 
 export async function drive(opts: LoadOptions): Promise<LoadResult> {
   if (opts.warmup > 0) await once(opts.url, opts.connections, opts.warmup, opts.next);
+  opts.onMeasureStart?.();
   const r = await once(opts.url, opts.connections, opts.duration, opts.next);
   const codes: Record<string, number> = {};
   for (const [code, v] of Object.entries(r.statusCodeStats ?? {})) codes[code] = (v as { count: number }).count;

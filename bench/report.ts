@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadResult } from './load.js';
+import type { CpuUse } from './cpu-load.js';
 import type { TargetOutcome } from './targets.js';
 import { REPO_ROOT } from './paths.js';
 
@@ -28,6 +29,8 @@ export interface ScenarioResult {
   statusCodes: Record<string, number>;
   peakRssMb: number | null;
   coldStartMs: number | null;
+  /** Cores used during the measured run by the server, the bench (autocannon) and other processes. */
+  cpuCores: CpuUse | null;
 }
 
 export interface Machine {
@@ -87,7 +90,7 @@ function formatMeasured(t: TargetOutcome): string {
 }
 
 function rowCells(r: ScenarioResult): string[] {
-  if (!r.available) return [r.id, r.note ?? 'not available', '', '', '', '', '', '', '', ''];
+  if (!r.available) return [r.id, r.note ?? 'not available', '', '', '', '', '', '', '', '', r.title];
   const rps = r.visitsPerSec !== null && r.visitsPerSec !== r.rps ? `${int(r.rps)} (${int(r.visitsPerSec)} visits/s)` : int(r.rps);
   return [
     r.id,
@@ -99,11 +102,12 @@ function rowCells(r: ScenarioResult): string[] {
     `${r.errors + r.timeouts}/${r.non2xx}`,
     int(r.peakRssMb),
     r.coldStartMs === null ? '–' : int(r.coldStartMs),
+    r.cpuCores ? `${r.cpuCores.server.toFixed(2)}/${r.cpuCores.bench.toFixed(2)}/${r.cpuCores.other.toFixed(2)}` : '–',
     r.title,
   ];
 }
 
-const HEAD = ['scenario', 'req/s', 'vs baseline', 'p50 ms', 'p99 ms', 'max ms', 'errors/non-2xx', 'peak RSS MB', 'cold start ms', 'what'];
+const HEAD = ['scenario', 'req/s', 'vs baseline', 'p50 ms', 'p99 ms', 'max ms', 'errors/non-2xx', 'peak RSS MB', 'cold start ms', 'CPU server/bench/other', 'what'];
 
 export function printTable(report: RunReport): void {
   const rows = [HEAD, ...report.scenarios.map(rowCells)];
@@ -132,6 +136,7 @@ const RESULTS_END = '<!-- bench:results-end -->';
 export function markdownSection(report: RunReport): string {
   const m = report.machine;
   const s = report.dataset.stats;
+  const busy = report.scenarios.filter((r) => (r.cpuCores?.other ?? 0) >= 0.3);
   const lines = [
     `### ${report.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${report.scale}${report.smoke ? ' (smoke)' : ''}`,
     '',
@@ -144,6 +149,9 @@ export function markdownSection(report: RunReport): string {
     `| ${HEAD.join(' | ')} |`,
     `| ${HEAD.map((_, i) => (i === 0 || i === HEAD.length - 1 ? '---' : '---:')).join(' | ')} |`,
     ...report.scenarios.map((r) => `| ${rowCells(r).join(' | ')} |`),
+    '',
+    'CPU is in cores used during the measured run by the server / the bench (autocannon) / every other process on the machine.' +
+      (busy.length ? ` **Other processes were busy during ${busy.map((r) => r.id).join(', ')}: those figures understate the service.**` : ''),
     '',
     `Targets (issue 5, stated for full on SQLite${report.store === 'sqlite' && report.scale === 'full' ? '' : '; shown here for reference only'}):`,
     '',

@@ -12,6 +12,7 @@ import { machine, printTable, updateDocs, writeJson, type RunReport, type Scenar
 import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { evaluateTargets } from './targets.js';
+import { cpuSnapshot, cpuUse, waitForQuiet } from './cpu-load.js';
 import { POSTGRES_READY } from '../src/storage/postgres/postgres-store.js';
 
 const SERVER_ENV = {
@@ -38,6 +39,7 @@ function emptyResult(s: Scenario, note: string, available = false): ScenarioResu
     statusCodes: {},
     peakRssMb: null,
     coldStartMs: null,
+    cpuCores: null,
   };
 }
 
@@ -74,19 +76,30 @@ async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, d
     const p = await probe(server, s, next);
     if (p.skip) return { ...emptyResult(s, p.skip), coldStartMs: s.server === 'app' ? server.coldStartMs : null };
     if (p.fail) return { ...emptyResult(s, p.fail, true), errors: 1 };
-    const r = await drive({ url: server.url, connections: args.connections, duration: args.duration, warmup: args.warmup, next });
+    let before = cpuSnapshot(server.pid);
+    const r = await drive({
+      url: server.url,
+      connections: args.connections,
+      duration: args.duration,
+      warmup: args.warmup,
+      next,
+      onMeasureStart: () => (before = cpuSnapshot(server.pid)),
+    });
+    const cpu = cpuUse(before, cpuSnapshot(server.pid));
     const peak = server.peakRssMb();
+    const completed = r.requests > 0;
     return {
       id: s.id,
       title: s.title,
       server: s.server,
       available: true,
-      note: null,
+      note: completed ? null : `no answer completed within the ${args.duration} s run`,
       rps: r.rps,
       ratio: baselineRps ? r.rps / baselineRps : null,
       visitsPerSec: s.itemsPerRequest ? r.rps * s.itemsPerRequest : null,
-      latencyMs: r.latencyMs,
+      latencyMs: completed ? r.latencyMs : null,
       requests: r.requests,
+      cpuCores: cpu,
       errors: r.errors,
       timeouts: r.timeouts,
       non2xx: r.non2xx,
@@ -115,10 +128,6 @@ async function main(): Promise<number> {
       console.error('--store postgres: the PostgreSQL backend is not available in this build yet (POSTGRES_READY is false in src/storage/postgres/postgres-store.ts); nothing was run.');
       return 2;
     }
-    if (!args.databaseUrl) {
-      console.error('--store postgres needs --database-url postgres://... (or BENCH_DATABASE_URL): a database the bench may own (empty, or one it created before).');
-      return 2;
-    }
   }
 
   const started = Date.now();
@@ -128,11 +137,14 @@ async function main(): Promise<number> {
   const chosen = SCENARIOS.filter((s) => s.kind === 'baseline' || args.only.length === 0 || args.only.some((o) => s.id.includes(o)));
   // Reads first, then writes: the reads see the pristine dataset.
   const order = [...chosen.filter((s) => s.kind !== 'write'), ...chosen.filter((s) => s.kind === 'write')];
-  const databaseUrl = dataset.databaseUrlForRun();
+  const databaseUrl = await dataset.databaseUrlForRun();
 
   const results: ScenarioResult[] = [];
   let baselineRps: number | null = null;
   for (const s of order) {
+    const quietWait = Number(process.env.BENCH_QUIET_WAIT_S ?? (args.scale === 'full' && !args.smoke ? 300 : 5));
+    const q = await waitForQuiet(quietWait);
+    if (q.busy >= 0.3) console.log(`(machine still busy with other processes: ${q.busy} cores after waiting ${q.waitedS} s)`);
     process.stdout.write(`${s.id.padEnd(16)} `);
     let r: ScenarioResult;
     try {
@@ -145,11 +157,11 @@ async function main(): Promise<number> {
     results.push(r);
     console.log(
       r.available && r.rps !== null
-        ? `${Math.round(r.rps)} req/s, p99 ${r.latencyMs!.p99} ms, ${r.errors + r.timeouts} errors, ${r.non2xx} non-2xx, peak RSS ${Math.round(r.peakRssMb ?? 0)} MB, cold start ${Math.round(r.coldStartMs ?? 0)} ms`
+        ? `${Math.round(r.rps)} req/s, p99 ${r.latencyMs?.p99 ?? '–'} ms, ${r.errors + r.timeouts} errors, ${r.non2xx} non-2xx, peak RSS ${Math.round(r.peakRssMb ?? 0)} MB, cold start ${Math.round(r.coldStartMs ?? 0)} ms, CPU cores server/bench/other ${r.cpuCores ? `${r.cpuCores.server}/${r.cpuCores.bench}/${r.cpuCores.other}` : '–'}`
         : (r.note ?? ''),
     );
   }
-  dataset.cleanup();
+  await dataset.cleanup();
 
   const failures = results
     .filter((r) => r.available && (r.errors > 0 || r.timeouts > 0 || r.non2xx > 0 || (r.rps === null && r.note)))
