@@ -5,8 +5,6 @@
  * with a message naming it.
  */
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Store } from '../src/core/index.js';
 import { SchemaTooNewError, latestVersion, type Migration } from '../src/storage/migration.js';
@@ -18,8 +16,8 @@ import { migratePostgres, postgresSchemaVersion } from '../src/storage/postgres/
 import { migrateSqlite, schemaVersion } from '../src/storage/sqlite/database.js';
 import { SQLITE_MIGRATIONS } from '../src/storage/sqlite/migrations.js';
 import { BACKENDS, PG_ADMIN_URL, dropPostgresDatabase, postgresAvailable, type TestBackend } from './support/backends.js';
+import { runCli, type CliResult } from './support/processes.js';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 const W = 30 * 60_000;
 
@@ -93,25 +91,9 @@ function open(url: string, migrate = true): Promise<Store> {
   return openStore({ databaseUrl: url, sqliteSynchronous: 'normal', pgPoolSize: 3 }, { migrate });
 }
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `profile-visitors` command from the sources. */
+/** Runs the real `profile-visitors` command from the sources on this database. */
 function cli(args: string[], databaseUrl: string): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' };
-  delete env.PORT;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' });
 }
 
 describe.each(BACKENDS)('schema migrations on $name', (backend) => {

@@ -4,62 +4,30 @@
  * makes them exact is in the database (row locks, unique keys, one conditional UPDATE), so the
  * processes here share nothing but the database. PostgreSQL only: SQLite is one process's file.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, ensureWorkspace, systemClock, type Store, type Workspace } from '../src/core/index.js';
 import { openStore } from '../src/storage/open-store.js';
 import type { PostgresStore } from '../src/storage/postgres/postgres-store.js';
 import { dropPostgresDatabase, postgresAvailable, postgresBackend } from './support/backends.js';
+import { REPO_ROOT, freePort, startServerProcess, type ServerProcess } from './support/processes.js';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const W = 30 * 60_000;
 const WS = 'concurrency';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
+type Server = ServerProcess;
+
+/** `profile-visitors serve` from the sources, as a separate process on this database. */
+function startServer(databaseUrl: string, port: number): Promise<Server> {
+  return startServerProcess({ DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', PG_POOL_SIZE: '8' });
 }
 
-interface Server {
-  url: string;
-  child: ChildProcessWithoutNullStreams;
-  output: () => string;
-}
-
-/** `profile-visitors serve` from the sources, as a separate process. */
-async function startServer(databaseUrl: string, port: number): Promise<Server> {
-  const env = { ...process.env, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', PG_POOL_SIZE: '8' };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: REPO_ROOT, env });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  for (;;) {
-    if (exited) throw new Error(`server on port ${port} exited during start-up:\n${output}`);
-    const ok = await fetch(`${url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return { url, child, output: () => output };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
+/** A graceful stop (SIGTERM): in-flight requests finish and the pool closes. */
 async function stopServer(s: Server): Promise<void> {
-  if (s.child.exitCode !== null) return;
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGTERM');
-  await exited;
+  if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
+  await s.exited;
 }
 
 async function post(url: string, path: string, key: string, body: unknown): Promise<{ status: number; body: any }> {
@@ -72,7 +40,7 @@ async function post(url: string, path: string, key: string, body: unknown): Prom
  * at once, once told to go, so that two such processes charge at the same moment.
  */
 function chargingProcess(databaseUrl: string, keyId: string, amount: number, calls: number) {
-  const openStoreUrl = pathToFileURL(`${REPO_ROOT}src/storage/open-store.ts`).href;
+  const openStoreUrl = pathToFileURL(join(REPO_ROOT, 'src', 'storage', 'open-store.ts')).href;
   const script = `
     import { openStore } from ${JSON.stringify(openStoreUrl)};
     import { createInterface } from 'node:readline';
