@@ -192,6 +192,13 @@ describe.each(BACKENDS)('store conformance on $name', (backend) => {
       expect((await store.connections.degrees('g', 'o', [])).size).toBe(0);
     });
 
+    it('degrees to a smaller depth look only that many hops out and leave the others out', async () => {
+      const ids = ['a', 'b', 'c', 'd', 'x', 'o'];
+      expect(Object.fromEntries(await store.connections.degrees('g', 'o', ids, 1))).toEqual({ a: '1st' });
+      expect(Object.fromEntries(await store.connections.degrees('g', 'o', ids, 2))).toEqual({ a: '1st', b: '2nd' });
+      expect(Object.fromEntries(await store.connections.degrees('g', 'o', ids, 3))).toEqual({ a: '1st', b: '2nd', c: '3rd', d: '3rd+', x: '3rd+' });
+    });
+
     it('list pages the connections of a member in id order, with the total', async () => {
       for (const id of ['z', 'm', 'B']) await store.connections.add('g', 'hub', id, 1000);
       expect(await store.connections.list('g', 'hub', 0, 10)).toEqual({ total: 3, ids: ['B', 'm', 'z'] });

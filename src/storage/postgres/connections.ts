@@ -52,20 +52,21 @@ export class PgConnections implements ConnectionStore {
     return { total: row!.total, ids: row!.ids ?? [] };
   }
 
-  async degrees(workspaceId: string, ownerId: string, viewerIds: readonly string[]): Promise<Map<string, Degree>> {
+  /** Looks `depth` hops out (1 to 3): viewers not found within it are `3rd+` at depth 3, left out otherwise. */
+  async degrees(workspaceId: string, ownerId: string, viewerIds: readonly string[], depth: 1 | 2 | 3 = 3): Promise<Map<string, Degree>> {
     const out = new Map<string, Degree>();
     let rest = viewerIds.filter((id) => id !== ownerId);
     const steps: [Degree, string, string][] = [
       ['1st', 'degrees_1', FIRST],
       ['2nd', 'degrees_2', SECOND],
       ['3rd', 'degrees_3', THIRD],
-    ];
+    ].slice(0, depth) as [Degree, string, string][];
     for (const [degree, name, text] of steps) {
       if (rest.length === 0) break;
       for (const { id } of await this.db.query<{ id: string }>({ name, text, values: [workspaceId, ownerId, rest] })) out.set(id, degree);
       rest = rest.filter((id) => !out.has(id));
     }
-    for (const id of rest) out.set(id, '3rd+');
+    if (depth === 3) for (const id of rest) out.set(id, '3rd+');
     return out;
   }
 }
