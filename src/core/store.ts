@@ -32,6 +32,12 @@ export interface MemberStore {
   getMany(workspaceId: string, ids: readonly string[]): Promise<Map<string, Member>>;
   existingIds(workspaceId: string, ids: readonly string[]): Promise<Set<string>>;
   upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]>;
+  /**
+   * Erases a member in one transaction: the profile, their visits as owner and as viewer, the
+   * summaries built from them, their connections; their API keys are revoked. Returns false
+   * when there was no such member.
+   */
+  erase(workspaceId: string, id: string, now: number): Promise<boolean>;
 }
 
 export interface ConnectionStore {

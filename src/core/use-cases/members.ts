@@ -15,3 +15,12 @@ export async function getMember(deps: CoreDeps, workspace: Workspace, id: string
   if (!member) throw notFound(`member ${id} not found`);
   return member;
 }
+
+/**
+ * Erases a member everywhere at once: as owner (their visitor list and profile) and as viewer
+ * (they vanish from every list they appeared in). Their keys stop working.
+ */
+export async function eraseMember(deps: CoreDeps, workspace: Workspace, id: string): Promise<void> {
+  const erased = await deps.store.members.erase(workspace.id, id, deps.clock.now());
+  if (!erased) throw notFound(`member ${id} not found`);
+}

@@ -6,6 +6,7 @@ import {
   AppError,
   addConnection,
   createApiKey,
+  eraseMember,
   getMember,
   listApiKeys,
   listConnections,
@@ -66,6 +67,24 @@ export async function nativeRoutes(fastify: FastifyInstance) {
     async (request) => {
       const { principal, memberId } = ownOrAdmin(request, request.params.memberId);
       return getMember(deps, principal.workspace, memberId);
+    },
+  );
+
+  app.delete(
+    '/members/:memberId',
+    {
+      schema: {
+        tags,
+        description: 'Erase a member: their profile, their visits as owner and as viewer, their connections; their keys are revoked.',
+        params: MemberParams,
+        response: { 204: Type.Null(), ...S.errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { workspace } = requireAdmin(request);
+      await eraseMember(deps, workspace, request.params.memberId);
+      app.authenticator.forget();
+      return reply.status(204).send(null);
     },
   );
 

@@ -115,4 +115,28 @@ export class PgMembers implements MemberStore {
       return out;
     });
   }
+
+  /** One transaction; the member row is locked first so a concurrent merge waits for the erase. */
+  async erase(workspaceId: string, id: string, now: number): Promise<boolean> {
+    return this.db.transaction(async (c) => {
+      const { rowCount } = await c.query('SELECT 1 FROM members WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id]);
+      if (!rowCount) return false;
+      const p = [workspaceId, id];
+      await c.query(
+        'DELETE FROM visits WHERE workspace_id = $1 AND viewer_id = $2 AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2)',
+        p,
+      );
+      await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2', p);
+      await c.query('DELETE FROM visits WHERE workspace_id = $1 AND profile_id = $2', p);
+      await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2', p);
+      await c.query(
+        'DELETE FROM connections WHERE workspace_id = $1 AND other_id = $2 AND member_id IN (SELECT other_id FROM connections WHERE workspace_id = $1 AND member_id = $2)',
+        p,
+      );
+      await c.query('DELETE FROM connections WHERE workspace_id = $1 AND member_id = $2', p);
+      await c.query('UPDATE api_keys SET revoked_at = $3 WHERE workspace_id = $1 AND member_id = $2 AND revoked_at IS NULL', [...p, now]);
+      await c.query('DELETE FROM members WHERE workspace_id = $1 AND id = $2', p);
+      return true;
+    });
+  }
 }

@@ -26,6 +26,29 @@ export class SqliteMembers implements MemberStore {
     );
     this.replace = db.prepare(REPLACE);
     this.merge = db.prepare(MERGE);
+    const steps = [
+      // As viewer: the profiles they viewed come from the summary's viewer index, then each
+      // (profile, viewer) pair is an index range of the raw visits.
+      'DELETE FROM visits WHERE workspace_id = @ws AND viewer_id = @id AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id)',
+      'DELETE FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id',
+      'DELETE FROM visits WHERE workspace_id = @ws AND profile_id = @id',
+      'DELETE FROM visitor_summary WHERE workspace_id = @ws AND profile_id = @id',
+      // Connections are stored both ways: the reverse rows are found through the forward ones.
+      'DELETE FROM connections WHERE workspace_id = @ws AND other_id = @id AND member_id IN (SELECT other_id FROM connections WHERE workspace_id = @ws AND member_id = @id)',
+      'DELETE FROM connections WHERE workspace_id = @ws AND member_id = @id',
+      'UPDATE api_keys SET revoked_at = @now WHERE workspace_id = @ws AND member_id = @id AND revoked_at IS NULL',
+    ].map((sql) => db.prepare(sql));
+    const removeMember = db.prepare('DELETE FROM members WHERE workspace_id = @ws AND id = @id');
+    this.eraseTx = db.transaction((p: { ws: string; id: string; now: number }) => {
+      for (const step of steps) step.run(p);
+      return removeMember.run({ ws: p.ws, id: p.id }).changes > 0;
+    });
+  }
+
+  private eraseTx;
+
+  async erase(workspaceId: string, id: string, now: number): Promise<boolean> {
+    return this.eraseTx({ ws: workspaceId, id, now });
   }
 
   async get(workspaceId: string, id: string): Promise<Member | undefined> {

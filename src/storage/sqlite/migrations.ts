@@ -81,4 +81,13 @@ CREATE INDEX api_keys_workspace ON api_keys (workspace_id);
 CREATE INDEX visits_workspace_time ON visits (workspace_id, viewed_at);
 `,
   },
+  {
+    version: 3,
+    name: 'summary by viewer, for erasure',
+    // Erasing a member removes them as a viewer too: without this index that means scanning the
+    // summary of every profile in the workspace.
+    sql: `
+CREATE INDEX visitor_summary_viewer ON visitor_summary (workspace_id, viewer_id);
+`,
+  },
 ];
