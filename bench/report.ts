@@ -99,15 +99,15 @@ function rowCells(r: ScenarioResult): string[] {
     ms(r.latencyMs?.p50),
     ms(r.latencyMs?.p99),
     ms(r.latencyMs?.max),
-    `${r.errors + r.timeouts}/${r.non2xx}`,
+    `${r.errors}/${r.timeouts}/${r.non2xx}`,
     int(r.peakRssMb),
     r.coldStartMs === null ? '–' : int(r.coldStartMs),
     r.cpuCores ? `${r.cpuCores.server.toFixed(2)}/${r.cpuCores.bench.toFixed(2)}/${r.cpuCores.other.toFixed(2)}` : '–',
-    r.title,
+    r.note ? `${r.title} (${r.note})` : r.title,
   ];
 }
 
-const HEAD = ['scenario', 'req/s', 'vs baseline', 'p50 ms', 'p99 ms', 'max ms', 'errors/non-2xx', 'peak RSS MB', 'cold start ms', 'CPU server/bench/other', 'what'];
+const HEAD = ['scenario', 'req/s', 'vs baseline', 'p50 ms', 'p99 ms', 'max ms', 'errors/timeouts/non-2xx', 'peak RSS MB', 'cold start ms', 'CPU server/bench/other', 'what'];
 
 export function printTable(report: RunReport): void {
   const rows = [HEAD, ...report.scenarios.map(rowCells)];
