@@ -178,7 +178,7 @@ describe.each(BACKENDS)('schema migrations on $name', (backend) => {
       expect(await store.members.get('old', 'owner')).toMatchObject({ name: 'Olga', headline: 'CEO', plan: 'premium', createdAt: 1000, updatedAt: 2000 });
       expect((await store.members.get('old', 'viewer'))!.visibility).toBe('private');
       expect(await store.connections.list('old', 'owner', 0, 10)).toEqual({ total: 1, ids: ['viewer'] });
-      expect((await store.connections.degrees('old', 'owner', ['viewer'])).get('viewer')).toBe('1st');
+      expect((await store.connections.neighbors('old', ['owner'])).get('owner')).toEqual(['viewer']);
       expect(await store.visits.listViewers({ workspaceId: 'old', profileId: 'owner', since: 0, until: null, offset: 0, limit: 10 })).toEqual({
         total: 1,
         rows: [{ viewerId: 'viewer', viewCount: 2, firstViewedAt: T0 - W, lastViewedAt: T0, lastSource: 'feed' }],

@@ -3,7 +3,7 @@
  * PostgreSQL must answer the same.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type AcceptedVisit, type Store, type VisitSource } from '../src/core/index.js';
+import { DEFAULT_SETTINGS, connectionDegrees, type AcceptedVisit, type Store, type VisitSource } from '../src/core/index.js';
 import type { PostgresStore } from '../src/storage/postgres/postgres-store.js';
 import { BACKENDS, dropPostgresDatabase, openFreshStore, postgresAvailable, postgresBackend } from './support/backends.js';
 
@@ -186,17 +186,17 @@ describe.each(BACKENDS)('store conformance on $name', (backend) => {
     });
 
     it('degrees: 1st, 2nd, 3rd and 3rd+, never the owner, only within the workspace', async () => {
-      const d = await store.connections.degrees('g', 'o', ['a', 'b', 'c', 'd', 'x', 'o']);
+      const d = await connectionDegrees(store.connections, 'g', 'o', ['a', 'b', 'c', 'd', 'x', 'o']);
       expect(Object.fromEntries(d)).toEqual({ a: '1st', b: '2nd', c: '3rd', d: '3rd+', x: '3rd+' });
-      expect(Object.fromEntries(await store.connections.degrees('g', 'd', ['c', 'b', 'a', 'o']))).toEqual({ c: '1st', b: '2nd', a: '3rd', o: '3rd+' });
-      expect((await store.connections.degrees('g', 'o', [])).size).toBe(0);
+      expect(Object.fromEntries(await connectionDegrees(store.connections, 'g', 'd', ['c', 'b', 'a', 'o']))).toEqual({ c: '1st', b: '2nd', a: '3rd', o: '3rd+' });
+      expect((await connectionDegrees(store.connections, 'g', 'o', [])).size).toBe(0);
     });
 
     it('degrees to a smaller depth look only that many hops out and leave the others out', async () => {
       const ids = ['a', 'b', 'c', 'd', 'x', 'o'];
-      expect(Object.fromEntries(await store.connections.degrees('g', 'o', ids, 1))).toEqual({ a: '1st' });
-      expect(Object.fromEntries(await store.connections.degrees('g', 'o', ids, 2))).toEqual({ a: '1st', b: '2nd' });
-      expect(Object.fromEntries(await store.connections.degrees('g', 'o', ids, 3))).toEqual({ a: '1st', b: '2nd', c: '3rd', d: '3rd+', x: '3rd+' });
+      expect(Object.fromEntries(await connectionDegrees(store.connections, 'g', 'o', ids, 1))).toEqual({ a: '1st' });
+      expect(Object.fromEntries(await connectionDegrees(store.connections, 'g', 'o', ids, 2))).toEqual({ a: '1st', b: '2nd' });
+      expect(Object.fromEntries(await connectionDegrees(store.connections, 'g', 'o', ids, 3))).toEqual({ a: '1st', b: '2nd', c: '3rd', d: '3rd+', x: '3rd+' });
     });
 
     it('list pages the connections of a member in id order, with the total', async () => {
@@ -217,12 +217,30 @@ describe.each(BACKENDS)('store conformance on $name', (backend) => {
       expect(await store.connections.remove('g', 'o', 'd')).toBe(false);
     });
 
+    it('finds the 3rd degree whichever side of the path is smaller', async () => {
+      // A hub owner with many connections and a viewer with one: the viewer's side is expanded.
+      for (let i = 1; i <= 6; i++) await store.connections.add('g3', 'hub', `h${i}`, 1000);
+      await store.connections.add('g3', 'h3', 'y', 1000);
+      await store.connections.add('g3', 'y', 'v', 1000);
+      expect(Object.fromEntries(await connectionDegrees(store.connections, 'g3', 'hub', ['v', 'y', 'h1']))).toEqual({ h1: '1st', y: '2nd', v: '3rd' });
+      // A lone owner and a well-connected viewer: the owner's side is expanded.
+      await store.connections.add('g3', 'lone', 'h1', 1000);
+      expect(Object.fromEntries(await connectionDegrees(store.connections, 'g3', 'lone', ['h2', 'h3', 'y']))).toEqual({ h2: '3rd', h3: '3rd', y: '3rd+' });
+    });
+
+    it('neighbors lists each member\'s connections, both directions, within the workspace', async () => {
+      const n = await store.connections.neighbors('g', ['b', 'o', 'nobody']);
+      expect([...n.get('b')!].sort()).toEqual(['a', 'c']);
+      expect(n.get('o')).toEqual(['a']);
+      expect(n.has('nobody')).toBe(false);
+    });
+
     it('a removed link changes the degrees', async () => {
       await store.connections.add('g2', 'o', 'a', 1000);
       await store.connections.add('g2', 'a', 'b', 1000);
-      expect((await store.connections.degrees('g2', 'o', ['b'])).get('b')).toBe('2nd');
+      expect((await connectionDegrees(store.connections, 'g2', 'o', ['b'])).get('b')).toBe('2nd');
       await store.connections.remove('g2', 'a', 'b');
-      expect((await store.connections.degrees('g2', 'o', ['b'])).get('b')).toBe('3rd+');
+      expect((await connectionDegrees(store.connections, 'g2', 'o', ['b'])).get('b')).toBe('3rd+');
     });
   });
 

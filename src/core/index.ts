@@ -14,3 +14,4 @@ export * from './use-cases/api-keys.js';
 export * from './use-cases/workspaces.js';
 export * from './use-cases/charge-credits.js';
 export * from './rules/relative-time.js';
+export * from './rules/connection-degrees.js';

@@ -7,7 +7,6 @@
 import type {
   AcceptedVisit,
   ApiKey,
-  Degree,
   Member,
   MemberInput,
   RecordOutcome,
@@ -46,11 +45,8 @@ export interface ConnectionStore {
   /** Returns false when there was no such connection. */
   remove(workspaceId: string, a: string, b: string): Promise<boolean>;
   list(workspaceId: string, memberId: string, offset: number, limit: number): Promise<{ total: number; ids: string[] }>;
-  /**
-   * Degree of each viewer as seen by the owner, looking `depth` hops out (1 to 3, default 3):
-   * viewers not found within the depth get `3rd+` when depth is 3, and are left out otherwise.
-   */
-  degrees(workspaceId: string, ownerId: string, viewerIds: readonly string[], depth?: 1 | 2 | 3): Promise<Map<string, Degree>>;
+  /** The connections of each of `ids` (members without any are absent from the map). Degrees are computed from this in the core. */
+  neighbors(workspaceId: string, ids: readonly string[]): Promise<Map<string, string[]>>;
 }
 
 export interface ViewerPageQuery {

@@ -6,6 +6,7 @@ import {
   renderViewer,
   type VisibleViewer,
 } from '../rules/reading-rules.js';
+import { connectionDegrees } from '../rules/connection-degrees.js';
 import type { Member, Workspace } from '../types.js';
 import type { CoreDeps } from './deps.js';
 
@@ -67,7 +68,7 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
     .map((r) => r.viewerId);
   const depth = q.withDegrees === 1 ? 1 : 3;
   const degrees =
-    q.withDegrees && shownInFull.length ? await deps.store.connections.degrees(workspace.id, owner.id, shownInFull, depth) : undefined;
+    q.withDegrees && shownInFull.length ? await connectionDegrees(deps.store.connections, workspace.id, owner.id, shownInFull, depth) : undefined;
   const viewers: VisibleViewer[] = [];
   page.rows.forEach((row, i) => {
     const viewer = members.get(row.viewerId);

@@ -1,16 +1,5 @@
-import type { ConnectionStore, Degree } from '../../core/index.js';
+import type { ConnectionStore } from '../../core/index.js';
 import type { PgDatabase } from './database.js';
-
-// Each degree is a semi-join from the few viewers on a page outwards, probing the
-// (workspace, member, other) primary key, so cost follows the page, not the owner's network.
-const FIRST = 'SELECT other_id AS id FROM connections WHERE workspace_id = $1 AND member_id = $2 AND other_id = ANY($3::text[])';
-const SECOND = `SELECT DISTINCT c1.member_id AS id FROM connections c1
-  JOIN connections c2 ON c2.workspace_id = c1.workspace_id AND c2.member_id = c1.other_id AND c2.other_id = $2
-  WHERE c1.workspace_id = $1 AND c1.member_id = ANY($3::text[])`;
-const THIRD = `SELECT DISTINCT c1.member_id AS id FROM connections c1
-  JOIN connections c2 ON c2.workspace_id = c1.workspace_id AND c2.member_id = c1.other_id
-  JOIN connections c3 ON c3.workspace_id = c1.workspace_id AND c3.member_id = c2.other_id AND c3.other_id = $2
-  WHERE c1.workspace_id = $1 AND c1.member_id = ANY($3::text[])`;
 
 export class PgConnections implements ConnectionStore {
   constructor(private db: PgDatabase) {}
@@ -52,21 +41,19 @@ export class PgConnections implements ConnectionStore {
     return { total: row!.total, ids: row!.ids ?? [] };
   }
 
-  /** Looks `depth` hops out (1 to 3): viewers not found within it are `3rd+` at depth 3, left out otherwise. */
-  async degrees(workspaceId: string, ownerId: string, viewerIds: readonly string[], depth: 1 | 2 | 3 = 3): Promise<Map<string, Degree>> {
-    const out = new Map<string, Degree>();
-    let rest = viewerIds.filter((id) => id !== ownerId);
-    const steps: [Degree, string, string][] = [
-      ['1st', 'degrees_1', FIRST],
-      ['2nd', 'degrees_2', SECOND],
-      ['3rd', 'degrees_3', THIRD],
-    ].slice(0, depth) as [Degree, string, string][];
-    for (const [degree, name, text] of steps) {
-      if (rest.length === 0) break;
-      for (const { id } of await this.db.query<{ id: string }>({ name, text, values: [workspaceId, ownerId, rest] })) out.set(id, degree);
-      rest = rest.filter((id) => !out.has(id));
+  async neighbors(workspaceId: string, ids: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (ids.length === 0) return out;
+    const rows = await this.db.query<{ member_id: string; other_id: string }>({
+      name: 'connections_neighbors',
+      text: 'SELECT member_id, other_id FROM connections WHERE workspace_id = $1 AND member_id = ANY($2::text[])',
+      values: [workspaceId, [...ids]],
+    });
+    for (const { member_id, other_id } of rows) {
+      const list = out.get(member_id);
+      if (list) list.push(other_id);
+      else out.set(member_id, [other_id]);
     }
-    if (depth === 3) for (const id of rest) out.set(id, '3rd+');
     return out;
   }
 }
