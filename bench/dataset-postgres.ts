@@ -21,6 +21,7 @@ import { DAY_MS, WORKSPACE_ID, OwnerLaw, datasetKey, datasetShape, memberId, typ
 import { SOURCES, VisitGenerator, buildGraph, generateMembers, visitCounts } from './dataset-generate.js';
 import { META_DDL, META_TABLE, NotABenchDatabaseError } from './marker.js';
 import { phase } from './progress.js';
+import { DERIVED_TABLES, checkDataset } from './derived.js';
 
 const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -219,6 +220,13 @@ async function buildPostgresDataset(url: string, key: string, shape: DatasetShap
   await pipe.flush();
   p.done();
   await rebuild(['visitor_summary']);
+  for (const d of DERIVED_TABLES) {
+    if (!(await main.query('SELECT to_regclass($1) IS NOT NULL AS e', [d.table])).rows[0].e) continue;
+    const q = phase(d.table, 1);
+    await main.query(`DELETE FROM ${d.table}`);
+    await main.query(d.fill);
+    q.done();
+  }
   p = phase('vacuum analyze', 1);
   await main.query('VACUUM (ANALYZE)');
   p.done();
@@ -239,6 +247,9 @@ async function buildPostgresDataset(url: string, key: string, shape: DatasetShap
   await setMeta(main, 'generated_at', String(now));
   await setMeta(main, 'schema_version', String(schemaVersion));
   await setMeta(main, 'stats', JSON.stringify(stats));
+  await checkDataset(url, async (since) =>
+    Number((await main.query('SELECT count(*) AS n FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2 AND last_viewed_at >= $3', [WORKSPACE_ID, memberId(0), since])).rows[0].n),
+  );
   await setMeta(main, 'complete', '1');
   for (const c of clients) await c.end();
   return stats;

@@ -12,6 +12,7 @@ import { createApiKey, ensureWorkspace, systemClock } from '../src/core/index.js
 import { openStore } from '../src/storage/open-store.js';
 import { META_DDL, META_TABLE } from './marker.js';
 import { phase } from './progress.js';
+import { DERIVED_TABLES, checkDataset } from './derived.js';
 import { WORKSPACE_ID, OwnerLaw, memberId, type DatasetShape } from './dataset-shape.js';
 import { SOURCES, VisitGenerator, buildGraph, generateMembers, visitCounts } from './dataset-generate.js';
 
@@ -181,6 +182,13 @@ export async function buildSqliteDataset(path: string, key: string, shape: Datas
   db.exec('COMMIT');
   p.done();
   rebuild(['visitor_summary']);
+  for (const d of DERIVED_TABLES) {
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(d.table)) continue;
+    const q = phase(d.table, 1);
+    db.exec(`DELETE FROM ${d.table}`);
+    db.exec(d.fill);
+    q.done();
+  }
 
   const one = (sql: string, ...args: unknown[]) => (db.prepare(sql).get(...args) as { n: number }).n;
   const stats: DatasetStats = {
@@ -201,6 +209,14 @@ export async function buildSqliteDataset(path: string, key: string, shape: Datas
   db.pragma('locking_mode = NORMAL');
   db.pragma('journal_mode = WAL');
   db.close();
+  await checkDataset(tmp, async (since) => {
+    const c = new Database(tmp, { readonly: true });
+    try {
+      return (c.prepare('SELECT count(*) AS n FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ?').get(WORKSPACE_ID, memberId(0), since) as { n: number }).n;
+    } finally {
+      c.close();
+    }
+  });
   renameSync(tmp, path);
   return stats;
 }
