@@ -3,6 +3,7 @@
  * docs/benchmarks.md for this store and scale (between its markers; other sections are kept).
  */
 import { cpus, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadResult } from './load.js';
@@ -43,6 +44,8 @@ export interface Machine {
 
 export interface RunReport {
   date: string;
+  /** The commit the server was built from; `dirty` when src/ had uncommitted changes (they are in the build). */
+  code: { commit: string; dirty: boolean };
   store: string;
   scale: string;
   seed: number;
@@ -57,6 +60,16 @@ export interface RunReport {
   targets: TargetOutcome[];
   /** Errors and non-2xx answers only; timings never fail a run. */
   failures: string[];
+}
+
+export function codeVersion(): { commit: string; dirty: boolean } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return { commit: 'unknown', dirty: false };
+  }
 }
 
 export function machine(): Machine {
@@ -140,7 +153,7 @@ export function markdownSection(report: RunReport): string {
   const lines = [
     `### ${report.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${report.scale}${report.smoke ? ' (smoke)' : ''}`,
     '',
-    `Run ${report.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpus} cores (${m.cpuModel}), ${m.memoryGb} GB RAM, Node ${m.node}. ` +
+    `Run ${report.date.slice(0, 16).replace('T', ' ')} UTC, code ${report.code.commit}${report.code.dirty ? ' plus uncommitted changes in src/' : ''}, on ${m.cpus} cores (${m.cpuModel}), ${m.memoryGb} GB RAM, Node ${m.node}. ` +
       `${report.connections} connections, ${report.warmupS} s warm-up then ${report.durationS} s per scenario; each scenario on a freshly started server. ` +
       `Dataset \`${report.dataset.key}\`: ${int(s.members)} members, ${int(s.connectionRows)} connection rows, ${int(s.visits)} visits, ` +
       `${int(s.summaryRows)} (profile, viewer) summary rows; celebrity ${int(s.celebrityVisits)} visits from ${int(s.celebrityViewers)} viewers` +

@@ -8,7 +8,7 @@ import { ensureDataset, type Dataset } from './dataset.js';
 import { OwnerLaw } from './dataset-shape.js';
 import { drive } from './load.js';
 import { BASELINE_MAIN, SERVER_MAIN } from './paths.js';
-import { machine, printTable, updateDocs, writeJson, type RunReport, type ScenarioResult } from './report.js';
+import { codeVersion, machine, printTable, updateDocs, writeJson, type RunReport, type ScenarioResult } from './report.js';
 import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { evaluateTargets } from './targets.js';
@@ -178,6 +178,7 @@ async function main(): Promise<number> {
     .map((r) => `${r.id}: ${r.note ?? `${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx (${JSON.stringify(r.statusCodes)})`}`);
   const report: RunReport = {
     date: new Date(started).toISOString(),
+    code: codeVersion(),
     store: args.store,
     scale: args.scale,
     seed: args.seed,
