@@ -429,6 +429,53 @@ describe.each(BACKENDS)('store conformance on $name', (backend) => {
     });
   });
 
+  describe('visits: the total, from the last-view histogram', () => {
+    const DAY = 86_400_000;
+    // A small deterministic generator, so a failure replays identically.
+    let seed = 7;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0), (seed >>> 8) % n);
+
+    it('equals a brute-force count of distinct last views for any boundary, also after an erase', async () => {
+      const ws = 'hist';
+      await store.workspaces.ensure(ws, ws);
+      const viewers = Array.from({ length: 40 }, (_, i) => ({ id: `v${i}` }));
+      await store.members.upsert(ws, [{ id: 'owner' }, { id: 'owner2' }, ...viewers], 'replace', 1000);
+      const T0 = 400 * DAY + 13 * 3_600_000;
+      // In order and out of order, within one call and across calls, several per pair.
+      for (let call = 0; call < 6; call++) {
+        const batch: AcceptedVisit[] = Array.from({ length: 60 }, () => ({
+          clientId: null,
+          profileId: rand(4) === 0 ? 'owner2' : 'owner',
+          viewerId: `v${rand(40)}`,
+          viewedAt: T0 + rand(12 * DAY),
+          source: 'search' as VisitSource,
+        }));
+        await store.visits.record(ws, batch, 0);
+      }
+      const lastViews = async (profileId: string) => {
+        const all = await store.visits.listViewers({ workspaceId: ws, profileId, since: 0, until: null, offset: 0, limit: 1000 });
+        return all.rows.map((r) => r.lastViewedAt);
+      };
+      const check = async (profileId: string) => {
+        const last = await lastViews(profileId);
+        for (const since of [0, T0, T0 + DAY - 1, T0 + DAY, T0 + 3 * DAY + 5, T0 + 7 * DAY + 12 * 3_600_000, T0 + 11 * DAY + 1, T0 + 20 * DAY]) {
+          const { total } = await store.visits.listViewers({ workspaceId: ws, profileId, since, until: null, offset: 0, limit: 1 });
+          expect(total, `since ${since - T0} ms after T0`).toBe(last.filter((t) => t >= since).length);
+        }
+      };
+      await check('owner');
+      await check('owner2');
+      const before = (await lastViews('owner')).length;
+      expect(before).toBeGreaterThan(10);
+      // Erasing a viewer lowers the totals of every profile they viewed.
+      const victim = (await store.visits.listViewers({ workspaceId: ws, profileId: 'owner', since: 0, until: null, offset: 0, limit: 1 })).rows[0]!.viewerId;
+      expect(await store.members.erase(ws, victim, 2000)).toBe(true);
+      expect((await lastViews('owner')).length).toBe(before - 1);
+      await check('owner');
+      await check('owner2');
+    });
+  });
+
   describe('keys', () => {
     const key = (id: string, extra: Partial<Parameters<Store['keys']['create']>[0]> = {}) => ({
       id,

@@ -126,9 +126,16 @@ export class PgMembers implements MemberStore {
         'DELETE FROM visits WHERE workspace_id = $1 AND viewer_id = $2 AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2)',
         p,
       );
+      // Each profile they viewed loses one viewer on the day of their last view.
+      await c.query(
+        `UPDATE viewer_day_counts d SET viewers = d.viewers - 1 FROM visitor_summary s
+         WHERE s.workspace_id = $1 AND s.viewer_id = $2 AND d.workspace_id = $1 AND d.profile_id = s.profile_id AND d.day = s.last_viewed_at / 86400000`,
+        p,
+      );
       await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2', p);
       await c.query('DELETE FROM visits WHERE workspace_id = $1 AND profile_id = $2', p);
       await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2', p);
+      await c.query('DELETE FROM viewer_day_counts WHERE workspace_id = $1 AND profile_id = $2', p);
       await c.query(
         'DELETE FROM connections WHERE workspace_id = $1 AND other_id = $2 AND member_id IN (SELECT other_id FROM connections WHERE workspace_id = $1 AND member_id = $2)',
         p,

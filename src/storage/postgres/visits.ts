@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { AcceptedVisit, RecordOutcome, ViewerPageQuery, ViewerSummary, VisitSource, VisitStore } from '../../core/index.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
 import { isMissingPartition, type VisitPartitions } from './partitions.js';
+import { addDayDelta, dayDeltaColumns, dayOf } from '../viewer-days.js';
 
 /**
  * Step 1 of `record`: make sure a summary row exists for every (profile, viewer) of the batch,
@@ -56,21 +57,34 @@ const WRITE = `WITH claimed AS (
   ), unused AS (
     DELETE FROM visitor_summary s USING unnest($15::text[], $16::text[]) AS d(p, v)
     WHERE s.workspace_id = $1 AND s.profile_id = d.p AND s.viewer_id = d.v AND s.view_count = 0
+  ), days AS (
+    INSERT INTO viewer_day_counts (workspace_id, profile_id, day, viewers)
+    SELECT $1, p, d, n FROM unnest($17::text[], $18::int4[], $19::int4[]) AS t(p, d, n) ORDER BY p COLLATE "C", d
+    ON CONFLICT (workspace_id, profile_id, day) DO UPDATE SET viewers = viewer_day_counts.viewers + excluded.viewers
   )
   SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT array_agg(id ORDER BY ord) FROM input) AS ids`;
 
-/** Visitor list from the summary (open-ended range), with exact in-range counts for viewers seen before `since`. */
+/**
+ * Visitor list from the summary (open-ended range), with exact in-range counts for viewers seen
+ * before `since`. The total sums the last-view histogram over whole days ($6 is the day of
+ * `since`) and counts the boundary day on the index; the page skips its offset on the index
+ * before reading rows in full.
+ */
 const SUMMARY_PAGE = `SELECT
-  (SELECT count(*) FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2 AND last_viewed_at >= $3) AS total,
+  (SELECT coalesce(sum(viewers), 0) FROM viewer_day_counts WHERE workspace_id = $1 AND profile_id = $2 AND day > $6)
+   + (SELECT count(*) FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2
+      AND last_viewed_at >= $3 AND last_viewed_at < ($6::int8 + 1) * 86400000) AS total,
   (SELECT coalesce(json_agg(json_build_array(p.viewer_id,
       CASE WHEN p.first_viewed_at >= $3 THEN p.view_count
         ELSE (SELECT count(*) FROM visits v WHERE v.workspace_id = $1 AND v.profile_id = $2 AND v.viewer_id = p.viewer_id AND v.viewed_at >= $3) END,
       CASE WHEN p.first_viewed_at >= $3 THEN p.first_viewed_at
         ELSE coalesce((SELECT min(viewed_at) FROM visits v WHERE v.workspace_id = $1 AND v.profile_id = $2 AND v.viewer_id = p.viewer_id AND v.viewed_at >= $3), p.last_viewed_at) END,
       p.last_viewed_at, p.last_source) ORDER BY p.last_viewed_at DESC, p.viewer_id), '[]')
-   FROM (SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary
-         WHERE workspace_id = $1 AND profile_id = $2 AND last_viewed_at >= $3
-         ORDER BY last_viewed_at DESC, viewer_id LIMIT $4 OFFSET $5) p) AS rows`;
+   FROM (SELECT s.viewer_id, s.view_count, s.first_viewed_at, s.last_viewed_at, s.last_source
+         FROM (SELECT viewer_id FROM visitor_summary
+               WHERE workspace_id = $1 AND profile_id = $2 AND last_viewed_at >= $3
+               ORDER BY last_viewed_at DESC, viewer_id LIMIT $4 OFFSET $5) k
+         JOIN visitor_summary s ON s.workspace_id = $1 AND s.profile_id = $2 AND s.viewer_id = k.viewer_id) p) AS rows`;
 
 /** Visitor list over a closed range, aggregated from the raw visits (partition-pruned on viewed_at). */
 const RAW_PAGE = `SELECT
@@ -226,6 +240,9 @@ export class PgVisits implements VisitStore {
 
     const all = [...state.values()];
     const changed = all.filter((s) => s.batch.length > 0);
+    const deltas = new Map<string, number>();
+    for (const s of changed) if (!s.stored || s.last !== s.lastBefore) addDayDelta(deltas, s.profileId, s.stored ? s.lastBefore : null, s.last);
+    const days = dayDeltaColumns(deltas);
     const unused = all.filter((s) => s.count === 0);
     if (toInsert.length === 0 && unused.length === 0) return outcomes;
     const rows = toInsert.map((i) => visits[i]!);
@@ -250,6 +267,9 @@ export class PgVisits implements VisitStore {
         changed.map((s) => s.lastSource),
         unused.map((s) => s.profileId),
         unused.map((s) => s.viewerId),
+        days.profiles,
+        days.days,
+        days.changes,
       ],
     });
     const result = written[0]!;
@@ -265,7 +285,11 @@ export class PgVisits implements VisitStore {
   async listViewers(q: ViewerPageQuery): Promise<{ total: number; rows: ViewerSummary[] }> {
     const [row] =
       q.until === null
-        ? await this.db.query<PageRow>({ name: 'visits_summary_page', text: SUMMARY_PAGE, values: [q.workspaceId, q.profileId, q.since, q.limit, q.offset] })
+        ? await this.db.query<PageRow>({
+            name: 'visits_summary_page',
+            text: SUMMARY_PAGE,
+            values: [q.workspaceId, q.profileId, q.since, q.limit, q.offset, dayOf(q.since)],
+          })
         : await this.db.query<PageRow>({
             name: 'visits_raw_page',
             text: RAW_PAGE,

@@ -30,9 +30,13 @@ export class SqliteMembers implements MemberStore {
       // As viewer: the profiles they viewed come from the summary's viewer index, then each
       // (profile, viewer) pair is an index range of the raw visits.
       'DELETE FROM visits WHERE workspace_id = @ws AND viewer_id = @id AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id)',
+      // Each profile they viewed loses one viewer on the day of their last view.
+      `UPDATE viewer_day_counts SET viewers = viewers - 1 WHERE workspace_id = @ws AND (profile_id, day) IN
+        (SELECT profile_id, last_viewed_at / 86400000 FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id)`,
       'DELETE FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id',
       'DELETE FROM visits WHERE workspace_id = @ws AND profile_id = @id',
       'DELETE FROM visitor_summary WHERE workspace_id = @ws AND profile_id = @id',
+      'DELETE FROM viewer_day_counts WHERE workspace_id = @ws AND profile_id = @id',
       // Connections are stored both ways: the reverse rows are found through the forward ones.
       'DELETE FROM connections WHERE workspace_id = @ws AND other_id = @id AND member_id IN (SELECT other_id FROM connections WHERE workspace_id = @ws AND member_id = @id)',
       'DELETE FROM connections WHERE workspace_id = @ws AND member_id = @id',

@@ -1,5 +1,6 @@
 import type { AcceptedVisit, RecordOutcome, ViewerPageQuery, ViewerSummary, VisitStore } from '../../core/index.js';
 import { summaryFromRow, type SummaryRow } from '../rows.js';
+import { dayOf } from '../viewer-days.js';
 import type { SqliteDb } from './database.js';
 
 interface Job {
@@ -29,12 +30,14 @@ export class SqliteVisits implements VisitStore {
   private insertSummary;
   private updateSummary;
   private page;
-  private total;
   private rangeCount;
   private rawPage;
   private rawTotal;
   private sourceAt;
   private commit;
+  private dayBump;
+  private daysAfter;
+  private boundaryCount;
 
   constructor(private db: SqliteDb) {
     this.byClientId = db.prepare<[string, string], { id: number }>('SELECT id FROM visits WHERE workspace_id = ? AND client_id = ?');
@@ -55,13 +58,15 @@ export class SqliteVisits implements VisitStore {
       last_source = CASE WHEN @at >= last_viewed_at THEN @source ELSE last_source END,
       last_viewed_at = max(last_viewed_at, @at)
       WHERE workspace_id = @ws AND profile_id = @profile AND viewer_id = @viewer`);
-    this.page = db.prepare<[string, string, number, number, number], SummaryRow>(`
-      SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary
-      WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ?
-      ORDER BY last_viewed_at DESC, viewer_id LIMIT ? OFFSET ?`);
-    this.total = db.prepare<[string, string, number], { n: number }>(
-      'SELECT count(*) AS n FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ?',
-    );
+    // Deferred join: the offset is skipped on the covering index alone, then only the page's
+    // rows are read in full (reading every skipped row made a deep page cost milliseconds).
+    this.page = db.prepare<{ ws: string; profile: string; since: number; limit: number; offset: number }, SummaryRow>(`
+      SELECT s.viewer_id, s.view_count, s.first_viewed_at, s.last_viewed_at, s.last_source
+      FROM (SELECT viewer_id, last_viewed_at FROM visitor_summary
+            WHERE workspace_id = @ws AND profile_id = @profile AND last_viewed_at >= @since
+            ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset) p
+      CROSS JOIN visitor_summary s ON s.workspace_id = @ws AND s.profile_id = @profile AND s.viewer_id = p.viewer_id
+      ORDER BY p.last_viewed_at DESC, p.viewer_id`);
     this.rangeCount = db.prepare<[string, string, string, number, number], { n: number; first: number }>(
       'SELECT count(*) AS n, min(viewed_at) AS first FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at >= ? AND viewed_at < ?',
     );
@@ -74,6 +79,14 @@ export class SqliteVisits implements VisitStore {
     );
     this.sourceAt = db.prepare<[string, string, string, number], { source: string }>(
       'SELECT source FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at = ? ORDER BY id DESC LIMIT 1',
+    );
+    this.dayBump = db.prepare(`INSERT INTO viewer_day_counts (workspace_id, profile_id, day, viewers) VALUES (@ws, @profile, @day, @by)
+      ON CONFLICT (workspace_id, profile_id, day) DO UPDATE SET viewers = viewers + @by`);
+    this.daysAfter = db.prepare<[string, string, number], { n: number | null }>(
+      'SELECT sum(viewers) AS n FROM viewer_day_counts WHERE workspace_id = ? AND profile_id = ? AND day > ?',
+    );
+    this.boundaryCount = db.prepare<[string, string, number, number], { n: number }>(
+      'SELECT count(*) AS n FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? AND last_viewed_at < ?',
     );
     this.commit = db.transaction((jobs: Job[]) => jobs.map((j) => j.visits.map((v) => this.apply(j.workspaceId, v, j.windowMs))));
   }
@@ -130,23 +143,39 @@ export class SqliteVisits implements VisitStore {
     }
     const id = this.insertVisit.run(ws, v.profileId, v.viewerId, v.viewedAt, v.source, v.clientId).lastInsertRowid;
     const row = { ws, profile: v.profileId, viewer: v.viewerId, at: v.viewedAt, source: v.source };
-    if (s) this.updateSummary.run(row);
-    else this.insertSummary.run(row);
+    if (s) {
+      this.updateSummary.run(row);
+      const [before, after] = [dayOf(s.last_viewed_at), dayOf(v.viewedAt)];
+      if (after > before) {
+        this.dayBump.run({ ws, profile: v.profileId, day: before, by: -1 });
+        this.dayBump.run({ ws, profile: v.profileId, day: after, by: 1 });
+      }
+    } else {
+      this.insertSummary.run(row);
+      this.dayBump.run({ ws, profile: v.profileId, day: dayOf(v.viewedAt), by: 1 });
+    }
     return { status: 'recorded', visitId: v.clientId ?? String(id) };
+  }
+
+  /** Whole days after the boundary from the histogram, the boundary day itself from the summary index. */
+  private openEndedTotal(ws: string, profile: string, since: number): number {
+    const day = dayOf(since);
+    const whole = this.daysAfter.get(ws, profile, day)!.n ?? 0;
+    return whole + this.boundaryCount.get(ws, profile, since, (day + 1) * 86_400_000)!.n;
   }
 
   async listViewers(q: ViewerPageQuery): Promise<{ total: number; rows: ViewerSummary[] }> {
     if (q.until === null) {
       // The summary holds all-time counts; rows whose first view predates the range get exact
       // in-range counts from the raw visits (a handful of index lookups per page).
-      const rows = this.page.all(q.workspaceId, q.profileId, q.since, q.limit, q.offset).map(summaryFromRow);
+      const rows = this.page.all({ ws: q.workspaceId, profile: q.profileId, since: q.since, limit: q.limit, offset: q.offset }).map(summaryFromRow);
       for (const r of rows) {
         if (r.firstViewedAt >= q.since) continue;
         const c = this.rangeCount.get(q.workspaceId, q.profileId, r.viewerId, q.since, Number.MAX_SAFE_INTEGER)!;
         r.viewCount = c.n;
         r.firstViewedAt = c.first;
       }
-      return { total: this.total.get(q.workspaceId, q.profileId, q.since)!.n, rows };
+      return { total: this.openEndedTotal(q.workspaceId, q.profileId, q.since), rows };
     }
     const rows = this.rawPage.all(q.workspaceId, q.profileId, q.since, q.until, q.limit, q.offset).map((r) =>
       summaryFromRow({
