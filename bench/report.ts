@@ -163,7 +163,8 @@ export function markdownSection(report: RunReport): string {
     `| ${HEAD.map((_, i) => (i === 0 || i === HEAD.length - 1 ? '---' : '---:')).join(' | ')} |`,
     ...report.scenarios.map((r) => `| ${rowCells(r).join(' | ')} |`),
     '',
-    'CPU is in cores used during the measured run by the server / the bench (autocannon) / every other process on the machine.' +
+    'CPU is in cores used during the measured run by the server / the bench (autocannon) / every other process on the machine' +
+      (report.store === 'postgres' ? ' (PostgreSQL itself included).' : '.') +
       (busy.length ? ` **Other processes were busy during ${busy.map((r) => r.id).join(', ')}: those figures understate the service.**` : ''),
     '',
     `Targets (issue 5, stated for full on SQLite${report.store === 'sqlite' && report.scale === 'full' ? '' : '; shown here for reference only'}):`,
