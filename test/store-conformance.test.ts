@@ -476,6 +476,30 @@ describe.each(BACKENDS)('store conformance on $name', (backend) => {
     });
   });
 
+  describe('visits: many concurrent calls', () => {
+    it('records every visit of concurrent calls that add up to several group commits, each answered in order', async () => {
+      const ws = 'burst';
+      await store.workspaces.ensure(ws, ws);
+      await store.members.upsert(ws, Array.from({ length: 201 }, (_, i) => ({ id: `b${i}` })), 'replace', 1000);
+      const call = (k: number) =>
+        Array.from({ length: 900 }, (_, i) => ({
+          clientId: `c${k}-${i}`,
+          profileId: 'b0',
+          viewerId: `b${1 + ((k * 900 + i) % 200)}`,
+          viewedAt: 5_000_000 + (k * 900 + i) * 1000,
+          source: 'feed' as VisitSource,
+        }));
+      const outcomes = await Promise.all([0, 1, 2, 3, 4].map((k) => store.visits.record(ws, call(k), 0)));
+      for (const [k, o] of outcomes.entries()) {
+        expect(o).toHaveLength(900);
+        expect(o.every((r, i) => r.status === 'recorded' && r.visitId === `c${k}-${i}`)).toBe(true);
+      }
+      const page = await store.visits.listViewers({ workspaceId: ws, profileId: 'b0', since: 0, until: null, offset: 0, limit: 200 });
+      expect(page.total).toBe(200);
+      expect(page.rows.reduce((n, r) => n + r.viewCount, 0)).toBe(4500);
+    });
+  });
+
   describe('keys', () => {
     const key = (id: string, extra: Partial<Parameters<Store['keys']['create']>[0]> = {}) => ({
       id,

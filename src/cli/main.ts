@@ -3,7 +3,6 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { serveCommand } from './serve.js';
-import { demoCommand } from './demo.js';
 import { keysCreate, keysList, keysRevoke } from './keys.js';
 import { migrateCommand } from './migrate.js';
 
@@ -40,6 +39,8 @@ withServerFlags(program.command('demo').description('fill a demo workspace with 
   .option('--seed <n>', 'random seed', '42')
   .option('--no-serve', 'generate data and keys, then exit')
   .action(async (flags: Flags & { members: string; visits: string; seed: string; serve: boolean }) => {
+    // Loaded on demand: the generator pulls in faker, which `serve` should not pay for at start-up.
+    const { demoCommand } = await import('./demo.js');
     await demoCommand(config(flags), { members: Number(flags.members), visits: Number(flags.visits), seed: Number(flags.seed), serve: flags.serve });
   });
 

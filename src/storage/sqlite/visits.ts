@@ -3,6 +3,9 @@ import { summaryFromRow, type SummaryRow } from '../rows.js';
 import { dayOf } from '../viewer-days.js';
 import type { SqliteDb } from './database.js';
 
+/** Visits per group commit, see `flush`. */
+const GROUP_VISITS = 2_000;
+
 interface Job {
   workspaceId: string;
   visits: readonly AcceptedVisit[];
@@ -108,8 +111,16 @@ export class SqliteVisits implements VisitStore {
   }
 
   private flush(): void {
-    const jobs = this.queue;
-    this.queue = [];
+    // One group commit takes whole jobs up to about GROUP_VISITS visits: enough to share a
+    // commit among many concurrent requests, small enough that 50 concurrent 1,000-visit batches
+    // are answered one group at a time rather than all together after one huge transaction.
+    let taken = 0;
+    let visits = 0;
+    while (taken < this.queue.length && (taken === 0 || visits + this.queue[taken]!.visits.length <= GROUP_VISITS)) {
+      visits += this.queue[taken]!.visits.length;
+      taken++;
+    }
+    const jobs = this.queue.splice(0, taken);
     this.scheduled = false;
     try {
       const results = this.commit(jobs);
@@ -124,7 +135,10 @@ export class SqliteVisits implements VisitStore {
         }
       }
     }
-    this.markIdle();
+    if (this.queue.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    } else this.markIdle();
   }
 
   /** Idempotency first, then the dedup window, then the write; runs inside the group transaction. */
