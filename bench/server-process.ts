@@ -49,6 +49,15 @@ export function readVmKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
   }
 }
 
+/** Children still running, killed if the bench itself is interrupted. */
+const live = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const c of live) c.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
 export async function startServerProcess(opts: SpawnOptions): Promise<ServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -61,6 +70,8 @@ export async function startServerProcess(opts: SpawnOptions): Promise<ServerProc
     env: { ...process.env, ...opts.env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
