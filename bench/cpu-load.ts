@@ -3,6 +3,7 @@
  * the bench itself used (autocannon), and how many went to other processes on the machine.
  * Load from other processes makes a run unrepresentative, so the report shows it.
  */
+import { processTree } from './server-process.js';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
@@ -43,7 +44,8 @@ function processTicks(pid: number): number {
 
 export function cpuSnapshot(serverPid: number): CpuSnapshot {
   const u = process.cpuUsage();
-  return { at: performance.now(), busyTicks: machineBusyTicks(), serverTicks: processTicks(serverPid), benchMicros: u.user + u.system };
+  const serverTicks = processTree(serverPid).reduce((sum, pid) => sum + processTicks(pid), 0);
+  return { at: performance.now(), busyTicks: machineBusyTicks(), serverTicks, benchMicros: u.user + u.system };
 }
 
 export function cpuUse(a: CpuSnapshot, b: CpuSnapshot): CpuUse {

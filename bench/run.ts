@@ -19,6 +19,7 @@ const SERVER_ENV = {
   LOG_LEVEL: 'warn',
   RATE_LIMIT_MAX: '1000000000000',
   SQLITE_SYNCHRONOUS: process.env.BENCH_SQLITE_SYNCHRONOUS ?? 'normal',
+  WORKERS: process.env.BENCH_WORKERS ?? '1',
 };
 
 function emptyResult(s: Scenario, note: string, available = false): ScenarioResult {
@@ -187,7 +188,10 @@ async function main(): Promise<number> {
     durationS: args.duration,
     smoke: args.smoke,
     machine: machine(),
-    server: args.store === 'sqlite' ? { SQLITE_SYNCHRONOUS: SERVER_ENV.SQLITE_SYNCHRONOUS } : { PG_POOL_SIZE: process.env.PG_POOL_SIZE ?? '10' },
+    server: {
+      ...(args.store === 'sqlite' ? { SQLITE_SYNCHRONOUS: SERVER_ENV.SQLITE_SYNCHRONOUS } : { PG_POOL_SIZE: process.env.PG_POOL_SIZE ?? '10' }),
+      WORKERS: SERVER_ENV.WORKERS,
+    },
     dataset: {
       key: dataset.key,
       reused: dataset.reused,

@@ -40,6 +40,30 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** `pid` and its descendants (the workers of a WORKERS > 1 server), from /proc. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const kids = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      out.push(...kids.map(Number));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Sum over the server's process tree: with workers, each has its own heap and SQLite cache. */
+function treeVmKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
+  let sum: number | null = null;
+  for (const p of processTree(pid)) {
+    const kb = readVmKb(p, field);
+    if (kb !== null) sum = (sum ?? 0) + kb;
+  }
+  return sum;
+}
+
 export function readVmKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -111,14 +135,15 @@ export async function startServerProcess(opts: SpawnOptions): Promise<ServerProc
     url,
     coldStartMs,
     peakRssMb() {
-      const kb = readVmKb(pid, 'VmHWM');
+      const kb = treeVmKb(pid, 'VmHWM');
       if (kb !== null) lastPeak = kb / 1024;
       return lastPeak;
     },
     output: () => log,
     async stop() {
       if (exited) return;
-      lastPeak = readVmKb(pid, 'VmHWM') !== null ? readVmKb(pid, 'VmHWM')! / 1024 : lastPeak;
+      const kb = treeVmKb(pid, 'VmHWM');
+      if (kb !== null) lastPeak = kb / 1024;
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exit;

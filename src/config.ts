@@ -23,6 +23,13 @@ export interface Config {
   authCacheMs: number;
   /** PG_POOL_SIZE: connections per process to PostgreSQL. */
   pgPoolSize: number;
+  /**
+   * WORKERS: server processes sharing the port (1 = this process serves). More use more cores.
+   * Each worker counts rate limits on its own (a keep-alive connection stays on one worker, so
+   * splitting the limit would refuse a single client early): a key may make up to
+   * WORKERS x RATE_LIMIT_MAX requests per window when spread over connections.
+   */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -68,6 +75,7 @@ export const CONFIG_SPEC: Spec = {
   rateLimitWindowMs: { env: 'RATE_LIMIT_WINDOW_MS', default: 60_000, parse: int(1000, 86_400_000) },
   authCacheMs: { env: 'AUTH_CACHE_MS', default: 2_000, parse: int(0, 3_600_000) },
   pgPoolSize: { env: 'PG_POOL_SIZE', default: 10, parse: int(1, 1000) },
+  workers: { env: 'WORKERS', default: 1, parse: int(1, 64) },
 };
 
 function databaseUrl(raw: string, name: string): string {

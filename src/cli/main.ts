@@ -18,12 +18,13 @@ function withServerFlags(cmd: Command): Command {
   return withConfigFlags(cmd)
     .addOption(new Option('--host <host>', 'interface to listen on (env HOST)'))
     .addOption(new Option('--port <port>', 'port to listen on (env PORT)'))
-    .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL)'));
+    .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL)'))
+    .addOption(new Option('--workers <n>', 'server processes sharing the port (env WORKERS)'));
 }
 
 function config(flags: Flags): Readonly<Config> {
   const picked: Flags = {};
-  for (const k of ['databaseUrl', 'sqliteSynchronous', 'host', 'port', 'logLevel'] as const) if (flags[k] !== undefined) picked[k] = flags[k];
+  for (const k of ['databaseUrl', 'sqliteSynchronous', 'host', 'port', 'logLevel', 'workers'] as const) if (flags[k] !== undefined) picked[k] = flags[k];
   return loadConfig(process.env, picked);
 }
 

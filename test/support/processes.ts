@@ -30,6 +30,7 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
     'RATE_LIMIT_WINDOW_MS',
     'AUTH_CACHE_MS',
     'PG_POOL_SIZE',
+    'WORKERS',
   ]) {
     delete base[name];
   }

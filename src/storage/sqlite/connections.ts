@@ -25,7 +25,7 @@ export class SqliteConnections implements ConnectionStore {
     this.db.transaction(() => {
       created = this.insert.run(workspaceId, a, b, now).changes > 0;
       this.insert.run(workspaceId, b, a, now);
-    })();
+    }).immediate();
     return created;
   }
 
@@ -34,7 +34,7 @@ export class SqliteConnections implements ConnectionStore {
     this.db.transaction(() => {
       removed = this.del.run(workspaceId, a, b).changes > 0;
       this.del.run(workspaceId, b, a);
-    })();
+    }).immediate();
     return removed;
   }
 

@@ -4,6 +4,12 @@ import { dirname } from 'node:path';
 import { SchemaTooNewError, latestVersion, type Migration } from '../migration.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
+/**
+ * Write transactions are started with `.immediate()`: with several processes on one file
+ * (WORKERS > 1), a deferred transaction that has read cannot take the write lock once another
+ * process has committed (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry); taking the
+ * lock first makes a writer wait its turn instead.
+ */
 export type SqliteDb = Database.Database;
 
 /**
@@ -29,6 +35,8 @@ export function openSqlite(opts: SqliteOptions): SqliteDb {
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');
+  // After a burst of writes has grown the WAL, the file is cut back once it is reset.
+  db.pragma('journal_size_limit = 67108864');
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
   const current = schemaVersion(db);
   const known = latestVersion(SQLITE_MIGRATIONS);
@@ -58,7 +66,7 @@ export function migrateSqlite(db: SqliteDb, migrations: readonly Migration[]): n
     db.transaction(() => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-    })();
+    }).immediate();
     applied.push(m.version);
   }
   return applied;

@@ -52,7 +52,7 @@ export class SqliteMembers implements MemberStore {
   private eraseTx;
 
   async erase(workspaceId: string, id: string, now: number): Promise<boolean> {
-    return this.eraseTx({ ws: workspaceId, id, now });
+    return this.eraseTx.immediate({ ws: workspaceId, id, now });
   }
 
   async get(workspaceId: string, id: string): Promise<Member | undefined> {
@@ -75,7 +75,7 @@ export class SqliteMembers implements MemberStore {
     const stmt = mode === 'replace' ? this.replace : this.merge;
     this.db.transaction(() => {
       for (const m of inputs) stmt.run(memberParams(workspaceId, m, now));
-    })();
+    }).immediate();
     const found = await this.getMany(workspaceId, inputs.map((m) => m.id));
     return inputs.map((m) => found.get(m.id)!);
   }

@@ -123,13 +123,13 @@ export class SqliteVisits implements VisitStore {
     const jobs = this.queue.splice(0, taken);
     this.scheduled = false;
     try {
-      const results = this.commit(jobs);
+      const results = this.commit.immediate(jobs);
       jobs.forEach((j, i) => j.resolve(results[i]!));
     } catch {
       // One job's failure must not fail its neighbours: retry each alone, so only it is refused.
       for (const j of jobs) {
         try {
-          j.resolve(this.commit([j])[0]!);
+          j.resolve(this.commit.immediate([j])[0]!);
         } catch (err) {
           j.reject(err);
         }

@@ -1,0 +1,90 @@
+/**
+ * WORKERS > 1: a primary process that migrates the schema once, then forks that many server
+ * processes sharing the listening socket (node:cluster). One Node process serves requests on one
+ * core; on a machine with more, reads scale with workers. Every worker opens its own store:
+ * SQLite in WAL mode lets them read side by side and serializes their writes on the file's
+ * write lock (writes wait, they are never refused), PostgreSQL gets a pool per worker.
+ *
+ * The primary serves nothing itself. It forwards SIGTERM/SIGINT to the workers, which finish
+ * their in-flight requests and commits before exiting; a worker that dies on its own is
+ * replaced, and a worker that dies before ever listening stops the whole server (a bad database
+ * or port would otherwise be retried forever). If the primary is killed outright, the workers
+ * notice the lost channel and shut down gracefully.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { pino } from 'pino';
+import type { Config } from './config.js';
+import { openStore } from './storage/open-store.js';
+
+export interface Primary {
+  /** Resolves with the URL once the first worker listens. */
+  ready: Promise<string>;
+}
+
+export const isClusterWorker = (): boolean => cluster.isWorker;
+
+export async function startPrimary(config: Readonly<Config>): Promise<Primary> {
+  const log = pino({ level: config.logLevel });
+  // Migrate here, once, so workers never race each other on the schema.
+  const store = await openStore(config, { migrate: true });
+  await store.close();
+
+  let stopping = false;
+  const listened = new WeakSet<Worker>();
+  let resolveReady!: (url: string) => void;
+  let rejectReady!: (err: Error) => void;
+  const ready = new Promise<string>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+
+  const stopAll = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    if (workers.length === 0) process.exit(code);
+    let left = workers.length;
+    for (const w of workers) {
+      w.once('exit', () => {
+        if (--left === 0) process.exit(code);
+      });
+      w.process.kill('SIGTERM');
+    }
+  };
+
+  cluster.on('listening', (worker, address) => {
+    listened.add(worker);
+    const host = address.address && address.address !== '::' ? address.address : config.host;
+    resolveReady(`http://${host.includes(':') ? `[${host}]` : host}:${address.port}`);
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    if (!listened.has(worker)) {
+      log.error({ pid: worker.process.pid, code, signal }, 'a worker stopped before listening; shutting down');
+      rejectReady(new Error(`a worker stopped before listening (exit code ${code ?? signal})`));
+      stopAll(1);
+      return;
+    }
+    log.error({ pid: worker.process.pid, code, signal }, 'a worker died; starting a new one');
+    cluster.fork();
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down workers');
+      stopAll(0);
+    });
+  }
+  for (let i = 0; i < config.workers; i++) cluster.fork();
+  void ready.then((url) => log.info({ url, workers: config.workers, database: config.databaseUrl }, 'profile-visitors listening'), () => {});
+  return { ready };
+}
+
+/** In a worker: shut down gracefully when the primary goes away (it was killed, not stopped). */
+export function followPrimary(close: () => Promise<void>): void {
+  process.once('disconnect', () => {
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}
