@@ -1,14 +1,16 @@
 import type { Store } from '../../core/index.js';
 import { openSqlite, type SqliteOptions } from './database.js';
+import { startCheckpointer } from './checkpointer.js';
 import { SqliteConnections } from './connections.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteMembers } from './members.js';
 import { SqliteVisits } from './visits.js';
 import { SqliteWorkspaces } from './workspaces.js';
 
-/** The embedded default: one SQLite file in WAL mode, written by this process only. */
+/** The embedded default: one SQLite file in WAL mode (shared by the WORKERS of one machine). */
 export function openSqliteStore(opts: SqliteOptions): Store & { raw: ReturnType<typeof openSqlite> } {
   const db = openSqlite(opts);
+  const checkpointer = opts.path === ':memory:' ? undefined : startCheckpointer(db, opts.path);
   const visits = new SqliteVisits(db);
   return {
     kind: 'sqlite',
@@ -20,6 +22,7 @@ export function openSqliteStore(opts: SqliteOptions): Store & { raw: ReturnType<
     keys: new SqliteKeys(db),
     async close() {
       await visits.drain();
+      await checkpointer?.stop();
       if (db.open) db.close();
     },
   };
