@@ -22,6 +22,8 @@ export interface ScenarioResult {
   /** rps / baseline rps. */
   ratio: number | null;
   visitsPerSec: number | null;
+  /** Visits committed during the measured run, counted in the database (write scenarios). */
+  storedPerSec: number | null;
   latencyMs: LoadResult['latencyMs'] | null;
   requests: number | null;
   errors: number;
@@ -104,7 +106,11 @@ function formatMeasured(t: TargetOutcome): string {
 
 function rowCells(r: ScenarioResult): string[] {
   if (!r.available) return [r.id, r.note ?? 'not available', '', '', '', '', '', '', '', '', r.title];
-  const rps = r.visitsPerSec !== null && r.visitsPerSec !== r.rps ? `${int(r.rps)} (${int(r.visitsPerSec)} visits/s)` : int(r.rps);
+  const stored = r.storedPerSec !== null && r.storedPerSec !== undefined ? `; ${int(r.storedPerSec)} stored/s` : '';
+  const rps =
+    r.visitsPerSec !== null && r.visitsPerSec !== r.rps
+      ? `${int(r.rps)} (${int(r.visitsPerSec)} visits/s answered${stored})`
+      : `${int(r.rps)}${stored ? ` (${stored.slice(2)})` : ''}`;
   return [
     r.id,
     rps,

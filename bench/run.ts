@@ -12,6 +12,7 @@ import { codeVersion, machine, printTable, updateDocs, writeJson, type RunReport
 import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { evaluateTargets } from './targets.js';
+import { openVisitCounter } from './stored-visits.js';
 import { cpuSnapshot, cpuUse, waitForQuiet } from './cpu-load.js';
 import { POSTGRES_READY } from '../src/storage/postgres/postgres-store.js';
 
@@ -32,6 +33,7 @@ function emptyResult(s: Scenario, note: string, available = false): ScenarioResu
     rps: null,
     ratio: null,
     visitsPerSec: null,
+    storedPerSec: null,
     latencyMs: null,
     requests: null,
     errors: 0,
@@ -88,15 +90,22 @@ async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, d
     if (p.fail) return { ...emptyResult(s, p.fail, true), errors: 1 };
     if (p.slow) return { ...emptyResult(s, p.slow, true), rps: 0, ratio: 0, timeouts: 1, coldStartMs: server.coldStartMs, peakRssMb: server.peakRssMb() };
     let before = cpuSnapshot(server.pid);
+    const counter = s.itemsPerRequest && s.server === 'app' ? await openVisitCounter(databaseUrl) : null;
+    let storedFrom: Promise<number> | null = null;
     const r = await drive({
       url: server.url,
       connections: args.connections,
       duration: args.duration,
       warmup: args.warmup,
       next,
-      onMeasureStart: () => (before = cpuSnapshot(server.pid)),
+      onMeasureStart: () => {
+        before = cpuSnapshot(server.pid);
+        storedFrom = counter?.mark() ?? null;
+      },
     });
     const cpu = cpuUse(before, cpuSnapshot(server.pid));
+    const storedPerSec = counter && storedFrom ? ((await counter.mark()) - (await storedFrom)) / r.durationS : null;
+    await counter?.close();
     const peak = server.peakRssMb();
     const completed = r.requests > 0;
     return {
@@ -108,6 +117,7 @@ async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, d
       rps: r.rps,
       ratio: baselineRps ? r.rps / baselineRps : null,
       visitsPerSec: s.itemsPerRequest ? r.rps * s.itemsPerRequest : null,
+      storedPerSec,
       latencyMs: completed ? r.latencyMs : null,
       requests: r.requests,
       cpuCores: cpu,

@@ -159,6 +159,14 @@ describe.each(BACKENDS)('schema migrations on $name', (backend) => {
       "INSERT INTO visitor_summary (workspace_id, profile_id, viewer_id, view_count, first_viewed_at, last_viewed_at, last_source) VALUES (?, ?, ?, 2, ?, ?, 'feed')",
       ['old', 'owner', 'viewer', T0 - W, T0],
     );
+    // From version 4 on, the code of the time kept the per-day histogram of last views too.
+    const hasHistogram = await raw.rows('SELECT 1 FROM viewer_day_counts LIMIT 1').then(
+      () => true,
+      () => false,
+    );
+    if (hasHistogram) {
+      await raw.exec('INSERT INTO viewer_day_counts (workspace_id, profile_id, day, viewers) VALUES (?, ?, ?, 1)', ['old', 'owner', Math.floor(T0 / 86_400_000)]);
+    }
     await raw.exec("INSERT INTO api_keys (id, workspace_id, secret_hash, role, member_id, name, credits, created_at) VALUES (?, ?, ?, 'admin', NULL, ?, 9, 1000)", [
       'key-1',
       'old',

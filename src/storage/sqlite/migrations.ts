@@ -109,4 +109,17 @@ INSERT INTO viewer_day_counts (workspace_id, profile_id, day, viewers)
   SELECT workspace_id, profile_id, last_viewed_at / 86400000, count(*) FROM visitor_summary GROUP BY 1, 2, 3;
 `,
   },
+  {
+    version: 5,
+    name: 'visitor list page read from one covering index',
+    // The page used to take the viewer ids from the index, then look each row up in the table:
+    // ten random page reads per page on a large file. With the row's remaining columns in the
+    // index, a page is one contiguous index range (measured on the 9.3M-row bench summary: about
+    // 50 -> 33 us per page). Every counted visit moves the row's index entry anyway (its
+    // last_viewed_at changes), so writes pay little more.
+    sql: `
+CREATE INDEX visitor_summary_page ON visitor_summary (workspace_id, profile_id, last_viewed_at DESC, viewer_id, view_count, first_viewed_at, last_source);
+DROP INDEX visitor_summary_recent;
+`,
+  },
 ];

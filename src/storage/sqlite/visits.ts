@@ -61,15 +61,12 @@ export class SqliteVisits implements VisitStore {
       last_source = CASE WHEN @at >= last_viewed_at THEN @source ELSE last_source END,
       last_viewed_at = max(last_viewed_at, @at)
       WHERE workspace_id = @ws AND profile_id = @profile AND viewer_id = @viewer`);
-    // Deferred join: the offset is skipped on the covering index alone, then only the page's
-    // rows are read in full (reading every skipped row made a deep page cost milliseconds).
+    // Served by the covering index visitor_summary_page: the offset is skipped and the page read
+    // without touching the table.
     this.page = db.prepare<{ ws: string; profile: string; since: number; limit: number; offset: number }, SummaryRow>(`
-      SELECT s.viewer_id, s.view_count, s.first_viewed_at, s.last_viewed_at, s.last_source
-      FROM (SELECT viewer_id, last_viewed_at FROM visitor_summary
-            WHERE workspace_id = @ws AND profile_id = @profile AND last_viewed_at >= @since
-            ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset) p
-      CROSS JOIN visitor_summary s ON s.workspace_id = @ws AND s.profile_id = @profile AND s.viewer_id = p.viewer_id
-      ORDER BY p.last_viewed_at DESC, p.viewer_id`);
+      SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary
+      WHERE workspace_id = @ws AND profile_id = @profile AND last_viewed_at >= @since
+      ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset`);
     this.rangeCount = db.prepare<[string, string, string, number, number], { n: number; first: number }>(
       'SELECT count(*) AS n, min(viewed_at) AS first FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at >= ? AND viewed_at < ?',
     );
