@@ -7,8 +7,8 @@
  *
  * The primary serves nothing itself. It forwards SIGTERM/SIGINT to the workers, which finish
  * their in-flight requests and commits before exiting; a worker that dies on its own is
- * replaced, and a worker that dies before ever listening stops the whole server (a bad database
- * or port would otherwise be retried forever). If the primary is killed outright, the workers
+ * replaced (up to 10 times a minute), and a worker that dies before any worker ever listened stops the whole server (a bad
+ * database or port would otherwise be retried forever). If the primary is killed outright, the workers
  * notice the lost channel and shut down gracefully.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -21,6 +21,10 @@ export interface Primary {
   ready: Promise<string>;
 }
 
+/** More replacements than this within the window means a crash loop: stop instead. */
+const MAX_RESTARTS = 10;
+const RESTART_WINDOW_MS = 60_000;
+
 export const isClusterWorker = (): boolean => cluster.isWorker;
 
 export async function startPrimary(config: Readonly<Config>): Promise<Primary> {
@@ -30,6 +34,8 @@ export async function startPrimary(config: Readonly<Config>): Promise<Primary> {
   await store.close();
 
   let stopping = false;
+  let restarts: number[] = [];
+  let anyListened = false;
   const listened = new WeakSet<Worker>();
   let resolveReady!: (url: string) => void;
   let rejectReady!: (err: Error) => void;
@@ -54,14 +60,22 @@ export async function startPrimary(config: Readonly<Config>): Promise<Primary> {
 
   cluster.on('listening', (worker, address) => {
     listened.add(worker);
+    anyListened = true;
     const host = address.address && address.address !== '::' ? address.address : config.host;
     resolveReady(`http://${host.includes(':') ? `[${host}]` : host}:${address.port}`);
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
-    if (!listened.has(worker)) {
+    if (!listened.has(worker) && !anyListened) {
       log.error({ pid: worker.process.pid, code, signal }, 'a worker stopped before listening; shutting down');
       rejectReady(new Error(`a worker stopped before listening (exit code ${code ?? signal})`));
+      stopAll(1);
+      return;
+    }
+    const now = Date.now();
+    restarts = restarts.filter((t) => now - t < RESTART_WINDOW_MS).concat(now);
+    if (restarts.length > MAX_RESTARTS) {
+      log.error({ pid: worker.process.pid, code, signal, restarts: restarts.length }, 'workers keep dying; shutting down');
       stopAll(1);
       return;
     }

@@ -86,6 +86,33 @@ describe.each(BACKENDS)('serve with WORKERS=2 on $name', (backend) => {
     expect(await until(() => workers.every((w) => !alive(w)), 10_000)).toBe(true);
   });
 
+  it('a worker that dies is replaced and the service keeps answering', T, async () => {
+    const { server, headers } = await start();
+    await until(() => childrenOf(server.child.pid!).length === 2, 10_000);
+    const [victim, survivor] = childrenOf(server.child.pid!);
+    process.kill(victim!, 'SIGKILL');
+    const replaced = () => {
+      const now = childrenOf(server.child.pid!);
+      return now.length === 2 && !now.includes(victim!);
+    };
+    expect(await until(replaced, 15_000)).toBe(true);
+    expect(childrenOf(server.child.pid!)).toContain(survivor);
+    // The replacement may still be starting; the port must be served again within seconds.
+    let answered = false;
+    for (let i = 0; i < 100 && !answered; i++) {
+      answered = await fetch(`${server.url}/healthz`, { headers: { connection: 'close' } }).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (!answered) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(answered).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${server.url}/v1/workspace`, { headers: { ...headers, connection: 'close' } });
+      expect(res.status).toBe(200);
+    }
+  });
+
   it('workers shut down when the primary is killed outright', T, async () => {
     const { server } = await start();
     await until(() => childrenOf(server.child.pid!).length === 2, 10_000);
