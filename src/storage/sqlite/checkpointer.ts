@@ -47,9 +47,12 @@ export function startCheckpointer(db: SqliteDb, path: string): Checkpointer {
   // A failing checkpointer must not take the server down: the backstop takes over.
   worker.on('error', () => db.pragma('wal_autocheckpoint = 1000'));
   worker.unref();
+  let exited = false;
+  worker.once('exit', () => (exited = true));
   let stopped: Promise<void> | undefined;
   return {
     stop() {
+      if (exited) return Promise.resolve();
       return (stopped ??= new Promise<void>((resolve) => {
         const done = () => resolve();
         worker.once('exit', done);
