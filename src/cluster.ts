@@ -7,9 +7,9 @@
  *
  * The primary serves nothing itself. It forwards SIGTERM/SIGINT to the workers, which finish
  * their in-flight requests and commits before exiting; a worker that dies on its own is
- * replaced (up to 10 times a minute), and a worker that dies before any worker ever listened stops the whole server (a bad
- * database or port would otherwise be retried forever). If the primary is killed outright, the workers
- * notice the lost channel and shut down gracefully.
+ * replaced (up to 10 times a minute), and a worker that dies before any worker ever listened
+ * stops the whole server (a bad database or port would otherwise be retried forever). If the
+ * primary is killed outright, the workers notice the lost channel and shut down gracefully.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { pino } from 'pino';
@@ -36,7 +36,6 @@ export async function startPrimary(config: Readonly<Config>): Promise<Primary> {
   let stopping = false;
   let restarts: number[] = [];
   let anyListened = false;
-  const listened = new WeakSet<Worker>();
   let resolveReady!: (url: string) => void;
   let rejectReady!: (err: Error) => void;
   const ready = new Promise<string>((resolve, reject) => {
@@ -58,15 +57,14 @@ export async function startPrimary(config: Readonly<Config>): Promise<Primary> {
     }
   };
 
-  cluster.on('listening', (worker, address) => {
-    listened.add(worker);
+  cluster.on('listening', (_worker, address) => {
     anyListened = true;
     const host = address.address && address.address !== '::' ? address.address : config.host;
     resolveReady(`http://${host.includes(':') ? `[${host}]` : host}:${address.port}`);
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
-    if (!listened.has(worker) && !anyListened) {
+    if (!anyListened) {
       log.error({ pid: worker.process.pid, code, signal }, 'a worker stopped before listening; shutting down');
       rejectReady(new Error(`a worker stopped before listening (exit code ${code ?? signal})`));
       stopAll(1);

@@ -8,15 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { BACKSTOP_PAGES } from '../src/storage/sqlite/checkpointer.js';
 import { sqliteBackend } from './support/backends.js';
+import { until } from './support/assertions.js';
 
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-}
 
 describe('SQLite background checkpoints (SQLite-specific: PostgreSQL has no WAL file to checkpoint)', () => {
   it('commits leave checkpointing to the background thread, which copies the pages into the database file', { timeout: 60_000 }, async () => {

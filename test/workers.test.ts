@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKENDS } from './support/backends.js';
+import { until } from './support/assertions.js';
 import { freePort, killServers, runCli, secretFrom, startServerProcess } from './support/processes.js';
 
 const T = { timeout: 120_000 };
@@ -26,14 +27,6 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-}
 
 describe.each(BACKENDS)('serve with WORKERS=2 on $name', (backend) => {
   afterEach(() => killServers());

@@ -49,3 +49,13 @@ export async function allVisitors(t: TestApp, key: string, memberId: string): Pr
   }
   return { total, viewers };
 }
+
+/** Polls `cond` every 50 ms for up to `ms`; resolves with its last value (for state reached in the background). */
+export async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return cond();
+}

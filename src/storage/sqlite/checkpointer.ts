@@ -45,7 +45,9 @@ export function startCheckpointer(db: SqliteDb, path: string): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_BODY, { eval: true, workerData: { driver, path, everyMs: CHECKPOINT_EVERY_MS } });
   // A failing checkpointer must not take the server down: the backstop takes over.
-  worker.on('error', () => db.pragma('wal_autocheckpoint = 1000'));
+  worker.on('error', () => {
+    if (db.open) db.pragma('wal_autocheckpoint = 1000');
+  });
   worker.unref();
   let exited = false;
   worker.once('exit', () => (exited = true));
