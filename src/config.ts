@@ -24,6 +24,12 @@ export interface Config {
   /** PG_POOL_SIZE: connections per process to PostgreSQL. */
   pgPoolSize: number;
   /**
+   * READ_CACHE_MB: memory per process for the SQLite store's read cache of member cards,
+   * visitor pages and connection lists (0 turns it off). Kept exact by invalidation, never by
+   * age; not used on PostgreSQL, whose instances do not see each other's writes.
+   */
+  readCacheMb: number;
+  /**
    * WORKERS: server processes sharing the port (1 = this process serves). More use more cores.
    * Each worker counts rate limits on its own (a keep-alive connection stays on one worker, so
    * splitting the limit would refuse a single client early): a key may make up to
@@ -75,6 +81,7 @@ export const CONFIG_SPEC: Spec = {
   rateLimitWindowMs: { env: 'RATE_LIMIT_WINDOW_MS', default: 60_000, parse: int(1000, 86_400_000) },
   authCacheMs: { env: 'AUTH_CACHE_MS', default: 2_000, parse: int(0, 3_600_000) },
   pgPoolSize: { env: 'PG_POOL_SIZE', default: 10, parse: int(1, 1000) },
+  readCacheMb: { env: 'READ_CACHE_MB', default: 48, parse: int(0, 65_536) },
   workers: { env: 'WORKERS', default: 1, parse: int(1, 64) },
 };
 

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 describe('configuration', () => {
   it('has documented defaults and is frozen', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 3000, databaseUrl: './data/profile-visitors.db', sqliteSynchronous: 'normal' });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 3000, databaseUrl: './data/profile-visitors.db', sqliteSynchronous: 'normal', readCacheMb: 48 });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -21,6 +21,7 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ DATABASE_URL: 'mysql://x@y/z' }, /DATABASE_URL must be a SQLite file path or a postgres:\/\/ URL/],
     [{ DATABASE_URL: ' ' }, /DATABASE_URL must not be empty/],
+    [{ READ_CACHE_MB: '-1' }, /READ_CACHE_MB must be an integer from 0/],
   ])('refuses %o with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -14,7 +14,7 @@ import { until } from './support/assertions.js';
 describe('SQLite background checkpoints (SQLite-specific: PostgreSQL has no WAL file to checkpoint)', () => {
   it('commits leave checkpointing to the background thread, which copies the pages into the database file', { timeout: 60_000 }, async () => {
     const path = await sqliteBackend.freshUrl();
-    const store = openSqliteStore({ path, synchronous: 'normal', migrate: true });
+    const store = openSqliteStore({ path, synchronous: 'normal', migrate: true, readCacheBytes: 0 });
     expect(store.raw.pragma('wal_autocheckpoint', { simple: true })).toBe(BACKSTOP_PAGES);
     await store.workspaces.ensure('ws', 'ws');
     const members = Array.from({ length: 200 }, (_, i) => ({ id: `m${i}`, name: `Member ${i}` }));
@@ -33,7 +33,7 @@ describe('SQLite background checkpoints (SQLite-specific: PostgreSQL has no WAL 
     expect(await until(() => statSync(path).size > before + 1_000_000, 10_000)).toBe(true);
     await store.close();
 
-    const again = openSqliteStore({ path, synchronous: 'normal', migrate: true });
+    const again = openSqliteStore({ path, synchronous: 'normal', migrate: true, readCacheBytes: 0 });
     const page = await again.visits.listViewers({ workspaceId: 'ws', profileId: 'm0', since: 0, until: null, offset: 0, limit: 500 });
     expect(page.total).toBe(100);
     expect(page.rows.reduce((n, r) => n + r.viewCount, 0)).toBe(100);

@@ -46,7 +46,7 @@ export interface ConnectionStore {
   remove(workspaceId: string, a: string, b: string): Promise<boolean>;
   list(workspaceId: string, memberId: string, offset: number, limit: number): Promise<{ total: number; ids: string[] }>;
   /** The connections of each of `ids` (members without any are absent from the map). Degrees are computed from this in the core. */
-  neighbors(workspaceId: string, ids: readonly string[]): Promise<Map<string, string[]>>;
+  neighbors(workspaceId: string, ids: readonly string[]): Promise<Map<string, readonly string[]>>;
 }
 
 export interface ViewerPageQuery {

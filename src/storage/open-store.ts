@@ -1,5 +1,5 @@
 import type { Store } from '../core/index.js';
-import type { Config } from '../config.js';
+import { CONFIG_SPEC, type Config } from '../config.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 
 export interface StoreOptions {
@@ -11,7 +11,7 @@ export interface StoreOptions {
 interface Backend {
   name: string;
   matches(url: string): boolean;
-  open(config: Config, opts: Required<StoreOptions>): Promise<Store>;
+  open(config: StoreConfig, opts: Required<StoreOptions>): Promise<Store>;
 }
 
 export function sqlitePath(url: string): string {
@@ -31,12 +31,19 @@ const BACKENDS: Backend[] = [
     name: 'sqlite',
     matches: () => true,
     async open(config, opts) {
-      return openSqliteStore({ path: sqlitePath(config.databaseUrl), synchronous: config.sqliteSynchronous, migrate: opts.migrate });
+      return openSqliteStore({
+        path: sqlitePath(config.databaseUrl),
+        synchronous: config.sqliteSynchronous,
+        migrate: opts.migrate,
+        readCacheBytes: (config.readCacheMb ?? CONFIG_SPEC.readCacheMb.default) * 1024 * 1024,
+      });
     },
   },
 ];
 
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'sqliteSynchronous' | 'pgPoolSize'>, opts: StoreOptions = {}): Promise<Store> {
+export type StoreConfig = Pick<Config, 'databaseUrl' | 'sqliteSynchronous' | 'pgPoolSize'> & Partial<Pick<Config, 'readCacheMb'>>;
+
+export async function openStore(config: StoreConfig, opts: StoreOptions = {}): Promise<Store> {
   const backend = BACKENDS.find((b) => b.matches(config.databaseUrl))!;
-  return backend.open(config as Config, { migrate: opts.migrate ?? true });
+  return backend.open(config, { migrate: opts.migrate ?? true });
 }

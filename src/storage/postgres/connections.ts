@@ -41,7 +41,7 @@ export class PgConnections implements ConnectionStore {
     return { total: row!.total, ids: row!.ids ?? [] };
   }
 
-  async neighbors(workspaceId: string, ids: readonly string[]): Promise<Map<string, string[]>> {
+  async neighbors(workspaceId: string, ids: readonly string[]): Promise<Map<string, readonly string[]>> {
     const out = new Map<string, string[]>();
     if (ids.length === 0) return out;
     const rows = await this.db.query<{ member_id: string; other_id: string }>({

@@ -45,7 +45,7 @@ export class SqliteConnections implements ConnectionStore {
     };
   }
 
-  async neighbors(workspaceId: string, ids: readonly string[]): Promise<Map<string, string[]>> {
+  async neighbors(workspaceId: string, ids: readonly string[]): Promise<Map<string, readonly string[]>> {
     const out = new Map<string, string[]>();
     if (ids.length === 0) return out;
     for (const { member_id, other_id } of this.around.all(workspaceId, JSON.stringify(ids))) {

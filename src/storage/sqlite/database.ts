@@ -25,6 +25,8 @@ export interface SqliteOptions {
   synchronous: SqliteSynchronous;
   /** Apply pending migrations on open (the server does; `migrate` does it explicitly). */
   migrate: boolean;
+  /** Memory for the in-process read cache (`read-cache.ts`); 0 turns it off. */
+  readCacheBytes: number;
 }
 
 export function openSqlite(opts: SqliteOptions): SqliteDb {
@@ -33,7 +35,9 @@ export function openSqlite(opts: SqliteOptions): SqliteDb {
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -65536');
+  // Small: the OS keeps the file cached, and measured on the bench dataset a 2 MB page cache read
+  // as fast as a 256 MB one; hot rows live in the read cache (read-cache.ts) instead.
+  db.pragma('cache_size = -16384');
   db.pragma('temp_store = MEMORY');
   // After a burst of writes has grown the WAL, the file is cut back once it is reset.
   db.pragma('journal_size_limit = 67108864');

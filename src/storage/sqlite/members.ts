@@ -1,6 +1,7 @@
 import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
 import { MEMBER_COLUMNS, memberFromRow, memberParams, type MemberRow } from '../rows.js';
 import type { SqliteDb } from './database.js';
+import type { ReadCache } from './read-cache.js';
 
 const INSERT = `INSERT INTO members (workspace_id, id, name, headline, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
 VALUES (@ws, @id, @name, @headline, @image_url, @company, @industry, @location, @public_identifier, @profile_url, coalesce(@plan, 'free'), coalesce(@visibility, 'full'), @now, @now)
@@ -16,7 +17,10 @@ export class SqliteMembers implements MemberStore {
   private replace;
   private merge;
 
-  constructor(private db: SqliteDb) {
+  constructor(
+    private db: SqliteDb,
+    private cache: ReadCache,
+  ) {
     this.one = db.prepare<[string, string], MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id = ?`);
     this.many = db.prepare<[string, string], MemberRow>(
       `SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))`,
@@ -52,30 +56,44 @@ export class SqliteMembers implements MemberStore {
   private eraseTx;
 
   async erase(workspaceId: string, id: string, now: number): Promise<boolean> {
-    return this.eraseTx.immediate({ ws: workspaceId, id, now });
+    try {
+      return this.eraseTx.immediate({ ws: workspaceId, id, now });
+    } finally {
+      // The member leaves other members' visitor pages and connection lists too.
+      this.cache.clear();
+    }
   }
 
   async get(workspaceId: string, id: string): Promise<Member | undefined> {
+    const hit = this.cache.member(workspaceId, id);
+    if (hit) return hit;
     const row = this.one.get(workspaceId, id);
-    return row && memberFromRow(row);
+    return row && this.cache.keepMember(workspaceId, memberFromRow(row));
   }
 
   async getMany(workspaceId: string, ids: readonly string[]): Promise<Map<string, Member>> {
-    const out = new Map<string, Member>();
-    if (ids.length === 0) return out;
-    for (const row of this.many.all(workspaceId, JSON.stringify(ids))) out.set(row.id, memberFromRow(row));
-    return out;
+    const { found, missing } = this.cache.members(workspaceId, ids);
+    if (missing.length === 0) return found;
+    for (const row of this.many.all(workspaceId, JSON.stringify(missing))) found.set(row.id, this.cache.keepMember(workspaceId, memberFromRow(row)));
+    return found;
   }
 
   async existingIds(workspaceId: string, ids: readonly string[]): Promise<Set<string>> {
-    return new Set(this.exist.all(workspaceId, JSON.stringify(ids)).map((r) => r.id));
+    const { found, missing } = this.cache.members(workspaceId, ids);
+    const out = new Set(found.keys());
+    if (missing.length > 0) for (const r of this.exist.all(workspaceId, JSON.stringify(missing))) out.add(r.id);
+    return out;
   }
 
   async upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]> {
     const stmt = mode === 'replace' ? this.replace : this.merge;
-    this.db.transaction(() => {
-      for (const m of inputs) stmt.run(memberParams(workspaceId, m, now));
-    }).immediate();
+    try {
+      this.db.transaction(() => {
+        for (const m of inputs) stmt.run(memberParams(workspaceId, m, now));
+      }).immediate();
+    } finally {
+      this.cache.dropMembers(workspaceId, inputs.map((m) => m.id));
+    }
     const found = await this.getMany(workspaceId, inputs.map((m) => m.id));
     return inputs.map((m) => found.get(m.id)!);
   }

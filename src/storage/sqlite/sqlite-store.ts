@@ -4,6 +4,7 @@ import { startCheckpointer } from './checkpointer.js';
 import { SqliteConnections } from './connections.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteMembers } from './members.js';
+import { ReadCache } from './read-cache.js';
 import { SqliteVisits } from './visits.js';
 import { SqliteWorkspaces } from './workspaces.js';
 
@@ -11,12 +12,13 @@ import { SqliteWorkspaces } from './workspaces.js';
 export function openSqliteStore(opts: SqliteOptions): Store & { raw: ReturnType<typeof openSqlite> } {
   const db = openSqlite(opts);
   const checkpointer = opts.path === ':memory:' ? undefined : startCheckpointer(db, opts.path);
-  const visits = new SqliteVisits(db);
+  const cache = new ReadCache(db, opts.readCacheBytes);
+  const visits = new SqliteVisits(db, cache);
   return {
     kind: 'sqlite',
     raw: db,
     workspaces: new SqliteWorkspaces(db),
-    members: new SqliteMembers(db),
+    members: new SqliteMembers(db, cache),
     connections: new SqliteConnections(db),
     visits,
     keys: new SqliteKeys(db),

@@ -2,6 +2,7 @@ import type { AcceptedVisit, RecordOutcome, ViewerPageQuery, ViewerSummary, Visi
 import { summaryFromRow, type SummaryRow } from '../rows.js';
 import { dayOf } from '../viewer-days.js';
 import type { SqliteDb } from './database.js';
+import type { ReadCache } from './read-cache.js';
 
 /** Visits per group commit, see `flush`. */
 const GROUP_VISITS = 2_000;
@@ -41,8 +42,12 @@ export class SqliteVisits implements VisitStore {
   private dayBump;
   private daysAfter;
   private boundaryCount;
+  private oldestInRange;
 
-  constructor(private db: SqliteDb) {
+  constructor(
+    private db: SqliteDb,
+    private cache: ReadCache,
+  ) {
     this.byClientId = db.prepare<[string, string], { id: number }>('SELECT id FROM visits WHERE workspace_id = ? AND client_id = ?');
     this.summary = db.prepare<[string, string, string], { last_viewed_at: number }>(
       'SELECT last_viewed_at FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
@@ -88,6 +93,9 @@ export class SqliteVisits implements VisitStore {
     this.boundaryCount = db.prepare<[string, string, number, number], { n: number }>(
       'SELECT count(*) AS n FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? AND last_viewed_at < ?',
     );
+    this.oldestInRange = db.prepare<[string, string, number], number>(
+      'SELECT last_viewed_at FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? ORDER BY last_viewed_at LIMIT 1',
+    ).pluck();
     this.commit = db.transaction((jobs: Job[]) => jobs.map((j) => j.visits.map((v) => this.apply(j.workspaceId, v, j.windowMs))));
   }
 
@@ -121,9 +129,11 @@ export class SqliteVisits implements VisitStore {
     this.scheduled = false;
     try {
       const results = this.commit.immediate(jobs);
+      this.forgetPages(jobs);
       jobs.forEach((j, i) => j.resolve(results[i]!));
     } catch {
       // One job's failure must not fail its neighbours: retry each alone, so only it is refused.
+      this.forgetPages(jobs);
       for (const j of jobs) {
         try {
           j.resolve(this.commit.immediate([j])[0]!);
@@ -136,6 +146,11 @@ export class SqliteVisits implements VisitStore {
       this.scheduled = true;
       setImmediate(() => this.flush());
     } else this.markIdle();
+  }
+
+  /** Cached pages of the profiles these jobs wrote to are stale once committed (and before anyone is answered). */
+  private forgetPages(jobs: readonly Job[]): void {
+    for (const j of jobs) this.cache.dropPages(j.workspaceId, new Set(j.visits.map((v) => v.profileId)));
   }
 
   /** Idempotency first, then the dedup window, then the write; runs inside the group transaction. */
@@ -177,6 +192,8 @@ export class SqliteVisits implements VisitStore {
 
   async listViewers(q: ViewerPageQuery): Promise<{ total: number; rows: ViewerSummary[] }> {
     if (q.until === null) {
+      const hit = this.cache.page(q.workspaceId, q.profileId, q.since, q.offset, q.limit);
+      if (hit) return { total: hit.total, rows: hit.rows as ViewerSummary[] };
       // The summary holds all-time counts; rows whose first view predates the range get exact
       // in-range counts from the raw visits (a handful of index lookups per page).
       const rows = this.page.all({ ws: q.workspaceId, profile: q.profileId, since: q.since, limit: q.limit, offset: q.offset }).map(summaryFromRow);
@@ -186,7 +203,13 @@ export class SqliteVisits implements VisitStore {
         r.viewCount = c.n;
         r.firstViewedAt = c.first;
       }
-      return { total: this.openEndedTotal(q.workspaceId, q.profileId, q.since), rows };
+      const total = this.openEndedTotal(q.workspaceId, q.profileId, q.since);
+      // As time moves the window on, this answer holds until the oldest viewer in range drops
+      // out of the total or a row's oldest in-range view drops out of its count.
+      let sinceTo = this.oldestInRange.get(q.workspaceId, q.profileId, q.since) ?? Number.MAX_SAFE_INTEGER;
+      for (const r of rows) sinceTo = Math.min(sinceTo, r.firstViewedAt);
+      this.cache.keepPage(q.workspaceId, q.profileId, { offset: q.offset, limit: q.limit, sinceFrom: q.since, sinceTo, total, rows });
+      return { total, rows };
     }
     const rows = this.rawPage.all(q.workspaceId, q.profileId, q.since, q.until, q.limit, q.offset).map((r) =>
       summaryFromRow({
