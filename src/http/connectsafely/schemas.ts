@@ -1,6 +1,6 @@
 /** ConnectSafely `POST /linkedin/profile/visitors`, field for field as seed 002 and PRODUCT.md. */
 import { Type } from 'typebox';
-import { StringEnum } from '../schema-helpers.js';
+import { Nullable, StringEnum } from '../schema-helpers.js';
 
 export const TIME_RANGES = {
   past_7_days: 7,
@@ -25,7 +25,7 @@ export const VisitorsBody = Type.Object({
   maxVisitors: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_VISITORS_LIMIT, description: 'total limit, default 20' })),
 });
 
-const Str = Type.Union([Type.String(), Type.Null()]);
+const Str = Nullable(Type.String());
 
 export const Visitor = Type.Object({
   entityUrn: Str,

@@ -1,5 +1,6 @@
 /** LinkupAPI v2 `POST /v2/profiles` (action get_viewers), field for field as seed 001 and PRODUCT.md. */
 import { Type } from 'typebox';
+import { Nullable } from '../schema-helpers.js';
 
 export const ProfilesBody = Type.Object({
   account_id: Type.String({ minLength: 1, maxLength: 128, description: 'the member whose viewers to read' }),
@@ -12,8 +13,6 @@ export const ProfilesBody = Type.Object({
   ),
 });
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-
 export const Viewer = Type.Object({
   title: Type.String(),
   image_url: Nullable(Type.String()),
@@ -24,7 +23,7 @@ export const Viewer = Type.Object({
 });
 
 const Metadata = Type.Object({
-  action: Type.Union([Type.String(), Type.Null()]),
+  action: Nullable(Type.String()),
   account_id: Type.Optional(Type.String()),
   credits_consumed: Type.Integer(),
   timestamp: Type.String({ description: 'ISO 8601' }),

@@ -193,7 +193,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
         if (!r.ok) {
           counts.rejected++;
           const e = r.error;
-          return { index, status: 'error', error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
+          return { index, status: 'error' as const, error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
         }
         if (r.status === 'self_view') counts.ignored++;
         else counts[r.status]++;

@@ -1,10 +1,12 @@
 /** TypeBox schemas of the native API: validation, serialization and the OpenAPI document come from these. */
 import { Type, type Static } from 'typebox';
-import { StringEnum } from '../schema-helpers.js';
+import { Nullable, StringEnum } from '../schema-helpers.js';
 import { ID_MAX, PLANS, TEXT_MAX, URL_MAX, VISIBILITIES, VISIT_SOURCES, ROLES } from '../../core/index.js';
 
 const Text = Type.Union([Type.String({ maxLength: TEXT_MAX }), Type.Null()]);
 const Url = Type.Union([Type.String({ maxLength: URL_MAX }), Type.Null()]);
+/** Nullable text in responses. */
+const OutText = Nullable(Type.String());
 export const Id = Type.String({ minLength: 1, maxLength: ID_MAX });
 const Millis = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'epoch milliseconds' });
 
@@ -37,14 +39,14 @@ export const MemberProfile = Type.Object(
 
 export const Member = Type.Object({
   id: Type.String(),
-  name: Text,
-  headline: Text,
-  imageUrl: Text,
-  company: Text,
-  industry: Text,
-  location: Text,
-  publicIdentifier: Text,
-  profileUrl: Text,
+  name: OutText,
+  headline: OutText,
+  imageUrl: OutText,
+  company: OutText,
+  industry: OutText,
+  location: OutText,
+  publicIdentifier: OutText,
+  profileUrl: OutText,
   plan: Type.String(),
   visibility: Type.String(),
   createdAt: Millis,
@@ -65,7 +67,7 @@ export const Visit = Type.Object(
 );
 
 export const VisitResult = Type.Object({
-  status: Type.Union([Type.Literal('recorded'), Type.Literal('deduplicated'), Type.Literal('replayed'), Type.Literal('self_view')]),
+  status: StringEnum(['recorded', 'deduplicated', 'replayed', 'self_view'] as const),
   visitId: Type.String(),
 });
 
@@ -76,7 +78,7 @@ export const BatchBody = Type.Object(
 
 export const BatchItemResult = Type.Object({
   index: Type.Integer(),
-  status: Type.Union([Type.String(), Type.Literal('error')]),
+  status: StringEnum(['recorded', 'deduplicated', 'replayed', 'self_view', 'error'] as const),
   visitId: Type.Optional(Type.String()),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })),
 });
@@ -94,22 +96,21 @@ export const Viewer = Type.Object({
   appearance: Type.String({ description: 'full, characteristics or private' }),
   blurred: Type.Boolean({ description: "hidden by the owner's plan rather than the viewer's choice" }),
   label: Type.String(),
-  viewer: Type.Union([
+  viewer: Nullable(
     Type.Object({
       id: Type.String(),
-      name: Text,
-      headline: Text,
-      imageUrl: Text,
-      publicIdentifier: Text,
-      profileUrl: Text,
-      company: Text,
-      industry: Text,
-      location: Text,
+      name: OutText,
+      headline: OutText,
+      imageUrl: OutText,
+      publicIdentifier: OutText,
+      profileUrl: OutText,
+      company: OutText,
+      industry: OutText,
+      location: OutText,
     }),
-    Type.Null(),
-  ]),
-  traits: Type.Union([Type.Object({ company: Text, industry: Text, location: Text }), Type.Null()]),
-  degree: Type.Union([Type.String({ description: '1st, 2nd, 3rd or 3rd+' }), Type.Null()]),
+  ),
+  traits: Nullable(Type.Object({ company: OutText, industry: OutText, location: OutText })),
+  degree: Nullable(Type.String({ description: '1st, 2nd, 3rd or 3rd+' })),
   viewCount: Type.Integer(),
   firstViewedAt: Millis,
   lastViewedAt: Millis,
@@ -130,20 +131,20 @@ export const VisitorsPage = Type.Object({
   total: Type.Integer(),
   offset: Type.Integer(),
   limit: Type.Integer(),
-  nextOffset: Type.Union([Type.Integer(), Type.Null()]),
+  nextOffset: Nullable(Type.Integer()),
   since: Millis,
-  until: Type.Union([Millis, Type.Null()]),
+  until: Nullable(Millis),
   viewers: Type.Array(Viewer),
 });
 
 export const ApiKey = Type.Object({
   id: Type.String(),
   role: Type.String(),
-  memberId: Type.Union([Type.String(), Type.Null()]),
-  name: Type.Union([Type.String(), Type.Null()]),
-  credits: Type.Union([Type.Integer(), Type.Null()]),
+  memberId: Nullable(Type.String()),
+  name: Nullable(Type.String()),
+  credits: Nullable(Type.Integer()),
   createdAt: Millis,
-  revokedAt: Type.Union([Millis, Type.Null()]),
+  revokedAt: Nullable(Millis),
 });
 
 export const CreateKeyBody = Type.Object(

@@ -20,7 +20,8 @@ export const VisitsResponse = Type.Object({
   data: Type.Object({
     start: Type.Integer(),
     count: Type.Integer({ description: 'number of records returned' }),
-    nextStart: Type.Union([Type.Integer(), Type.Literal(false)]),
+    // A type list, not an anyOf: see Nullable in schema-helpers.ts.
+    nextStart: Type.Unsafe<number | false>({ type: ['integer', 'boolean'], description: 'the next start when more remain, else false' }),
     content: Type.Array(VisitEntry),
   }),
   error: Type.Literal(false),
