@@ -75,8 +75,10 @@ export interface Principal {
 
 /**
  * Resolves a presented secret to its key and workspace. Results are cached briefly so the
- * hot read path does not hit the database twice per request; `forget` drops a revoked key at
- * once in this process, other processes see a revocation within `ttlMs`.
+ * hot read path does not hit the database (nor hash the secret) on every request; `forget`
+ * drops a revoked key at once in this process, other processes see a revocation within `ttlMs`.
+ * The cache is keyed by the presented secret itself: it lives only in this process's memory,
+ * where every request's secret passes anyway; only its hash is ever stored.
  */
 export class Authenticator {
   private cache = new Map<string, { principal: Principal | null; until: number }>();
@@ -89,15 +91,14 @@ export class Authenticator {
 
   async authenticate(secret: string | undefined): Promise<Principal> {
     if (!secret) throw new AppError('unauthorized', 'missing API key');
-    const hash = hashSecret(secret);
     const now = this.deps.clock.now();
-    const hit = this.cache.get(hash);
+    const hit = this.cache.get(secret);
     let principal: Principal | null;
     if (hit && hit.until > now) principal = hit.principal;
     else {
-      principal = await this.lookup(hash);
+      principal = await this.lookup(hashSecret(secret));
       if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(hash, { principal, until: now + this.ttlMs });
+      this.cache.set(secret, { principal, until: now + this.ttlMs });
     }
     if (!principal) throw new AppError('unauthorized', 'invalid API key');
     return principal;
