@@ -52,18 +52,26 @@ export class PgKeys implements KeyStore {
   }
 
   /**
-   * One conditional UPDATE: the balance check and the debit are one atomic step, and a
+   * One statement: a conditional UPDATE takes the credits when the balance covers them (a
    * concurrent charge of the same key waits for the row lock, then re-checks the condition
-   * against the balance it left (READ COMMITTED re-evaluation), so the balance never goes
-   * below zero and no charge is lost.
+   * against the balance it left, READ COMMITTED re-evaluation, so the balance never goes below
+   * zero and no charge is lost). An unlimited key (null balance) matches no row, so a read on
+   * an unlimited key writes nothing; the balance read beside it tells unlimited from short.
    */
   async charge(workspaceId: string, id: string, amount: number): Promise<ChargeResult> {
-    const [row] = await this.db.query<{ credits: number | null }>({
+    const [row] = await this.db.query<{ charged: boolean; remaining: number | null; known: boolean; balance: number | null }>({
       name: 'keys_charge',
-      text: 'UPDATE api_keys SET credits = credits - $1 WHERE workspace_id = $2 AND id = $3 AND (credits IS NULL OR credits >= $1) RETURNING credits',
+      text: `WITH taken AS (
+          UPDATE api_keys SET credits = credits - $1 WHERE workspace_id = $2 AND id = $3 AND credits >= $1 RETURNING credits
+        ), current AS (SELECT credits FROM api_keys WHERE workspace_id = $2 AND id = $3)
+        SELECT EXISTS (SELECT 1 FROM taken) AS charged, (SELECT credits FROM taken) AS remaining,
+          EXISTS (SELECT 1 FROM current) AS known, (SELECT credits FROM current) AS balance`,
       values: [amount, workspaceId, id],
     });
-    if (row) return { ok: true, remaining: row.credits };
+    if (row!.charged) return { ok: true, remaining: Number(row!.remaining) };
+    if (row!.known && row!.balance === null) return { ok: true, remaining: null };
+    // The balance beside the UPDATE is the statement's snapshot, older than the one the UPDATE
+    // re-checked under the row lock: read what concurrent charges left.
     return { ok: false, remaining: Number((await this.get(workspaceId, id))?.credits ?? 0) };
   }
 }

@@ -10,6 +10,7 @@ export class SqliteKeys implements KeyStore {
   private revokeStmt;
   private credits;
   private take;
+  private balance;
 
   constructor(db: SqliteDb) {
     this.insert = db.prepare(
@@ -22,8 +23,9 @@ export class SqliteKeys implements KeyStore {
     this.credits = db.prepare('UPDATE api_keys SET credits = ? WHERE workspace_id = ? AND id = ?');
     // One statement: the balance check and the debit cannot be split by another writer.
     this.take = db.prepare<[{ amount: number; ws: string; id: string }], { credits: number | null }>(
-      'UPDATE api_keys SET credits = credits - @amount WHERE workspace_id = @ws AND id = @id AND (credits IS NULL OR credits >= @amount) RETURNING credits',
+      'UPDATE api_keys SET credits = credits - @amount WHERE workspace_id = @ws AND id = @id AND credits >= @amount RETURNING credits',
     );
+    this.balance = db.prepare<[string, string], { credits: number | null }>('SELECT credits FROM api_keys WHERE workspace_id = ? AND id = ?');
   }
 
   async create(key: NewApiKey): Promise<ApiKey> {
@@ -54,9 +56,12 @@ export class SqliteKeys implements KeyStore {
     return this.get(workspaceId, id);
   }
 
+  /** An unlimited key (null balance) is only read: a read request must not cost a commit. */
   async charge(workspaceId: string, id: string, amount: number): Promise<ChargeResult> {
+    const before = this.balance.get(workspaceId, id);
+    if (before && before.credits === null) return { ok: true, remaining: null };
     const row = this.take.get({ amount, ws: workspaceId, id });
     if (row) return { ok: true, remaining: row.credits };
-    return { ok: false, remaining: Number(this.byId.get(workspaceId, id)?.credits ?? 0) };
+    return { ok: false, remaining: Number(this.balance.get(workspaceId, id)?.credits ?? 0) };
   }
 }
