@@ -4,6 +4,9 @@ import { dayOf } from '../viewer-days.js';
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
 
+const byPageOrder = (a: { ws: string; visit: AcceptedVisit }, b: { ws: string; visit: AcceptedVisit }): number =>
+  a.ws < b.ws ? -1 : a.ws > b.ws ? 1 : a.visit.profileId < b.visit.profileId ? -1 : a.visit.profileId > b.visit.profileId ? 1 : a.visit.viewerId < b.visit.viewerId ? -1 : a.visit.viewerId > b.visit.viewerId ? 1 : 0;
+
 /** Visits per group commit, see `flush`. */
 const GROUP_VISITS = 2_000;
 
@@ -96,7 +99,7 @@ export class SqliteVisits implements VisitStore {
     this.oldestInRange = db.prepare<[string, string, number], number>(
       'SELECT last_viewed_at FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? ORDER BY last_viewed_at LIMIT 1',
     ).pluck();
-    this.commit = db.transaction((jobs: Job[]) => jobs.map((j) => j.visits.map((v) => this.apply(j.workspaceId, v, j.windowMs))));
+    this.commit = db.transaction((jobs: Job[]) => this.applyGroup(jobs));
   }
 
   record(workspaceId: string, visits: readonly AcceptedVisit[], windowMs: number): Promise<RecordOutcome[]> {
@@ -151,6 +154,33 @@ export class SqliteVisits implements VisitStore {
   /** Cached pages of the profiles these jobs wrote to are stale once committed (and before anyone is answered). */
   private forgetPages(jobs: readonly Job[]): void {
     for (const j of jobs) this.cache.dropPages(j.workspaceId, new Set(j.visits.map((v) => v.profileId)));
+  }
+
+  /**
+   * Applies a group's visits in key order (workspace, profile, viewer) rather than arrival
+   * order: consecutive visits then touch the same B-tree pages, which measured 1.3 to 1.5 times
+   * faster on the bench dataset. Outcomes cannot change: the dedup window is per pair, and a
+   * stable sort keeps each pair's visits in arrival order. Only a client id repeated within the
+   * group ties visits of different pairs together (the first one decides the others), so such
+   * a group is applied in arrival order.
+   */
+  private applyGroup(jobs: readonly Job[]): RecordOutcome[][] {
+    const items: { job: number; index: number; ws: string; visit: AcceptedVisit; windowMs: number }[] = [];
+    const clientIds = new Set<string>();
+    let repeatedClientId = false;
+    jobs.forEach((j, job) =>
+      j.visits.forEach((visit, index) => {
+        items.push({ job, index, ws: j.workspaceId, visit, windowMs: j.windowMs });
+        if (visit.clientId === null || repeatedClientId) return;
+        const k = `${j.workspaceId}\u0000${visit.clientId}`;
+        if (clientIds.has(k)) repeatedClientId = true;
+        else clientIds.add(k);
+      }),
+    );
+    if (!repeatedClientId) items.sort(byPageOrder);
+    const outcomes = jobs.map((j) => new Array<RecordOutcome>(j.visits.length));
+    for (const it of items) outcomes[it.job]![it.index] = this.apply(it.ws, it.visit, it.windowMs);
+    return outcomes;
   }
 
   /** Idempotency first, then the dedup window, then the write; runs inside the group transaction. */
