@@ -53,7 +53,23 @@ export function openSqlite(opts: SqliteOptions): SqliteDb {
     db.close();
     throw new Error(`the database schema is at version ${current}, this build needs ${known}: run "profile-visitors migrate"`);
   }
+  keepInboxAboveVisits(db);
   return db;
+}
+
+/**
+ * Inbox sequence numbers become visit ids when folded, so they must start above every id in
+ * `visits`, including rows a bulk load put there after the migration seeded the sequence.
+ */
+function keepInboxAboveVisits(db: SqliteDb): void {
+  const row = db
+    .prepare<[], { seq: number | null; top: number | null }>(
+      "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'visit_inbox') AS seq, (SELECT max(id) FROM visits) AS top",
+    )
+    .get()!;
+  if ((row.top ?? 0) > (row.seq ?? 0)) {
+    db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'visit_inbox'").run(row.top);
+  }
 }
 
 export function schemaVersion(db: SqliteDb): number {

@@ -35,6 +35,9 @@ export class SqliteMembers implements MemberStore {
     this.replace = db.prepare(REPLACE);
     this.merge = db.prepare(MERGE);
     const steps = [
+      // Pending visits first: as viewer and as owner.
+      'DELETE FROM visit_inbox WHERE workspace_id = @ws AND viewer_id = @id',
+      'DELETE FROM visit_inbox WHERE workspace_id = @ws AND profile_id = @id',
       // As viewer: the profiles they viewed come from the summary's viewer index, then each
       // (profile, viewer) pair is an index range of the raw visits.
       'DELETE FROM visits WHERE workspace_id = @ws AND viewer_id = @id AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id)',

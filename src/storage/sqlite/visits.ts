@@ -2,10 +2,12 @@ import type { AcceptedVisit, RecordOutcome, ViewerPageQuery, ViewerSummary, Visi
 import { summaryFromRow, type SummaryRow } from '../rows.js';
 import { dayOf } from '../viewer-days.js';
 import type { SqliteDb } from './database.js';
+import { foldPending } from './fold.js';
+import { VisitInbox } from './inbox.js';
 import type { ReadCache } from './read-cache.js';
 
-const byPageOrder = (a: { ws: string; visit: AcceptedVisit }, b: { ws: string; visit: AcceptedVisit }): number =>
-  a.ws < b.ws ? -1 : a.ws > b.ws ? 1 : a.visit.profileId < b.visit.profileId ? -1 : a.visit.profileId > b.visit.profileId ? 1 : a.visit.viewerId < b.visit.viewerId ? -1 : a.visit.viewerId > b.visit.viewerId ? 1 : 0;
+/** Visits folded per statement batch (fold.ts). */
+const FOLD_BATCH = 5_000;
 
 /** Visits per group commit, see `flush`. */
 const GROUP_VISITS = 2_000;
@@ -33,24 +35,22 @@ export class SqliteVisits implements VisitStore {
   private byClientId;
   private summary;
   private nearby;
-  private insertVisit;
-  private insertSummary;
-  private updateSummary;
   private page;
   private rangeCount;
   private rawPage;
   private rawTotal;
   private sourceAt;
   private commit;
-  private dayBump;
   private daysAfter;
   private boundaryCount;
   private oldestInRange;
+  private inbox;
 
   constructor(
     private db: SqliteDb,
     private cache: ReadCache,
   ) {
+    this.inbox = new VisitInbox(db);
     this.byClientId = db.prepare<[string, string], { id: number }>('SELECT id FROM visits WHERE workspace_id = ? AND client_id = ?');
     this.summary = db.prepare<[string, string, string], { last_viewed_at: number }>(
       'SELECT last_viewed_at FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
@@ -58,17 +58,6 @@ export class SqliteVisits implements VisitStore {
     this.nearby = db.prepare<[string, string, string, number, number], { one: number }>(
       'SELECT 1 AS one FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at > ? AND viewed_at < ? LIMIT 1',
     );
-    this.insertVisit = db.prepare(
-      'INSERT INTO visits (workspace_id, profile_id, viewer_id, viewed_at, source, client_id) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.insertSummary = db.prepare(
-      'INSERT INTO visitor_summary (workspace_id, profile_id, viewer_id, view_count, first_viewed_at, last_viewed_at, last_source) VALUES (@ws, @profile, @viewer, 1, @at, @at, @source)',
-    );
-    this.updateSummary = db.prepare(`UPDATE visitor_summary SET view_count = view_count + 1,
-      first_viewed_at = min(first_viewed_at, @at),
-      last_source = CASE WHEN @at >= last_viewed_at THEN @source ELSE last_source END,
-      last_viewed_at = max(last_viewed_at, @at)
-      WHERE workspace_id = @ws AND profile_id = @profile AND viewer_id = @viewer`);
     // Served by the covering index visitor_summary_page: the offset is skipped and the page read
     // without touching the table.
     this.page = db.prepare<{ ws: string; profile: string; since: number; limit: number; offset: number }, SummaryRow>(`
@@ -88,8 +77,6 @@ export class SqliteVisits implements VisitStore {
     this.sourceAt = db.prepare<[string, string, string, number], { source: string }>(
       'SELECT source FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at = ? ORDER BY id DESC LIMIT 1',
     );
-    this.dayBump = db.prepare(`INSERT INTO viewer_day_counts (workspace_id, profile_id, day, viewers) VALUES (@ws, @profile, @day, @by)
-      ON CONFLICT (workspace_id, profile_id, day) DO UPDATE SET viewers = viewers + @by`);
     this.daysAfter = db.prepare<[string, string, number], { n: number | null }>(
       'SELECT sum(viewers) AS n FROM viewer_day_counts WHERE workspace_id = ? AND profile_id = ? AND day > ?',
     );
@@ -99,7 +86,11 @@ export class SqliteVisits implements VisitStore {
     this.oldestInRange = db.prepare<[string, string, number], number>(
       'SELECT last_viewed_at FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? ORDER BY last_viewed_at LIMIT 1',
     ).pluck();
-    this.commit = db.transaction((jobs: Job[]) => this.applyGroup(jobs));
+    this.commit = db.transaction((jobs: Job[]) => {
+      const outcomes = jobs.map((j) => j.visits.map((v) => this.apply(j.workspaceId, v, j.windowMs)));
+      while (foldPending(db, FOLD_BATCH) > 0);
+      return outcomes;
+    });
   }
 
   record(workspaceId: string, visits: readonly AcceptedVisit[], windowMs: number): Promise<RecordOutcome[]> {
@@ -157,60 +148,29 @@ export class SqliteVisits implements VisitStore {
   }
 
   /**
-   * Applies a group's visits in key order (workspace, profile, viewer) rather than arrival
-   * order: consecutive visits then touch the same B-tree pages, which measured 1.3 to 1.5 times
-   * faster on the bench dataset. Outcomes cannot change: the dedup window is per pair, and a
-   * stable sort keeps each pair's visits in arrival order. Only a client id repeated within the
-   * group ties visits of different pairs together (the first one decides the others), so such
-   * a group is applied in arrival order.
+   * Idempotency first, then the dedup window, then the append to the inbox; runs inside the
+   * group transaction, so later visits of the group see earlier ones. Folded and pending visits
+   * both count: a visit may still be in the inbox.
    */
-  private applyGroup(jobs: readonly Job[]): RecordOutcome[][] {
-    const items: { job: number; index: number; ws: string; visit: AcceptedVisit; windowMs: number }[] = [];
-    const clientIds = new Set<string>();
-    let repeatedClientId = false;
-    jobs.forEach((j, job) =>
-      j.visits.forEach((visit, index) => {
-        items.push({ job, index, ws: j.workspaceId, visit, windowMs: j.windowMs });
-        if (visit.clientId === null || repeatedClientId) return;
-        const k = `${j.workspaceId}\u0000${visit.clientId}`;
-        if (clientIds.has(k)) repeatedClientId = true;
-        else clientIds.add(k);
-      }),
-    );
-    if (!repeatedClientId) items.sort(byPageOrder);
-    const outcomes = jobs.map((j) => new Array<RecordOutcome>(j.visits.length));
-    for (const it of items) outcomes[it.job]![it.index] = this.apply(it.ws, it.visit, it.windowMs);
-    return outcomes;
-  }
-
-  /** Idempotency first, then the dedup window, then the write; runs inside the group transaction. */
   private apply(ws: string, v: AcceptedVisit, windowMs: number): RecordOutcome {
-    if (v.clientId !== null) {
-      const seen = this.byClientId.get(ws, v.clientId);
-      if (seen) return { status: 'replayed', visitId: v.clientId };
+    if (v.clientId !== null && (this.byClientId.get(ws, v.clientId) || this.inbox.hasClientId(ws, v.clientId))) {
+      return { status: 'replayed', visitId: v.clientId };
     }
-    const s = this.summary.get(ws, v.profileId, v.viewerId);
-    if (s && windowMs > 0) {
-      const duplicate =
-        v.viewedAt >= s.last_viewed_at
-          ? v.viewedAt - s.last_viewed_at < windowMs
-          : this.nearby.get(ws, v.profileId, v.viewerId, v.viewedAt - windowMs, v.viewedAt + windowMs) !== undefined;
-      if (duplicate) return { status: 'deduplicated', visitId: v.clientId ?? '' };
-    }
-    const id = this.insertVisit.run(ws, v.profileId, v.viewerId, v.viewedAt, v.source, v.clientId).lastInsertRowid;
-    const row = { ws, profile: v.profileId, viewer: v.viewerId, at: v.viewedAt, source: v.source };
-    if (s) {
-      this.updateSummary.run(row);
-      const [before, after] = [dayOf(s.last_viewed_at), dayOf(v.viewedAt)];
-      if (after > before) {
-        this.dayBump.run({ ws, profile: v.profileId, day: before, by: -1 });
-        this.dayBump.run({ ws, profile: v.profileId, day: after, by: 1 });
+    if (windowMs > 0) {
+      const stored = this.summary.get(ws, v.profileId, v.viewerId)?.last_viewed_at;
+      const pending = this.inbox.lastView(ws, v.profileId, v.viewerId);
+      const last = stored === undefined ? pending : pending === null ? stored : Math.max(stored, pending);
+      if (last !== null) {
+        const [after, before] = [v.viewedAt - windowMs, v.viewedAt + windowMs];
+        const duplicate =
+          v.viewedAt >= last
+            ? v.viewedAt - last < windowMs
+            : this.nearby.get(ws, v.profileId, v.viewerId, after, before) !== undefined || this.inbox.viewedBetween(ws, v.profileId, v.viewerId, after, before);
+        if (duplicate) return { status: 'deduplicated', visitId: v.clientId ?? '' };
       }
-    } else {
-      this.insertSummary.run(row);
-      this.dayBump.run({ ws, profile: v.profileId, day: dayOf(v.viewedAt), by: 1 });
     }
-    return { status: 'recorded', visitId: v.clientId ?? String(id) };
+    const seq = this.inbox.append(ws, v);
+    return { status: 'recorded', visitId: v.clientId ?? String(seq) };
   }
 
   /** Whole days after the boundary from the histogram, the boundary day itself from the summary index. */
