@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SchemaTooNewError, latestVersion, type Migration } from '../migration.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import type { FoldPolicy } from './visits.js';
 
 /**
  * Write transactions are started with `.immediate()`: with several processes on one file
@@ -27,6 +28,8 @@ export interface SqliteOptions {
   migrate: boolean;
   /** Memory for the in-process read cache (`read-cache.ts`); 0 turns it off. */
   readCacheBytes: number;
+  /** When recorded visits are folded into the summary (visits.ts); `inline` by default. */
+  fold?: FoldPolicy;
 }
 
 export function openSqlite(opts: SqliteOptions): SqliteDb {

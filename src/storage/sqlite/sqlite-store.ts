@@ -13,7 +13,7 @@ export function openSqliteStore(opts: SqliteOptions): Store & { raw: ReturnType<
   const db = openSqlite(opts);
   const checkpointer = opts.path === ':memory:' ? undefined : startCheckpointer(db, opts.path);
   const cache = new ReadCache(db, opts.readCacheBytes);
-  const visits = new SqliteVisits(db, cache);
+  const visits = new SqliteVisits(db, cache, opts.fold);
   return {
     kind: 'sqlite',
     raw: db,

@@ -1,10 +1,16 @@
 import type { AcceptedVisit, RecordOutcome, ViewerPageQuery, ViewerSummary, VisitStore } from '../../core/index.js';
-import { summaryFromRow, type SummaryRow } from '../rows.js';
-import { dayOf } from '../viewer-days.js';
 import type { SqliteDb } from './database.js';
 import { foldPending } from './fold.js';
 import { VisitInbox } from './inbox.js';
 import type { ReadCache } from './read-cache.js';
+import { VisitorListReader } from './visitor-list.js';
+
+/**
+ * When recorded visits are folded from the inbox into the summary: `inline` in the recording
+ * transaction itself; `manual` only when `foldPending` is called (tests use it to read with
+ * visits pending).
+ */
+export type FoldPolicy = 'inline' | 'manual';
 
 /** Visits folded per statement batch (fold.ts). */
 const FOLD_BATCH = 5_000;
@@ -35,22 +41,17 @@ export class SqliteVisits implements VisitStore {
   private byClientId;
   private summary;
   private nearby;
-  private page;
-  private rangeCount;
-  private rawPage;
-  private rawTotal;
-  private sourceAt;
   private commit;
-  private daysAfter;
-  private boundaryCount;
-  private oldestInRange;
   private inbox;
+  private reader;
 
   constructor(
     private db: SqliteDb,
     private cache: ReadCache,
+    private foldPolicy: FoldPolicy = 'inline',
   ) {
     this.inbox = new VisitInbox(db);
+    this.reader = new VisitorListReader(db, this.inbox, cache);
     this.byClientId = db.prepare<[string, string], { id: number }>('SELECT id FROM visits WHERE workspace_id = ? AND client_id = ?');
     this.summary = db.prepare<[string, string, string], { last_viewed_at: number }>(
       'SELECT last_viewed_at FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
@@ -58,37 +59,9 @@ export class SqliteVisits implements VisitStore {
     this.nearby = db.prepare<[string, string, string, number, number], { one: number }>(
       'SELECT 1 AS one FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at > ? AND viewed_at < ? LIMIT 1',
     );
-    // Served by the covering index visitor_summary_page: the offset is skipped and the page read
-    // without touching the table.
-    this.page = db.prepare<{ ws: string; profile: string; since: number; limit: number; offset: number }, SummaryRow>(`
-      SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary
-      WHERE workspace_id = @ws AND profile_id = @profile AND last_viewed_at >= @since
-      ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset`);
-    this.rangeCount = db.prepare<[string, string, string, number, number], { n: number; first: number }>(
-      'SELECT count(*) AS n, min(viewed_at) AS first FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at >= ? AND viewed_at < ?',
-    );
-    this.rawPage = db.prepare<[string, string, number, number, number, number], Omit<SummaryRow, 'last_source'>>(`
-      SELECT viewer_id, count(*) AS view_count, min(viewed_at) AS first_viewed_at, max(viewed_at) AS last_viewed_at
-      FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewed_at >= ? AND viewed_at < ?
-      GROUP BY viewer_id ORDER BY last_viewed_at DESC, viewer_id LIMIT ? OFFSET ?`);
-    this.rawTotal = db.prepare<[string, string, number, number], { n: number }>(
-      'SELECT count(DISTINCT viewer_id) AS n FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewed_at >= ? AND viewed_at < ?',
-    );
-    this.sourceAt = db.prepare<[string, string, string, number], { source: string }>(
-      'SELECT source FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at = ? ORDER BY id DESC LIMIT 1',
-    );
-    this.daysAfter = db.prepare<[string, string, number], { n: number | null }>(
-      'SELECT sum(viewers) AS n FROM viewer_day_counts WHERE workspace_id = ? AND profile_id = ? AND day > ?',
-    );
-    this.boundaryCount = db.prepare<[string, string, number, number], { n: number }>(
-      'SELECT count(*) AS n FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? AND last_viewed_at < ?',
-    );
-    this.oldestInRange = db.prepare<[string, string, number], number>(
-      'SELECT last_viewed_at FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? ORDER BY last_viewed_at LIMIT 1',
-    ).pluck();
     this.commit = db.transaction((jobs: Job[]) => {
       const outcomes = jobs.map((j) => j.visits.map((v) => this.apply(j.workspaceId, v, j.windowMs)));
-      while (foldPending(db, FOLD_BATCH) > 0);
+      if (this.foldPolicy === 'inline') while (foldPending(db, FOLD_BATCH) > 0);
       return outcomes;
     });
   }
@@ -173,40 +146,7 @@ export class SqliteVisits implements VisitStore {
     return { status: 'recorded', visitId: v.clientId ?? String(seq) };
   }
 
-  /** Whole days after the boundary from the histogram, the boundary day itself from the summary index. */
-  private openEndedTotal(ws: string, profile: string, since: number): number {
-    const day = dayOf(since);
-    const whole = this.daysAfter.get(ws, profile, day)!.n ?? 0;
-    return whole + this.boundaryCount.get(ws, profile, since, (day + 1) * 86_400_000)!.n;
-  }
-
   async listViewers(q: ViewerPageQuery): Promise<{ total: number; rows: ViewerSummary[] }> {
-    if (q.until === null) {
-      const hit = this.cache.page(q.workspaceId, q.profileId, q.since, q.offset, q.limit);
-      if (hit) return { total: hit.total, rows: hit.rows as ViewerSummary[] };
-      // The summary holds all-time counts; rows whose first view predates the range get exact
-      // in-range counts from the raw visits (a handful of index lookups per page).
-      const rows = this.page.all({ ws: q.workspaceId, profile: q.profileId, since: q.since, limit: q.limit, offset: q.offset }).map(summaryFromRow);
-      for (const r of rows) {
-        if (r.firstViewedAt >= q.since) continue;
-        const c = this.rangeCount.get(q.workspaceId, q.profileId, r.viewerId, q.since, Number.MAX_SAFE_INTEGER)!;
-        r.viewCount = c.n;
-        r.firstViewedAt = c.first;
-      }
-      const total = this.openEndedTotal(q.workspaceId, q.profileId, q.since);
-      // As time moves the window on, this answer holds until the oldest viewer in range drops
-      // out of the total or a row's oldest in-range view drops out of its count.
-      let sinceTo = this.oldestInRange.get(q.workspaceId, q.profileId, q.since) ?? Number.MAX_SAFE_INTEGER;
-      for (const r of rows) sinceTo = Math.min(sinceTo, r.firstViewedAt);
-      this.cache.keepPage(q.workspaceId, q.profileId, { offset: q.offset, limit: q.limit, sinceFrom: q.since, sinceTo, total, rows });
-      return { total, rows };
-    }
-    const rows = this.rawPage.all(q.workspaceId, q.profileId, q.since, q.until, q.limit, q.offset).map((r) =>
-      summaryFromRow({
-        ...r,
-        last_source: this.sourceAt.get(q.workspaceId, q.profileId, r.viewer_id, Number(r.last_viewed_at))!.source,
-      }),
-    );
-    return { total: this.rawTotal.get(q.workspaceId, q.profileId, q.since, q.until)!.n, rows };
+    return this.reader.list(q);
   }
 }

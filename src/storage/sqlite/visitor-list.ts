@@ -1,0 +1,208 @@
+/**
+ * The visitor list on SQLite: distinct viewers of a profile within a range, newest view first
+ * (ties by viewer id), with counts within the range. Folded visits are read from the summary
+ * (one covering index range per page, the total from the day histogram); visits still in the
+ * inbox are merged in, so a list always shows every acknowledged visit.
+ *
+ * Every query runs in one read transaction: another process may fold visits meanwhile, and a
+ * visit read as pending must not also be read as folded.
+ */
+import type { ViewerPageQuery, ViewerSummary, VisitSource } from '../../core/index.js';
+import { summaryFromRow, type SummaryRow } from '../rows.js';
+import { dayOf } from '../viewer-days.js';
+import type { SqliteDb } from './database.js';
+import type { PendingVisit, VisitInbox } from './inbox.js';
+import type { ReadCache } from './read-cache.js';
+
+export interface ViewerPage {
+  total: number;
+  rows: ViewerSummary[];
+}
+
+/** One viewer's pending views within the range. */
+interface PendingGroup {
+  viewCount: number;
+  firstViewedAt: number;
+  lastViewedAt: number;
+  lastSource: VisitSource;
+  /** Sequence of the view that set the last source (the later-recorded one wins a tie). */
+  lastSeq: number;
+}
+
+const END_OF_TIME = Number.MAX_SAFE_INTEGER;
+
+export class VisitorListReader {
+  private page;
+  private row;
+  private rangeCount;
+  private daysAfter;
+  private boundaryCount;
+  private oldestInRange;
+  private rawPage;
+  private rawTotal;
+  private sourceAt;
+  private openEnded;
+  private bounded;
+
+  constructor(
+    db: SqliteDb,
+    private inbox: VisitInbox,
+    private cache: ReadCache,
+  ) {
+    // Served by the covering index visitor_summary_page: the offset is skipped and the page read
+    // without touching the table.
+    this.page = db.prepare<{ ws: string; profile: string; since: number; limit: number; offset: number }, SummaryRow>(`
+      SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary
+      WHERE workspace_id = @ws AND profile_id = @profile AND last_viewed_at >= @since
+      ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset`);
+    this.row = db.prepare<[string, string, string], SummaryRow>(
+      'SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
+    );
+    this.rangeCount = db.prepare<[string, string, string, number, number], { n: number; first: number }>(
+      'SELECT count(*) AS n, min(viewed_at) AS first FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at >= ? AND viewed_at < ?',
+    );
+    this.daysAfter = db.prepare<[string, string, number], { n: number | null }>(
+      'SELECT sum(viewers) AS n FROM viewer_day_counts WHERE workspace_id = ? AND profile_id = ? AND day > ?',
+    );
+    this.boundaryCount = db.prepare<[string, string, number, number], { n: number }>(
+      'SELECT count(*) AS n FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? AND last_viewed_at < ?',
+    );
+    this.oldestInRange = db
+      .prepare<[string, string, number], number>(
+        'SELECT last_viewed_at FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? ORDER BY last_viewed_at LIMIT 1',
+      )
+      .pluck();
+    // A closed range counts raw views, folded or pending alike.
+    const raw = `SELECT viewer_id, viewed_at, source, id AS k FROM visits WHERE workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until
+      UNION ALL SELECT viewer_id, viewed_at, source, seq FROM visit_inbox WHERE workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until`;
+    type Range = { ws: string; profile: string; since: number; until: number };
+    this.rawPage = db.prepare<[Range & { limit: number; offset: number }], Omit<SummaryRow, 'last_source'>>(`
+      SELECT viewer_id, count(*) AS view_count, min(viewed_at) AS first_viewed_at, max(viewed_at) AS last_viewed_at
+      FROM (${raw}) GROUP BY viewer_id ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset`);
+    this.rawTotal = db.prepare<[Range], number>(`SELECT count(DISTINCT viewer_id) FROM (${raw})`).pluck();
+    this.sourceAt = db
+      .prepare<[Range & { viewer: string }], string>(`SELECT source FROM (${raw}) WHERE viewer_id = @viewer ORDER BY k DESC LIMIT 1`)
+      .pluck();
+    this.openEnded = db.transaction((q: ViewerPageQuery) => this.readOpenEnded(q));
+    this.bounded = db.transaction((q: ViewerPageQuery & { until: number }) => this.readBounded(q));
+  }
+
+  list(q: ViewerPageQuery): ViewerPage {
+    if (q.until !== null) return this.bounded({ ...q, until: q.until });
+    const hit = this.cache.page(q.workspaceId, q.profileId, q.since, q.offset, q.limit);
+    if (hit) return { total: hit.total, rows: hit.rows as ViewerSummary[] };
+    return this.openEnded(q);
+  }
+
+  private readOpenEnded(q: ViewerPageQuery): ViewerPage {
+    const { workspaceId: ws, profileId: profile, since } = q;
+    const pending = this.inbox.pending(ws, profile, since, END_OF_TIME);
+    const { total, rows, lowestMergedLast } = pending.length === 0 ? this.folded(q) : this.merged(q, pending);
+    // As time moves the window on, this answer holds until the oldest viewer in range drops
+    // out of the total or a row's oldest in-range view drops out of its count.
+    let sinceTo = Math.min(this.oldestInRange.get(ws, profile, since) ?? END_OF_TIME, lowestMergedLast);
+    for (const r of rows) sinceTo = Math.min(sinceTo, r.firstViewedAt);
+    this.cache.keepPage(ws, profile, { offset: q.offset, limit: q.limit, sinceFrom: since, sinceTo, total, rows });
+    return { total, rows };
+  }
+
+  /** No pending views in range: the summary alone. */
+  private folded(q: ViewerPageQuery): ViewerPage & { lowestMergedLast: number } {
+    const rows = this.page.all({ ws: q.workspaceId, profile: q.profileId, since: q.since, limit: q.limit, offset: q.offset }).map(summaryFromRow);
+    for (const r of rows) this.countWithin(q, r);
+    return { total: this.total(q.workspaceId, q.profileId, q.since), rows, lowestMergedLast: END_OF_TIME };
+  }
+
+  /**
+   * Pending views merged into the summary. A pending viewer's merged row replaces their summary
+   * row and can only move up (a merged last view is never older), so every other summary row
+   * keeps its place or moves down: the page's summary rows are all among the first
+   * offset + limit.
+   */
+  private merged(q: ViewerPageQuery, pending: PendingVisit[]): ViewerPage & { lowestMergedLast: number } {
+    const { workspaceId: ws, profileId: profile, since } = q;
+    const groups = groupByViewer(pending);
+    const prefix = this.page.all({ ws, profile, since, limit: q.offset + q.limit, offset: 0 }).map(summaryFromRow);
+    const inPrefix = new Map(prefix.map((r) => [r.viewerId, r]));
+    const rows: ViewerSummary[] = prefix.filter((r) => !groups.has(r.viewerId));
+    let newViewers = 0;
+    let lowestMergedLast = END_OF_TIME;
+    for (const [viewerId, g] of groups) {
+      const stored = inPrefix.get(viewerId) ?? this.storedRow(ws, profile, viewerId);
+      const base = stored && stored.lastViewedAt >= since ? this.countWithin(q, { ...stored }) : null;
+      if (!base) newViewers++;
+      const row = base
+        ? {
+            viewerId,
+            viewCount: base.viewCount + g.viewCount,
+            firstViewedAt: Math.min(base.firstViewedAt, g.firstViewedAt),
+            lastViewedAt: Math.max(base.lastViewedAt, g.lastViewedAt),
+            lastSource: g.lastViewedAt >= base.lastViewedAt ? g.lastSource : base.lastSource,
+          }
+        : { viewerId, viewCount: g.viewCount, firstViewedAt: g.firstViewedAt, lastViewedAt: g.lastViewedAt, lastSource: g.lastSource };
+      lowestMergedLast = Math.min(lowestMergedLast, row.lastViewedAt);
+      rows.push(row);
+    }
+    rows.sort(newestFirst);
+    const page = rows.slice(q.offset, q.offset + q.limit);
+    for (const r of page) if (!groups.has(r.viewerId)) this.countWithin(q, r);
+    return { total: this.total(ws, profile, since) + newViewers, rows: page, lowestMergedLast };
+  }
+
+  private storedRow(ws: string, profile: string, viewerId: string): ViewerSummary | undefined {
+    const r = this.row.get(ws, profile, viewerId);
+    return r && summaryFromRow(r);
+  }
+
+  /**
+   * The summary holds all-time counts: a row whose first view predates the range gets its
+   * count and first view within the range from the raw visits (an index range per row).
+   */
+  private countWithin(q: ViewerPageQuery, r: ViewerSummary): ViewerSummary {
+    if (r.firstViewedAt >= q.since) return r;
+    const c = this.rangeCount.get(q.workspaceId, q.profileId, r.viewerId, q.since, END_OF_TIME)!;
+    r.viewCount = c.n;
+    r.firstViewedAt = c.first;
+    return r;
+  }
+
+  /** Distinct folded viewers whose last view is in range: whole days after the boundary from the histogram, the boundary day from the summary index. */
+  private total(ws: string, profile: string, since: number): number {
+    const day = dayOf(since);
+    const whole = this.daysAfter.get(ws, profile, day)!.n ?? 0;
+    return whole + this.boundaryCount.get(ws, profile, since, (day + 1) * 86_400_000)!.n;
+  }
+
+  private readBounded(q: ViewerPageQuery & { until: number }): ViewerPage {
+    const range = { ws: q.workspaceId, profile: q.profileId, since: q.since, until: q.until };
+    const rows = this.rawPage.all({ ...range, limit: q.limit, offset: q.offset }).map((r) =>
+      summaryFromRow({ ...r, last_source: this.sourceAt.get({ ...range, since: Number(r.last_viewed_at), viewer: r.viewer_id })! }),
+    );
+    return { total: this.rawTotal.get(range)!, rows };
+  }
+}
+
+function groupByViewer(pending: readonly PendingVisit[]): Map<string, PendingGroup> {
+  const groups = new Map<string, PendingGroup>();
+  for (const p of pending) {
+    const g = groups.get(p.viewerId);
+    if (!g) {
+      groups.set(p.viewerId, { viewCount: 1, firstViewedAt: p.viewedAt, lastViewedAt: p.viewedAt, lastSource: p.source, lastSeq: p.seq });
+      continue;
+    }
+    g.viewCount++;
+    g.firstViewedAt = Math.min(g.firstViewedAt, p.viewedAt);
+    if (p.viewedAt > g.lastViewedAt || (p.viewedAt === g.lastViewedAt && p.seq > g.lastSeq)) {
+      g.lastViewedAt = p.viewedAt;
+      g.lastSource = p.source;
+      g.lastSeq = p.seq;
+    }
+  }
+  return groups;
+}
+
+/** The summary index's order: newest last view first, then viewer id as SQLite compares text (bytewise UTF-8). */
+function newestFirst(a: ViewerSummary, b: ViewerSummary): number {
+  if (a.lastViewedAt !== b.lastViewedAt) return b.lastViewedAt - a.lastViewedAt;
+  return Buffer.compare(Buffer.from(a.viewerId), Buffer.from(b.viewerId));
+}

@@ -1,0 +1,297 @@
+/**
+ * SQLite records visits into an inbox and folds them into the summary later. Whatever is still
+ * pending, every answer must be the one a store without an inbox gives: two stores receive the
+ * same operations, a reference (PostgreSQL, which shares none of this code; SQLite folding each
+ * recording at once when PostgreSQL is not available) and a SQLite store that folds only when
+ * told to, so it reads with many visits pending, then with some folded. Then the fold itself:
+ * the same tables however its batches fall, and nothing lost or counted twice across a restart.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DAY_MS, VISIT_SOURCES, type AcceptedVisit, type Store, type ViewerPageQuery } from '../src/core/index.js';
+import { foldPending } from '../src/storage/sqlite/fold.js';
+import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+import type { FoldPolicy } from '../src/storage/sqlite/visits.js';
+import { dropPostgresDatabase, openFreshStore, postgresAvailable, postgresBackend } from './support/backends.js';
+
+const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
+const WS = 'inbox';
+const W = 30 * 60_000;
+// Enough viewers that some are all folded while others are pending; ids that sort differently
+// as UTF-16 and as UTF-8 bytes ('\uff21' vs '\u{1f600}') and by case.
+const MEMBERS = ['owner', 'star', ...Array.from({ length: 36 }, (_, i) => `v${i}`), 'É', 'Z', 'z', '\uff21', '\u{1f600}'];
+
+type SqliteStore = ReturnType<typeof openSqliteStore>;
+
+function open(path: string, fold: FoldPolicy, readCacheBytes = 8 * 1024 * 1024): SqliteStore {
+  return openSqliteStore({ path, synchronous: 'normal', migrate: true, readCacheBytes, fold });
+}
+
+function tempPath(name: string) {
+  return join(mkdtempSync(join(tmpdir(), 'pv-inbox-')), name);
+}
+
+/** A small deterministic generator, so a failure replays. */
+function lcg(seed: number) {
+  let s = seed;
+  return (n: number) => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s % n;
+  };
+}
+
+const referenceName = postgresAvailable() ? 'PostgreSQL' : 'SQLite folding at once (PostgreSQL unavailable)';
+
+describe(`SQLite visit inbox: pending visits read as the reference store (${referenceName}) reads them`, () => {
+  let folded: Store;
+  let pending: SqliteStore;
+  let referenceUrl: string | null = null;
+
+  beforeEach(async () => {
+    if (postgresAvailable()) ({ store: folded, url: referenceUrl } = await openFreshStore(postgresBackend));
+    else folded = open(tempPath('folded.db'), 'inline');
+    pending = open(tempPath('pending.db'), 'manual');
+    for (const s of [folded, pending]) {
+      await s.workspaces.ensure(WS, WS);
+      await s.members.upsert(WS, MEMBERS.map((id) => ({ id, name: id })), 'replace', T0);
+    }
+  });
+  afterEach(async () => {
+    await folded.close();
+    await pending.close();
+    if (referenceUrl) await dropPostgresDatabase(referenceUrl);
+    referenceUrl = null;
+  });
+
+  const pendingCount = (s: SqliteStore) => (s.raw.prepare('SELECT count(*) AS n FROM visit_inbox').get() as { n: number }).n;
+
+  async function record(visits: AcceptedVisit[], windowMs = W) {
+    const expected = await folded.visits.record(WS, visits, windowMs);
+    const got = await pending.visits.record(WS, visits, windowMs);
+    // Same outcomes; ids of recorded visits are each store's own sequence numbers.
+    expect(got.map((o) => o.status)).toEqual(expected.map((o) => o.status));
+    return got;
+  }
+
+  async function sameList(q: Omit<ViewerPageQuery, 'workspaceId'>) {
+    const query = { workspaceId: WS, ...q };
+    expect(await pending.visits.listViewers(query), JSON.stringify(q)).toEqual(await folded.visits.listViewers(query));
+  }
+
+  it('lists, totals, counts within a window and closed ranges match with visits pending, then partly and fully folded', async () => {
+    const rand = lcg(11);
+    const visits: AcceptedVisit[] = [];
+    for (let i = 0; i < 400; i++) {
+      const profileId = rand(4) === 0 ? 'star' : 'owner';
+      let viewerId = MEMBERS[2 + rand(MEMBERS.length - 2)]!;
+      if (viewerId === profileId) viewerId = 'a';
+      // Out of order on purpose, and several views at the same instant now and then.
+      const viewedAt = T0 - rand(60) * DAY_MS - (rand(3) === 0 ? 0 : rand(DAY_MS));
+      visits.push({ clientId: rand(5) === 0 ? `c${i}` : null, profileId, viewerId, viewedAt, source: VISIT_SOURCES[rand(VISIT_SOURCES.length)]! });
+    }
+    // Recorded in a few groups, so dedup also sees pending visits of earlier groups.
+    for (let i = 0; i < visits.length; i += 57) await record(visits.slice(i, i + 57), i % 2 ? W : 0);
+    expect(pendingCount(pending)).toBeGreaterThan(100);
+
+    const check = async () => {
+      for (const profileId of ['owner', 'star', 'nobody']) {
+        for (const since of [0, T0 - 40 * DAY_MS, T0 - 20 * DAY_MS - 7, T0 - DAY_MS]) {
+          for (const [offset, limit] of [[0, 100], [0, 3], [2, 5], [7, 1], [40, 10]] as const) {
+            await sameList({ profileId, since, until: null, offset, limit });
+          }
+          await sameList({ profileId, since, until: T0 - 10 * DAY_MS, offset: 0, limit: 50 });
+          await sameList({ profileId, since, until: T0 + DAY_MS, offset: 3, limit: 4 });
+        }
+      }
+    };
+    await check();
+    // Part of the inbox folded: some viewers folded, some pending, some both.
+    expect(foldPending(pending.raw, 150)).toBe(150);
+    await check();
+    while (foldPending(pending.raw, 64) > 0);
+    expect(pendingCount(pending)).toBe(0);
+    await check();
+  });
+
+  it('dedup and retries see pending visits: a repeat within the window and a retried id count once', async () => {
+    const v = (viewerId: string, viewedAt: number, clientId: string | null = null): AcceptedVisit => ({ clientId, profileId: 'owner', viewerId, viewedAt, source: 'search' });
+    expect((await record([v('a', T0, 'id-1')])).map((o) => o.status)).toEqual(['recorded']);
+    expect((await record([v('a', T0 + W - 1), v('a', T0 - W + 1), v('b', T0, 'id-1'), v('a', T0 + W)])).map((o) => o.status)).toEqual([
+      'deduplicated',
+      'deduplicated',
+      'replayed',
+      'recorded',
+    ]);
+    expect(pendingCount(pending)).toBe(2);
+    await sameList({ profileId: 'owner', since: 0, until: null, offset: 0, limit: 10 });
+    foldPending(pending.raw, 1);
+    // One of the two folded, the other pending: both still decide.
+    expect((await record([v('a', T0 + 1, 'id-1'), v('a', T0 + W + 2), v('a', T0 - W)])).map((o) => o.status)).toEqual(['replayed', 'deduplicated', 'recorded']);
+    await sameList({ profileId: 'owner', since: 0, until: null, offset: 0, limit: 10 });
+  });
+
+  it('a few pending viewers among many folded ones: every page and offset matches', async () => {
+    const rand = lcg(23);
+    const visit = (viewerId: string, viewedAt: number): AcceptedVisit => ({ clientId: null, profileId: 'owner', viewerId, viewedAt, source: 'feed' });
+    const viewers = MEMBERS.slice(2);
+    await record(viewers.map((id, i) => visit(id, T0 - (i + 1) * DAY_MS)));
+    while (foldPending(pending.raw, 100) > 0);
+    // Now a handful move: one to the top, one a little up, one old view of a viewer far down,
+    // and one brand-new viewer... of the star's list, nothing.
+    await record([visit(viewers[30]!, T0), visit(viewers[20]!, T0 - 5 * DAY_MS - 1), visit(viewers[10]!, T0 - 39 * DAY_MS), visit(viewers[5]!, T0 - 2 * DAY_MS)]);
+    expect(pendingCount(pending)).toBe(4);
+    for (let offset = 0; offset < viewers.length + 2; offset++) {
+      for (const limit of [1, 2, 3, 7]) await sameList({ profileId: 'owner', since: T0 - 30 * DAY_MS - rand(3), until: null, offset, limit });
+    }
+    await sameList({ profileId: 'owner', since: 0, until: null, offset: 0, limit: 100 });
+  });
+
+  it('ties on the last view are ordered by viewer id as SQLite compares text, pending or folded', async () => {
+    const ids = ['Z', 'z', 'É', '\uff21', '\u{1f600}', 'v1'];
+    await record(ids.slice(0, 3).map((viewerId) => ({ clientId: null, profileId: 'owner', viewerId, viewedAt: T0, source: 'feed' })));
+    foldPending(pending.raw, 10);
+    await record(ids.slice(3).map((viewerId) => ({ clientId: null, profileId: 'owner', viewerId, viewedAt: T0, source: 'feed' })));
+    const page = await pending.visits.listViewers({ workspaceId: WS, profileId: 'owner', since: 0, until: null, offset: 0, limit: 10 });
+    expect(page.rows.map((r) => r.viewerId)).toEqual(['Z', 'v1', 'z', 'É', '\uff21', '\u{1f600}']);
+    await sameList({ profileId: 'owner', since: 0, until: null, offset: 0, limit: 10 });
+    await sameList({ profileId: 'owner', since: 0, until: null, offset: 2, limit: 3 });
+  });
+
+  it('views at the same instant: the later-recorded one gives the last source, pending or folded', async () => {
+    const v = (viewerId: string, source: AcceptedVisit['source'], viewedAt = T0): AcceptedVisit => ({ clientId: null, profileId: 'owner', viewerId, viewedAt, source });
+    const list = () => sameList({ profileId: 'owner', since: 0, until: null, offset: 0, limit: 10 });
+    await record([v('v1', 'search'), v('v1', 'feed'), v('v2', 'group')], 0);
+    await list();
+    foldPending(pending.raw, 3);
+    await list();
+    // A pending view as late as the folded last view wins; an older one does not.
+    await record([v('v1', 'direct'), v('v2', 'external', T0 - 1)], 0);
+    await list();
+    await sameList({ profileId: 'owner', since: 0, until: T0 + 1, offset: 0, limit: 10 });
+    const rows = (await pending.visits.listViewers({ workspaceId: WS, profileId: 'owner', since: 0, until: null, offset: 0, limit: 10 })).rows;
+    expect(rows.map((r) => [r.viewerId, r.viewCount, r.lastSource])).toEqual([
+      ['v1', 3, 'direct'],
+      ['v2', 2, 'group'],
+    ]);
+    foldPending(pending.raw, 10);
+    await list();
+    expect(pending.raw.prepare("SELECT viewer_id, view_count, last_source FROM visitor_summary WHERE profile_id = 'owner' ORDER BY viewer_id").raw().all()).toEqual([
+      ['v1', 3, 'direct'],
+      ['v2', 2, 'group'],
+    ]);
+  });
+
+  it('random recording, folding, erasing and reading at moving windows always agree', async () => {
+    const rand = lcg(5);
+    let now = T0;
+    // Client ids are not presented again after an erase: whether the id of an erased visit
+    // still counts as seen is where the backends differ (PostgreSQL keeps ids apart from visits).
+    let erasures = 0;
+    for (let step = 0; step < 300; step++) {
+      now += rand(5) * 3 * 60 * 60_000;
+      const op = rand(12);
+      if (op < 6) {
+        const batch: AcceptedVisit[] = [];
+        for (let i = 0, n = 1 + rand(6); i < n; i++) {
+          const profileId = MEMBERS[rand(3)]!;
+          let viewerId = MEMBERS[rand(MEMBERS.length)]!;
+          if (viewerId === profileId) viewerId = 'h';
+          batch.push({ clientId: rand(6) === 0 ? `r${erasures}-${rand(40)}` : null, profileId, viewerId, viewedAt: now - rand(20) * DAY_MS, source: 'feed' });
+        }
+        await record(batch);
+      } else if (op < 8) {
+        foldPending(pending.raw, 1 + rand(30));
+      } else if (op === 8 && rand(6) === 0) {
+        const victim = MEMBERS[2 + rand(MEMBERS.length - 2)]!;
+        erasures++;
+        for (const s of [folded, pending]) {
+          expect(await s.members.erase(WS, victim, now)).toBe(true);
+          await s.members.upsert(WS, [{ id: victim, name: victim }], 'replace', now);
+        }
+      } else {
+        const since = now - rand(30) * DAY_MS;
+        await sameList({ profileId: MEMBERS[rand(3)]!, since, until: null, offset: rand(4), limit: 1 + rand(6) });
+        await sameList({ profileId: MEMBERS[rand(3)]!, since, until: since + rand(10) * DAY_MS + 1, offset: rand(3), limit: 1 + rand(6) });
+      }
+    }
+    expect(pendingCount(pending)).toBeGreaterThan(0);
+  });
+});
+
+describe('SQLite fold', () => {
+  let path: string;
+  beforeEach(() => {
+    path = tempPath('fold.db');
+  });
+
+  /** Every table the fold writes, as plain rows in key order. */
+  function tables(s: SqliteStore) {
+    const all = (sql: string) => s.raw.prepare(sql).all();
+    return {
+      visits: all('SELECT workspace_id, profile_id, viewer_id, viewed_at, source, client_id FROM visits ORDER BY workspace_id, profile_id, viewer_id, viewed_at, id'),
+      summary: all('SELECT * FROM visitor_summary ORDER BY workspace_id, profile_id, viewer_id'),
+      days: all('SELECT * FROM viewer_day_counts WHERE viewers <> 0 ORDER BY workspace_id, profile_id, day'),
+      inbox: all('SELECT * FROM visit_inbox'),
+    };
+  }
+
+  it('leaves the same tables as folding every recording at once, however the batches fall', async () => {
+    const rand = lcg(3);
+    const visits: AcceptedVisit[] = Array.from({ length: 300 }, (_, i) => ({
+      clientId: i % 7 === 0 ? `k${i}` : null,
+      profileId: ['p', 'q'][rand(2)]!,
+      viewerId: `v${rand(25)}`,
+      viewedAt: T0 - rand(10) * DAY_MS - rand(4) * 1000,
+      source: VISIT_SOURCES[rand(VISIT_SOURCES.length)]!,
+    }));
+    const reference = open(tempPath('ref.db'), 'inline', 0);
+    const lazy = open(path, 'manual', 0);
+    try {
+      for (let i = 0; i < visits.length; i += 10) {
+        const outcomes = await reference.visits.record(WS, visits.slice(i, i + 10), 0);
+        expect((await lazy.visits.record(WS, visits.slice(i, i + 10), 0)).map((o) => o.status)).toEqual(outcomes.map((o) => o.status));
+      }
+      let batches = 0;
+      while (foldPending(lazy.raw, 1 + rand(40)) > 0) batches++;
+      expect(batches).toBeGreaterThan(5);
+      const [a, b] = [tables(reference), tables(lazy)];
+      expect(a.inbox).toEqual([]);
+      expect(b).toEqual(a);
+    } finally {
+      await reference.close();
+      await lazy.close();
+    }
+  });
+
+  it('a folded visit keeps the id it was acknowledged with, and ids are never reused', async () => {
+    const s = open(path, 'manual', 0);
+    try {
+      const [first] = await s.visits.record(WS, [{ clientId: null, profileId: 'p', viewerId: 'v', viewedAt: T0, source: 'feed' }], W);
+      expect(foldPending(s.raw, 10)).toBe(1);
+      const [second] = await s.visits.record(WS, [{ clientId: null, profileId: 'p', viewerId: 'w', viewedAt: T0, source: 'feed' }], W);
+      expect(s.raw.prepare("SELECT id FROM visits WHERE viewer_id = 'v'").pluck().get()).toBe(Number(first!.visitId));
+      expect(Number(second!.visitId)).toBeGreaterThan(Number(first!.visitId));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('pending visits survive closing and reopening, and are read and folded afterwards', async () => {
+    const s = open(path, 'manual', 0);
+    await s.visits.record(WS, [{ clientId: 'x', profileId: 'p', viewerId: 'v', viewedAt: T0, source: 'feed' }], W);
+    await s.close();
+    const again: Store & { raw: SqliteStore['raw'] } = open(path, 'manual', 0);
+    try {
+      const q = { workspaceId: WS, profileId: 'p', since: 0, until: null, offset: 0, limit: 10 };
+      const before = await again.visits.listViewers(q);
+      expect(before.total).toBe(1);
+      expect(foldPending(again.raw, 10)).toBe(1);
+      expect(await again.visits.listViewers(q)).toEqual(before);
+      expect((await again.visits.record(WS, [{ clientId: 'x', profileId: 'p', viewerId: 'v', viewedAt: T0, source: 'feed' }], W))[0]!.status).toBe('replayed');
+    } finally {
+      await again.close();
+    }
+  });
+});
