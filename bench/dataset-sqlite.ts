@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { renameSync, rmSync } from 'node:fs';
 import { createApiKey, ensureWorkspace, systemClock } from '../src/core/index.js';
 import { openStore } from '../src/storage/open-store.js';
+import { inboxPath } from '../src/storage/sqlite/inbox-db.js';
 import { META_DDL, META_TABLE } from './marker.js';
 import { phase } from './progress.js';
 import { DERIVED_TABLES, checkDataset } from './derived.js';
@@ -71,7 +72,12 @@ const LOADED_TABLES = ['members', 'connections', 'visits', 'visitor_summary'];
 export async function buildSqliteDataset(path: string, key: string, shape: DatasetShape, schemaVersion: number): Promise<DatasetStats> {
   const started = Date.now();
   const tmp = `${path}.building`;
+  // The store opened on the file during the build keeps an (empty) inbox beside it, named after it.
+  const removeInbox = () => {
+    for (const f of ['', '-wal', '-shm']) rmSync(inboxPath(tmp) + f, { force: true });
+  };
   for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`, `${tmp}-journal`]) rmSync(f, { force: true });
+  removeInbox();
 
   // The marker goes in first, so even a half-built file is recognisably ours.
   const mark = new Database(tmp);
@@ -218,5 +224,6 @@ export async function buildSqliteDataset(path: string, key: string, shape: Datas
     }
   });
   renameSync(tmp, path);
+  removeInbox();
   return stats;
 }

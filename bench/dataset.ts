@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { latestVersion } from '../src/storage/migration.js';
 import { SQLITE_MIGRATIONS } from '../src/storage/sqlite/migrations.js';
+import { inboxPath } from '../src/storage/sqlite/inbox-db.js';
 import type { BenchArgs } from './args.js';
 import { WORKSPACE_ID, datasetKey, datasetShape, type DatasetShape } from './dataset-shape.js';
 import { buildSqliteDataset, type DatasetStats } from './dataset-sqlite.js';
@@ -47,7 +48,7 @@ export async function ensureDataset(args: BenchArgs): Promise<Dataset> {
   } else {
     if (marker.kind === 'ours') {
       console.log(`dataset ${key}: ${marker.complete ? 'rebuilding' : 'previous build unfinished, rebuilding'}`);
-      for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+      for (const base of [path, inboxPath(path)]) for (const f of [base, `${base}-wal`, `${base}-shm`]) rmSync(f, { force: true });
     }
     console.log(`dataset ${key}: building ${shape.members.toLocaleString('en-US')} members, ~${(shape.members * shape.connectionsPerMember).toLocaleString('en-US')} connection rows, ${shape.visits.toLocaleString('en-US')} visits`);
     const stats = await buildSqliteDataset(path, key, shape, latestVersion(SQLITE_MIGRATIONS));
@@ -63,7 +64,8 @@ export async function ensureDataset(args: BenchArgs): Promise<Dataset> {
   db.close();
   const runPath = join(DATA_DIR, `${key}.run.db`);
   const removeRun = () => {
-    for (const f of [runPath, `${runPath}-wal`, `${runPath}-shm`]) rmSync(f, { force: true });
+    // The working copy, its WAL, and its inbox (a file of its own, with its own WAL).
+    for (const base of [runPath, inboxPath(runPath)]) for (const f of [base, `${base}-wal`, `${base}-shm`]) rmSync(f, { force: true });
   };
   return {
     key,

@@ -22,8 +22,10 @@ export interface ScenarioResult {
   /** rps / baseline rps. */
   ratio: number | null;
   visitsPerSec: number | null;
-  /** Visits committed during the measured run, counted in the database (write scenarios). */
+  /** Visits committed (acknowledged, durable) during the measured run, counted in the database (write scenarios). */
   storedPerSec: number | null;
+  /** Visits folded into the summary during the measured run (SQLite folds after acknowledging; PostgreSQL in the same step). */
+  foldedPerSec?: number | null;
   latencyMs: LoadResult['latencyMs'] | null;
   requests: number | null;
   errors: number;
@@ -106,7 +108,8 @@ function formatMeasured(t: TargetOutcome): string {
 
 function rowCells(r: ScenarioResult): string[] {
   if (!r.available) return [r.id, r.note ?? 'not available', '', '', '', '', '', '', '', '', r.title];
-  const stored = r.storedPerSec !== null && r.storedPerSec !== undefined ? `; ${int(r.storedPerSec)} stored/s` : '';
+  const folded = r.foldedPerSec !== null && r.foldedPerSec !== undefined && r.foldedPerSec !== r.storedPerSec ? `, ${int(r.foldedPerSec)} folded/s` : '';
+  const stored = r.storedPerSec !== null && r.storedPerSec !== undefined ? `; ${int(r.storedPerSec)} stored/s${folded}` : '';
   const rps =
     r.visitsPerSec !== null && r.visitsPerSec !== r.rps
       ? `${int(r.rps)} (${int(r.visitsPerSec)} visits/s answered${stored})`

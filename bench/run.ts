@@ -12,7 +12,7 @@ import { codeVersion, machine, printTable, updateDocs, writeJson, type RunReport
 import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { evaluateTargets } from './targets.js';
-import { openVisitCounter } from './stored-visits.js';
+import { openVisitCounter, type VisitMark } from './stored-visits.js';
 import { cpuSnapshot, cpuUse, waitForQuiet } from './cpu-load.js';
 import { POSTGRES_READY } from '../src/storage/postgres/postgres-store.js';
 
@@ -34,6 +34,7 @@ function emptyResult(s: Scenario, note: string, available = false): ScenarioResu
     ratio: null,
     visitsPerSec: null,
     storedPerSec: null,
+    foldedPerSec: null,
     latencyMs: null,
     requests: null,
     errors: 0,
@@ -91,7 +92,7 @@ async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, d
     if (p.slow) return { ...emptyResult(s, p.slow, true), rps: 0, ratio: 0, timeouts: 1, coldStartMs: server.coldStartMs, peakRssMb: server.peakRssMb() };
     let before = cpuSnapshot(server.pid);
     const counter = s.itemsPerRequest && s.server === 'app' ? await openVisitCounter(databaseUrl) : null;
-    let storedFrom: Promise<number> | null = null;
+    let storedFrom: Promise<VisitMark> | null = null;
     const r = await drive({
       url: server.url,
       connections: args.connections,
@@ -104,7 +105,11 @@ async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, d
       },
     });
     const cpu = cpuUse(before, cpuSnapshot(server.pid));
-    const storedPerSec = counter && storedFrom ? ((await counter.mark()) - (await storedFrom)) / r.durationS : null;
+    // Set in the callback above, which TypeScript cannot see.
+    const fromMark = storedFrom as Promise<VisitMark> | null;
+    const [from, to]: [VisitMark | null, VisitMark | null] = counter && fromMark ? [await fromMark, await counter.mark()] : [null, null];
+    const storedPerSec = from && to ? (to.stored - from.stored) / r.durationS : null;
+    const foldedPerSec = from && to ? (to.folded - from.folded) / r.durationS : null;
     await counter?.close();
     const peak = server.peakRssMb();
     const completed = r.requests > 0;
@@ -118,6 +123,7 @@ async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, d
       ratio: baselineRps ? r.rps / baselineRps : null,
       visitsPerSec: s.itemsPerRequest ? r.rps * s.itemsPerRequest : null,
       storedPerSec,
+      foldedPerSec,
       latencyMs: completed ? r.latencyMs : null,
       requests: r.requests,
       cpuCores: cpu,

@@ -2,15 +2,24 @@
  * How many visits the server stored, read from its database: the batch scenario's answers can
  * take longer than autocannon waits (50 connections x 1,000 visits queue up), so the visits
  * committed during the measured run are counted at the source too, as a throughput that does not
- * depend on answers arriving in time. SQLite: the visits rowid; PostgreSQL: the id sequence (a
- * rolled-back insert also uses a value; the bench's writes do not roll back).
+ * depend on answers arriving in time. SQLite: the inbox's sequence (every acknowledged visit
+ * takes the next one) and, apart, the fold watermark (visits folded into the summary since);
+ * PostgreSQL: the id sequence (a rolled-back insert also uses a value; the bench's writes do not
+ * roll back), where storing and folding are one step.
  */
 import Database from 'better-sqlite3';
 import { sqlitePath } from '../src/storage/open-store.js';
+import { inboxPath } from '../src/storage/sqlite/inbox-db.js';
+
+export interface VisitMark {
+  /** The highest visit id handed out so far. */
+  stored: number;
+  /** The highest visit id folded into the summary so far. */
+  folded: number;
+}
 
 export interface VisitCounter {
-  /** The highest visit id handed out so far. */
-  mark(): Promise<number>;
+  mark(): Promise<VisitMark>;
   close(): Promise<void>;
 }
 
@@ -22,16 +31,21 @@ export async function openVisitCounter(databaseUrl: string): Promise<VisitCounte
     return {
       async mark() {
         const r = await client.query<{ v: string }>('SELECT last_value AS v FROM visits_id_seq');
-        return Number(r.rows[0]!.v);
+        const v = Number(r.rows[0]!.v);
+        return { stored: v, folded: v };
       },
       close: () => client.end(),
     };
   }
-  const db = new Database(sqlitePath(databaseUrl), { readonly: true, fileMustExist: true });
-  const max = db.prepare<[], { v: number | null }>('SELECT max(id) AS v FROM visits');
+  const path = sqlitePath(databaseUrl);
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.prepare('ATTACH DATABASE ? AS inbox').run(inboxPath(path));
+  const marks = db.prepare<[], VisitMark>(
+    "SELECT (SELECT seq FROM inbox.sqlite_sequence WHERE name = 'visit_inbox') AS stored, (SELECT folded_through FROM main.fold_state) AS folded",
+  );
   return {
     async mark() {
-      return max.get()!.v ?? 0;
+      return marks.get()!;
     },
     async close() {
       db.close();

@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteDb } from './database.js';
+import { inboxPath } from './inbox-db.js';
 
 /** Pages after which a commit checkpoints by itself anyway (about 256 MB of WAL). */
 export const BACKSTOP_PAGES = 65_536;
@@ -24,8 +25,11 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 5000');
+db.prepare('ATTACH DATABASE ? AS inbox').run(workerData.inboxPath);
 const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy or closing: next round */ }
+  for (const schema of ['main', 'inbox']) {
+    try { db.pragma(schema + '.wal_checkpoint(PASSIVE)'); } catch { /* busy or closing: next round */ }
+  }
 }, workerData.everyMs);
 parentPort.on('message', (m) => {
   if (m !== 'stop') return;
@@ -41,9 +45,10 @@ export interface Checkpointer {
 }
 
 export function startCheckpointer(db: SqliteDb, path: string): Checkpointer {
+  // Per connection, for every attached file: the inbox's WAL is checkpointed by the thread too.
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_BODY, { eval: true, workerData: { driver, path, everyMs: CHECKPOINT_EVERY_MS } });
+  const worker = new Worker(WORKER_BODY, { eval: true, workerData: { driver, path, inboxPath: inboxPath(path), everyMs: CHECKPOINT_EVERY_MS } });
   // A failing checkpointer must not take the server down: the backstop takes over.
   worker.on('error', () => {
     if (db.open) db.pragma('wal_autocheckpoint = 1000');

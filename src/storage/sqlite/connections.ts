@@ -1,5 +1,6 @@
 import type { ConnectionStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
+import type { StoreGates } from './write-gate.js';
 
 export class SqliteConnections implements ConnectionStore {
   private insert;
@@ -8,7 +9,10 @@ export class SqliteConnections implements ConnectionStore {
   private count;
   private around;
 
-  constructor(private db: SqliteDb) {
+  constructor(
+    private db: SqliteDb,
+    private gates: StoreGates,
+  ) {
     this.insert = db.prepare('INSERT INTO connections (workspace_id, member_id, other_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     this.del = db.prepare('DELETE FROM connections WHERE workspace_id = ? AND member_id = ? AND other_id = ?');
     this.page = db.prepare<[string, string, number, number], { other_id: string }>(
@@ -20,22 +24,26 @@ export class SqliteConnections implements ConnectionStore {
     );
   }
 
+  // Deferred transactions whose first statement writes the main file: IMMEDIATE would take the
+  // inbox's lock too (see write-gate.ts).
   async add(workspaceId: string, a: string, b: string, now: number): Promise<boolean> {
-    let created = false;
-    this.db.transaction(() => {
-      created = this.insert.run(workspaceId, a, b, now).changes > 0;
-      this.insert.run(workspaceId, b, a, now);
-    }).immediate();
-    return created;
+    return this.gates.main(() =>
+      this.db.transaction(() => {
+        const created = this.insert.run(workspaceId, a, b, now).changes > 0;
+        this.insert.run(workspaceId, b, a, now);
+        return created;
+      })(),
+    );
   }
 
   async remove(workspaceId: string, a: string, b: string): Promise<boolean> {
-    let removed = false;
-    this.db.transaction(() => {
-      removed = this.del.run(workspaceId, a, b).changes > 0;
-      this.del.run(workspaceId, b, a);
-    }).immediate();
-    return removed;
+    return this.gates.main(() =>
+      this.db.transaction(() => {
+        const removed = this.del.run(workspaceId, a, b).changes > 0;
+        this.del.run(workspaceId, b, a);
+        return removed;
+      })(),
+    );
   }
 
   async list(workspaceId: string, memberId: string, offset: number, limit: number) {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SchemaTooNewError, latestVersion, type Migration } from '../migration.js';
+import { attachInbox } from './inbox-db.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import type { FoldPolicy } from './visits.js';
 
@@ -56,23 +57,8 @@ export function openSqlite(opts: SqliteOptions): SqliteDb {
     db.close();
     throw new Error(`the database schema is at version ${current}, this build needs ${known}: run "profile-visitors migrate"`);
   }
-  keepInboxAboveVisits(db);
+  attachInbox(db, opts.path, opts.synchronous);
   return db;
-}
-
-/**
- * Inbox sequence numbers become visit ids when folded, so they must start above every id in
- * `visits`, including rows a bulk load put there after the migration seeded the sequence.
- */
-function keepInboxAboveVisits(db: SqliteDb): void {
-  const row = db
-    .prepare<[], { seq: number | null; top: number | null }>(
-      "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'visit_inbox') AS seq, (SELECT max(id) FROM visits) AS top",
-    )
-    .get()!;
-  if ((row.top ?? 0) > (row.seq ?? 0)) {
-    db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'visit_inbox'").run(row.top);
-  }
 }
 
 export function schemaVersion(db: SqliteDb): number {

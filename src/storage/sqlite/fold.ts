@@ -1,6 +1,7 @@
 /**
- * Folding acknowledged visits from `visit_inbox` into the tables reads are built on: the raw
- * `visits`, the per-(profile, viewer) `visitor_summary` and the `viewer_day_counts` histogram.
+ * Folding acknowledged visits from the inbox (inbox-db.ts) into the tables reads are built on:
+ * the raw `visits`, the per-(profile, viewer) `visitor_summary` and the `viewer_day_counts`
+ * histogram.
  *
  * Set-based, so a batch costs a few statements whatever its size, and each table is written in
  * its own key order (consecutive rows land on the same B-tree pages). The result is the same as
@@ -12,24 +13,31 @@
  *   one, which for a chain of visits nets out to one move from the first day to the last.
  * Visits were deduplicated when they were recorded, so everything in the inbox counts.
  *
- * The batch's inbox rows are deleted in the same transaction: a visit is pending or folded,
- * never both, in any snapshot a reader takes.
+ * A batch is the oldest visits above the watermark `fold_state.folded_through`, which moves to
+ * the batch's last seq in the same transaction. The transaction's first statement writes to
+ * the main file, so it holds the main write lock (and only that one: recording goes on in the
+ * inbox meanwhile) before it reads the watermark: two folders never take the same visits.
+ * Folded rows leave the inbox afterwards, in a transaction of their own (`CLEAR_FOLDED_SQL`).
  */
 import type { SqliteDb } from './database.js';
 
-/** Statements run in order inside one write transaction; `@limit` bounds the batch. */
-export const FOLD_SQL: readonly string[] = [
+/** Connection-local scratch tables; created once per connection before the fold is prepared. */
+export const FOLD_SETUP_SQL: readonly string[] = [
   `CREATE TEMP TABLE IF NOT EXISTS fold_batch (
     seq INTEGER PRIMARY KEY, workspace_id TEXT, profile_id TEXT, viewer_id TEXT, viewed_at INTEGER, source TEXT, client_id TEXT)`,
   'CREATE INDEX IF NOT EXISTS temp.fold_batch_pair ON fold_batch (workspace_id, profile_id, viewer_id, viewed_at, seq)',
   `CREATE TEMP TABLE IF NOT EXISTS fold_pairs (
     workspace_id TEXT, profile_id TEXT, viewer_id TEXT, n INTEGER, first INTEGER, last INTEGER, source TEXT, old_last INTEGER)`,
+];
+
+/** One batch, in order, inside one transaction; `@limit` bounds it. The batch size is the changes of `FOLD_SQL[BATCH_TAKEN]`. */
+export const FOLD_SQL: readonly string[] = [
+  'UPDATE main.fold_state SET folded_through = folded_through WHERE id = 1',
   'DELETE FROM temp.fold_batch',
   'DELETE FROM temp.fold_pairs',
-  // The oldest pending visits first, so none waits behind later ones indefinitely.
   `INSERT INTO temp.fold_batch SELECT seq, workspace_id, profile_id, viewer_id, viewed_at, source, client_id
-    FROM visit_inbox ORDER BY seq LIMIT @limit`,
-  `INSERT INTO visits (id, workspace_id, profile_id, viewer_id, viewed_at, source, client_id)
+    FROM inbox.visit_inbox WHERE seq > (SELECT folded_through FROM main.fold_state WHERE id = 1) ORDER BY seq LIMIT @limit`,
+  `INSERT INTO main.visits (id, workspace_id, profile_id, viewer_id, viewed_at, source, client_id)
     SELECT seq, workspace_id, profile_id, viewer_id, viewed_at, source, client_id FROM temp.fold_batch
     ORDER BY workspace_id, profile_id, viewer_id, viewed_at`,
   `INSERT INTO temp.fold_pairs
@@ -37,18 +45,18 @@ export const FOLD_SQL: readonly string[] = [
       (SELECT x.source FROM temp.fold_batch x
         WHERE x.workspace_id = b.workspace_id AND x.profile_id = b.profile_id AND x.viewer_id = b.viewer_id
         ORDER BY x.viewed_at DESC, x.seq DESC LIMIT 1),
-      (SELECT s.last_viewed_at FROM visitor_summary s
+      (SELECT s.last_viewed_at FROM main.visitor_summary s
         WHERE s.workspace_id = b.workspace_id AND s.profile_id = b.profile_id AND s.viewer_id = b.viewer_id)
     FROM temp.fold_batch b GROUP BY b.workspace_id, b.profile_id, b.viewer_id`,
   // Days are integer divisions of non-negative epoch milliseconds, as in viewer-days.ts.
-  `INSERT INTO viewer_day_counts (workspace_id, profile_id, day, viewers)
+  `INSERT INTO main.viewer_day_counts (workspace_id, profile_id, day, viewers)
     SELECT workspace_id, profile_id, day, sum(d) FROM (
       SELECT workspace_id, profile_id, max(coalesce(old_last, last), last) / 86400000 AS day, 1 AS d FROM temp.fold_pairs
       UNION ALL
       SELECT workspace_id, profile_id, old_last / 86400000, -1 FROM temp.fold_pairs WHERE old_last IS NOT NULL
     ) GROUP BY workspace_id, profile_id, day HAVING sum(d) <> 0
     ON CONFLICT (workspace_id, profile_id, day) DO UPDATE SET viewers = viewers + excluded.viewers`,
-  `INSERT INTO visitor_summary (workspace_id, profile_id, viewer_id, view_count, first_viewed_at, last_viewed_at, last_source)
+  `INSERT INTO main.visitor_summary (workspace_id, profile_id, viewer_id, view_count, first_viewed_at, last_viewed_at, last_source)
     SELECT workspace_id, profile_id, viewer_id, n, first, last, source FROM temp.fold_pairs WHERE true
     ORDER BY workspace_id, profile_id, viewer_id
     ON CONFLICT (workspace_id, profile_id, viewer_id) DO UPDATE SET
@@ -56,35 +64,51 @@ export const FOLD_SQL: readonly string[] = [
       first_viewed_at = min(first_viewed_at, excluded.first_viewed_at),
       last_source = CASE WHEN excluded.last_viewed_at >= last_viewed_at THEN excluded.last_source ELSE last_source END,
       last_viewed_at = max(last_viewed_at, excluded.last_viewed_at)`,
-  'DELETE FROM visit_inbox WHERE seq IN (SELECT seq FROM temp.fold_batch)',
+  `UPDATE main.fold_state SET folded_through = (SELECT max(seq) FROM temp.fold_batch)
+    WHERE id = 1 AND EXISTS (SELECT 1 FROM temp.fold_batch)`,
 ];
 
-/** The statement whose change count is the number of visits folded. */
-const FOLDED_BY = FOLD_SQL.findIndex((s) => s.startsWith('DELETE FROM visit_inbox'));
+export const BATCH_TAKEN = 3;
 
-/** Folds up to `limit` of the oldest pending visits in one transaction; returns how many. */
-export function foldPending(db: SqliteDb, limit: number): number {
-  const statements = prepared(db);
-  return db.transaction(() => {
-    let folded = 0;
-    statements.forEach((s, i) => {
-      const r = s.source.includes('@limit') ? s.run({ limit }) : (s as unknown as { run(): { changes: number } }).run();
-      if (i === FOLDED_BY) folded = r.changes;
-    });
-    return folded;
-  }).immediate();
-}
+/**
+ * Folded visits leave the inbox: rows at or below the watermark, the oldest `@limit` at a time
+ * (each row is also removed from three indexes; a recording waits for the chunk in progress).
+ * Repeated until it deletes nothing.
+ */
+export const CLEAR_FOLDED_SQL = `DELETE FROM inbox.visit_inbox WHERE seq IN (
+  SELECT seq FROM inbox.visit_inbox WHERE seq <= (SELECT folded_through FROM main.fold_state WHERE id = 1) ORDER BY seq LIMIT @limit)`;
+
+/** Rows per clearing transaction. */
+export const CLEAR_CHUNK = 200;
 
 type Statement = ReturnType<SqliteDb['prepare']>;
-const cache = new WeakMap<SqliteDb, Statement[]>();
+const prepared = new WeakMap<SqliteDb, { fold: Statement[]; clear: Statement }>();
 
-function prepared(db: SqliteDb) {
-  let s = cache.get(db);
+function statements(db: SqliteDb) {
+  let s = prepared.get(db);
   if (!s) {
-    // The temp objects must exist before the statements that use them are prepared.
-    for (const sql of FOLD_SQL.slice(0, 3)) db.exec(sql);
-    s = FOLD_SQL.map((sql) => db.prepare(sql));
-    cache.set(db, s);
+    for (const sql of FOLD_SETUP_SQL) db.exec(sql);
+    s = { fold: FOLD_SQL.map((sql) => db.prepare(sql)), clear: db.prepare(CLEAR_FOLDED_SQL) };
+    prepared.set(db, s);
   }
   return s;
+}
+
+/**
+ * Folds up to `limit` of the oldest pending visits, then clears them from the inbox; returns
+ * how many were folded. In this thread, on this connection: the background folder (folder.ts)
+ * runs the same statements on a connection of its own.
+ */
+export function foldPending(db: SqliteDb, limit: number): number {
+  const s = statements(db);
+  const folded = db.transaction(() => {
+    let n = 0;
+    s.fold.forEach((stmt, i) => {
+      const r = stmt.source.includes('@limit') ? stmt.run({ limit }) : (stmt as unknown as { run(): { changes: number } }).run();
+      if (i === BATCH_TAKEN) n = r.changes;
+    });
+    return n;
+  })();
+  if (folded > 0) while (s.clear.run({ limit: CLEAR_CHUNK }).changes > 0);
+  return folded;
 }

@@ -1,7 +1,11 @@
 /**
- * The pending side of recording: acknowledged visits appended to `visit_inbox`, and what
- * recording and reading need to know about them before they are folded (fold.ts). Every read
- * here is an index range on the small inbox table.
+ * The pending side of recording: acknowledged visits appended to the inbox (inbox-db.ts), and
+ * what recording and reading need to know about them before they are folded (fold.ts). Every
+ * read here is an index range on the small inbox table.
+ *
+ * Recording looks at every inbox row (a folded one not yet cleared is also in the main tables,
+ * which recording asks too, and a visit seen twice decides dedup and retries the same way).
+ * Reading counts the rows above the fold watermark only, after `beginRead`.
  */
 import type { AcceptedVisit, VisitSource } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
@@ -18,26 +22,43 @@ export class VisitInbox {
   private clientId;
   private pairLast;
   private pairNearby;
-  private anyFor;
   private forProfile;
+  private touch;
+  private epoch;
 
   constructor(db: SqliteDb) {
     this.insert = db.prepare<[string, string, string, number, string, string | null]>(
-      'INSERT INTO visit_inbox (workspace_id, profile_id, viewer_id, viewed_at, source, client_id) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO inbox.visit_inbox (workspace_id, profile_id, viewer_id, viewed_at, source, client_id) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.clientId = db.prepare<[string, string], number>('SELECT 1 FROM visit_inbox WHERE workspace_id = ? AND client_id = ?').pluck();
+    this.clientId = db.prepare<[string, string], number>('SELECT 1 FROM inbox.visit_inbox WHERE workspace_id = ? AND client_id = ?').pluck();
     this.pairLast = db
-      .prepare<[string, string, string], number | null>('SELECT max(viewed_at) FROM visit_inbox WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?')
+      .prepare<[string, string, string], number | null>('SELECT max(viewed_at) FROM inbox.visit_inbox WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?')
       .pluck();
     this.pairNearby = db
       .prepare<[string, string, string, number, number], number>(
-        'SELECT 1 FROM visit_inbox WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at > ? AND viewed_at < ? LIMIT 1',
+        'SELECT 1 FROM inbox.visit_inbox WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at > ? AND viewed_at < ? LIMIT 1',
       )
       .pluck();
-    this.anyFor = db.prepare<[string, string], number>('SELECT 1 FROM visit_inbox WHERE workspace_id = ? AND profile_id = ? LIMIT 1').pluck();
     this.forProfile = db.prepare<[string, string, number, number], { seq: number; viewer_id: string; viewed_at: number; source: string }>(
-      'SELECT seq, viewer_id, viewed_at, source FROM visit_inbox WHERE workspace_id = ? AND profile_id = ? AND viewed_at >= ? AND viewed_at < ?',
+      `SELECT seq, viewer_id, viewed_at, source FROM inbox.visit_inbox WHERE workspace_id = ? AND profile_id = ? AND viewed_at >= ? AND viewed_at < ?
+        AND seq > (SELECT folded_through FROM main.fold_state WHERE id = 1)`,
     );
+    this.touch = db.prepare<[], number>('SELECT count(*) FROM (SELECT 1 FROM inbox.visit_inbox LIMIT 1)').pluck();
+    this.epoch = db.prepare<[], number>('UPDATE inbox.change_epoch SET n = n + 1 WHERE id = 1 RETURNING n').pluck();
+  }
+
+  /**
+   * First statement of a recording transaction: takes the inbox's write lock (before anything
+   * is read, so a recording never has to upgrade a stale read) and moves its change epoch.
+   * Returns the new epoch.
+   */
+  beginWrite(): number {
+    return this.epoch.get()!;
+  }
+
+  /** First statement of a read transaction: fixes the inbox snapshot before the main file's (see inbox-db.ts). */
+  beginRead(): void {
+    this.touch.get();
   }
 
   /** Appends an acknowledged visit; returns its sequence number, which becomes its id. */
@@ -59,11 +80,7 @@ export class VisitInbox {
     return this.pairNearby.get(ws, profileId, viewerId, after, before) !== undefined;
   }
 
-  hasPending(ws: string, profileId: string): boolean {
-    return this.anyFor.get(ws, profileId) !== undefined;
-  }
-
-  /** Pending views of one profile within [since, until). */
+  /** Views of one profile within [since, until) not folded yet, in a read transaction begun with `beginRead`. */
   pending(ws: string, profileId: string, since: number, until: number): PendingVisit[] {
     return this.forProfile
       .all(ws, profileId, since, until)

@@ -1,6 +1,7 @@
 import type { ApiKey, ChargeResult, KeyStore, NewApiKey } from '../../core/index.js';
 import { KEY_COLUMNS, keyFromRow, type KeyRow } from '../rows.js';
 import type { SqliteDb } from './database.js';
+import type { StoreGates } from './write-gate.js';
 
 export class SqliteKeys implements KeyStore {
   private insert;
@@ -12,7 +13,10 @@ export class SqliteKeys implements KeyStore {
   private take;
   private balance;
 
-  constructor(db: SqliteDb) {
+  constructor(
+    db: SqliteDb,
+    private gates: StoreGates,
+  ) {
     this.insert = db.prepare(
       'INSERT INTO api_keys (id, workspace_id, secret_hash, role, member_id, name, credits, created_at) VALUES (@id, @workspaceId, @secretHash, @role, @memberId, @name, @credits, @createdAt)',
     );
@@ -29,7 +33,7 @@ export class SqliteKeys implements KeyStore {
   }
 
   async create(key: NewApiKey): Promise<ApiKey> {
-    this.insert.run(key);
+    await this.gates.main(() => this.insert.run(key));
     return keyFromRow(this.byId.get(key.workspaceId, key.id)!);
   }
 
@@ -48,11 +52,11 @@ export class SqliteKeys implements KeyStore {
   }
 
   async revoke(workspaceId: string, id: string, now: number) {
-    return this.revokeStmt.run(now, workspaceId, id).changes > 0;
+    return this.gates.main(() => this.revokeStmt.run(now, workspaceId, id).changes > 0);
   }
 
   async setCredits(workspaceId: string, id: string, credits: number | null) {
-    this.credits.run(credits, workspaceId, id);
+    await this.gates.main(() => this.credits.run(credits, workspaceId, id));
     return this.get(workspaceId, id);
   }
 
@@ -60,7 +64,7 @@ export class SqliteKeys implements KeyStore {
   async charge(workspaceId: string, id: string, amount: number): Promise<ChargeResult> {
     const before = this.balance.get(workspaceId, id);
     if (before && before.credits === null) return { ok: true, remaining: null };
-    const row = this.take.get({ amount, ws: workspaceId, id });
+    const row = await this.gates.main(() => this.take.get({ amount, ws: workspaceId, id }));
     if (row) return { ok: true, remaining: row.credits };
     return { ok: false, remaining: Number(this.balance.get(workspaceId, id)?.credits ?? 0) };
   }

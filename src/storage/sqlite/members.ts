@@ -2,6 +2,7 @@ import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/in
 import { MEMBER_COLUMNS, memberFromRow, memberParams, type MemberRow } from '../rows.js';
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
+import type { StoreGates } from './write-gate.js';
 
 const INSERT = `INSERT INTO members (workspace_id, id, name, headline, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
 VALUES (@ws, @id, @name, @headline, @image_url, @company, @industry, @location, @public_identifier, @profile_url, coalesce(@plan, 'free'), coalesce(@visibility, 'full'), @now, @now)
@@ -23,6 +24,7 @@ export class SqliteMembers implements MemberStore {
   constructor(
     private db: SqliteDb,
     private cache: ReadCache,
+    private gates: StoreGates,
   ) {
     this.one = db.prepare<[string, string], MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id = ?`);
     this.many = db.prepare<[string, string], MemberRow>(
@@ -36,8 +38,8 @@ export class SqliteMembers implements MemberStore {
     this.merge = db.prepare(MERGE);
     const steps = [
       // Pending visits first: as viewer and as owner.
-      'DELETE FROM visit_inbox WHERE workspace_id = @ws AND viewer_id = @id',
-      'DELETE FROM visit_inbox WHERE workspace_id = @ws AND profile_id = @id',
+      'DELETE FROM inbox.visit_inbox WHERE workspace_id = @ws AND viewer_id = @id',
+      'DELETE FROM inbox.visit_inbox WHERE workspace_id = @ws AND profile_id = @id',
       // As viewer: the profiles they viewed come from the summary's viewer index, then each
       // (profile, viewer) pair is an index range of the raw visits.
       'DELETE FROM visits WHERE workspace_id = @ws AND viewer_id = @id AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id)',
@@ -55,20 +57,30 @@ export class SqliteMembers implements MemberStore {
     ].map((sql) => db.prepare(sql));
     const removeMember = db.prepare('DELETE FROM members WHERE workspace_id = @ws AND id = @id');
     this.eraseTx = db.transaction((p: { ws: string; id: string; now: number }) => {
+      cache.bump('main');
+      cache.bump('inbox');
       for (const step of steps) step.run(p);
       return removeMember.run({ ws: p.ws, id: p.id }).changes > 0;
+    });
+    this.upsertTx = db.transaction((workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number) => {
+      cache.bump('main');
+      const stmt = mode === 'replace' ? this.replace : this.merge;
+      for (const m of inputs) stmt.run(memberParams(workspaceId, m, now));
     });
   }
 
   private eraseTx;
+  private upsertTx;
 
   async erase(workspaceId: string, id: string, now: number): Promise<boolean> {
-    try {
-      return this.eraseTx.immediate({ ws: workspaceId, id, now });
-    } finally {
-      // The member leaves other members' visitor pages and connection lists too.
-      this.cache.clear();
-    }
+    return this.gates.both(() => {
+      try {
+        return this.eraseTx({ ws: workspaceId, id, now });
+      } finally {
+        // The member leaves other members' visitor pages and connection lists too.
+        this.cache.clear();
+      }
+    });
   }
 
   async get(workspaceId: string, id: string): Promise<Member | undefined> {
@@ -97,14 +109,13 @@ export class SqliteMembers implements MemberStore {
   }
 
   async upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]> {
-    const stmt = mode === 'replace' ? this.replace : this.merge;
-    try {
-      this.db.transaction(() => {
-        for (const m of inputs) stmt.run(memberParams(workspaceId, m, now));
-      }).immediate();
-    } finally {
-      this.cache.dropMembers(workspaceId, inputs.map((m) => m.id));
-    }
+    await this.gates.main(() => {
+      try {
+        this.upsertTx(workspaceId, inputs, mode, now);
+      } finally {
+        this.cache.dropMembers(workspaceId, inputs.map((m) => m.id));
+      }
+    });
     const found = await this.getMany(workspaceId, inputs.map((m) => m.id));
     return inputs.map((m) => found.get(m.id)!);
   }

@@ -124,28 +124,21 @@ DROP INDEX visitor_summary_recent;
   },
   {
     version: 6,
-    name: 'visit inbox: acknowledged visits appended, folded into the summary later',
+    name: 'fold watermark and change epoch, for the visit inbox',
     // Recording a visit used to update about six B-trees at random places (raw visits and two
     // of its indexes, the summary and two of its indexes, the day histogram): measured on the
     // bench dataset, 150 to 250 us of one core per visit, most of it writing and checkpointing
-    // the pages it dirtied. An acknowledged visit is now appended here (a few hot pages), and
-    // folded into `visits`, `visitor_summary` and `viewer_day_counts` in batches, in key order
-    // (fold.ts); until then reads merge it in. `seq` becomes the visit's id in `visits`, so
-    // AUTOINCREMENT (never reused) and started above the ids already there.
+    // the pages it dirtied. Acknowledged visits are now appended to an inbox (a database file
+    // of its own, inbox-db.ts) and folded into these tables in batches, off the request path
+    // (fold.ts). `fold_state` says which inbox visits are folded: every seq up to
+    // `folded_through`, committed with the batch. `change_epoch` moves with every write a
+    // reader could see in members or visitor lists, and not with folds, which change nothing a
+    // reader sees: the read caches of every process watch it.
     sql: `
-CREATE TABLE visit_inbox (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  workspace_id TEXT NOT NULL,
-  profile_id TEXT NOT NULL,
-  viewer_id TEXT NOT NULL,
-  viewed_at INTEGER NOT NULL,
-  source TEXT NOT NULL,
-  client_id TEXT
-);
-CREATE INDEX visit_inbox_pair ON visit_inbox (workspace_id, profile_id, viewer_id, viewed_at);
-CREATE INDEX visit_inbox_viewer ON visit_inbox (workspace_id, viewer_id);
-CREATE UNIQUE INDEX visit_inbox_client_id ON visit_inbox (workspace_id, client_id) WHERE client_id IS NOT NULL;
-INSERT INTO sqlite_sequence (name, seq) SELECT 'visit_inbox', coalesce(max(id), 0) FROM visits;
+CREATE TABLE fold_state (id INTEGER PRIMARY KEY CHECK (id = 1), folded_through INTEGER NOT NULL);
+INSERT INTO fold_state (id, folded_through) SELECT 1, coalesce(max(id), 0) FROM visits;
+CREATE TABLE change_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT INTO change_epoch (id, n) VALUES (1, 0);
 `,
   },
 ];

@@ -1,17 +1,20 @@
 /**
  * Rows of the visitor list's hot path, kept in this process: member cards and visitor pages
- * with their totals. SQLite answers a random row of the bench dataset in 5 to
- * 9 µs (a B-tree descent through pages the OS has cached, then decoding the columns); a list
- * page touches about a dozen such rows, which was two thirds of a list request's CPU. Requests
- * follow popularity (a few owners are read far more than the rest), so most of them find
- * everything here.
+ * with their totals. SQLite answers a random row of the bench dataset in 5 to 9 µs (a B-tree
+ * descent through pages the OS has cached, then decoding the columns); a list page touches
+ * about a dozen such rows, which was two thirds of a list request's CPU. Requests follow
+ * popularity (a few owners are read far more than the rest), so most of them find everything
+ * here.
  *
  * Coherence is exact, not time-based:
  * - every write of this process goes through the store classes, which drop what they changed
  *   inside the same synchronous block as the commit, so before the write is acknowledged;
- * - a commit by any other connection (another `WORKERS` process, the CLI) moves
- *   `PRAGMA data_version`, which every read checks first (under 1 µs); then everything is
- *   dropped, since we cannot tell what that commit changed.
+ * - every write a reader could see, by any process, moves a change epoch (`change_epoch`, one
+ *   in the main file for members, one in the inbox for recordings), which every read checks
+ *   first; a move this process did not make drops everything, since we cannot tell what that
+ *   write changed. Folding visits from the inbox into the summary changes nothing a reader
+ *   sees, so it moves no epoch and costs the cache nothing. The epochs are read only when
+ *   `PRAGMA data_version` says another connection committed (under 1 µs per file otherwise).
  * better-sqlite3 is synchronous, so a read and the fill that follows it cannot be split by a
  * write of this process.
  *
@@ -67,27 +70,60 @@ function sizeOf(e: Entry): number {
   }
 }
 
+/** Which epoch a write moved: the main file's (members) or the inbox's (recordings). */
+export type Epoch = 'main' | 'inbox';
+
 export class ReadCache {
   private lru: LRUCache<string, Entry> | null;
-  private version;
-  private lastVersion: number;
+  private versions;
+  private epochs;
+  private bumps;
+  private seen: { main: number; inbox: number; mainVersion: number; inboxVersion: number };
 
   /** `maxBytes` 0 turns caching off (every read goes to SQLite). */
   constructor(db: SqliteDb, maxBytes: number) {
     this.lru = maxBytes > 0 ? new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: sizeOf }) : null;
-    this.version = db.prepare<[], number>('PRAGMA data_version').pluck();
-    this.lastVersion = this.version.get()!;
+    const mainVersion = db.prepare<[], number>('PRAGMA main.data_version').pluck();
+    const inboxVersion = db.prepare<[], number>('PRAGMA inbox.data_version').pluck();
+    this.versions = () => [mainVersion.get()!, inboxVersion.get()!] as const;
+    this.epochs = db
+      .prepare<[], [number, number]>('SELECT (SELECT n FROM main.change_epoch WHERE id = 1), (SELECT n FROM inbox.change_epoch WHERE id = 1)')
+      .raw();
+    this.bumps = {
+      main: db.prepare<[], number>('UPDATE main.change_epoch SET n = n + 1 WHERE id = 1 RETURNING n').pluck(),
+      inbox: db.prepare<[], number>('UPDATE inbox.change_epoch SET n = n + 1 WHERE id = 1 RETURNING n').pluck(),
+    };
+    const [main, inbox] = this.epochs.get()!;
+    const [mainVersion0, inboxVersion0] = this.versions();
+    this.seen = { main, inbox, mainVersion: mainVersion0, inboxVersion: inboxVersion0 };
   }
 
-  /** Called before every read: drops everything when another connection has committed since. */
+  /** Called before every read: drops everything when another process wrote something a reader could see. */
   private sync(): LRUCache<string, Entry> | null {
     if (!this.lru) return null;
-    const v = this.version.get()!;
-    if (v !== this.lastVersion) {
-      this.lastVersion = v;
+    const [mainVersion, inboxVersion] = this.versions();
+    if (mainVersion === this.seen.mainVersion && inboxVersion === this.seen.inboxVersion) return this.lru;
+    this.seen.mainVersion = mainVersion;
+    this.seen.inboxVersion = inboxVersion;
+    const [main, inbox] = this.epochs.get()!;
+    if (main !== this.seen.main || inbox !== this.seen.inbox) {
+      this.seen.main = main;
+      this.seen.inbox = inbox;
       this.lru.clear();
     }
     return this.lru;
+  }
+
+  /**
+   * Moves an epoch, as the first statement of a write transaction on its file: it also takes
+   * that file's write lock before anything is read (a deferred transaction that has read may
+   * not upgrade after another process committed). The caller then drops what it changes. If
+   * the epoch had moved since this process last looked, another process wrote in between.
+   */
+  bump(epoch: Epoch): void {
+    const n = this.bumps[epoch].get()!;
+    if (n !== this.seen[epoch] + 1) this.lru?.clear();
+    this.seen[epoch] = n;
   }
 
   member(ws: string, id: string): Member | undefined {

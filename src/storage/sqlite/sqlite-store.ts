@@ -2,28 +2,49 @@ import type { Store } from '../../core/index.js';
 import { openSqlite, type SqliteOptions } from './database.js';
 import { startCheckpointer } from './checkpointer.js';
 import { SqliteConnections } from './connections.js';
+import { startFolder } from './folder.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteMembers } from './members.js';
 import { ReadCache } from './read-cache.js';
-import { SqliteVisits } from './visits.js';
+import { SqliteVisits, type FoldPolicy } from './visits.js';
 import { SqliteWorkspaces } from './workspaces.js';
+import { StoreGates } from './write-gate.js';
 
-/** The embedded default: one SQLite file in WAL mode (shared by the WORKERS of one machine). */
-export function openSqliteStore(opts: SqliteOptions): Store & { raw: ReturnType<typeof openSqlite> } {
+export type SqliteStore = Store & { raw: ReturnType<typeof openSqlite>; visits: SqliteVisits };
+
+/**
+ * The embedded default: one SQLite file in WAL mode with its inbox file beside it (shared by
+ * the WORKERS of one machine). Two threads besides this one: WAL checkpoints and the fold.
+ */
+export function openSqliteStore(opts: SqliteOptions): SqliteStore {
   const db = openSqlite(opts);
-  const checkpointer = opts.path === ':memory:' ? undefined : startCheckpointer(db, opts.path);
+  const inMemory = opts.path === ':memory:';
+  const checkpointer = inMemory ? undefined : startCheckpointer(db, opts.path);
+  const gates = new StoreGates();
+  // A second connection cannot open an in-memory database, so the fold stays in this thread.
+  const policy: FoldPolicy = opts.fold ?? (inMemory ? 'inline' : 'background');
+  const folder =
+    policy === 'background'
+      ? startFolder({
+          path: opts.path,
+          synchronous: opts.synchronous,
+          gates: gates.buffer,
+          onError: (message) => process.emitWarning(`folding recorded visits failed, they stay pending and readable: ${message}`),
+        })
+      : undefined;
   const cache = new ReadCache(db, opts.readCacheBytes);
-  const visits = new SqliteVisits(db, cache, opts.fold);
+  const visits = new SqliteVisits(db, cache, gates, { policy, wake: () => folder?.wake() });
   return {
     kind: 'sqlite',
     raw: db,
-    workspaces: new SqliteWorkspaces(db),
-    members: new SqliteMembers(db, cache),
-    connections: new SqliteConnections(db),
+    workspaces: new SqliteWorkspaces(db, gates),
+    members: new SqliteMembers(db, cache, gates),
+    connections: new SqliteConnections(db, gates),
     visits,
-    keys: new SqliteKeys(db),
+    keys: new SqliteKeys(db, gates),
     async close() {
       await visits.drain();
+      await folder?.stop();
       await checkpointer?.stop();
       if (db.open) db.close();
     },

@@ -4,8 +4,9 @@
  * (one covering index range per page, the total from the day histogram); visits still in the
  * inbox are merged in, so a list always shows every acknowledged visit.
  *
- * Every query runs in one read transaction: another process may fold visits meanwhile, and a
- * visit read as pending must not also be read as folded.
+ * Every list is read in one read transaction that takes the inbox's snapshot first (see
+ * inbox-db.ts): the fold thread commits while we read, and a visit read as pending must not
+ * also be read as folded, nor missed.
  */
 import type { ViewerPageQuery, ViewerSummary, VisitSource } from '../../core/index.js';
 import { summaryFromRow, type SummaryRow } from '../rows.js';
@@ -52,29 +53,30 @@ export class VisitorListReader {
     // Served by the covering index visitor_summary_page: the offset is skipped and the page read
     // without touching the table.
     this.page = db.prepare<{ ws: string; profile: string; since: number; limit: number; offset: number }, SummaryRow>(`
-      SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary
+      SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM main.visitor_summary
       WHERE workspace_id = @ws AND profile_id = @profile AND last_viewed_at >= @since
       ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset`);
     this.row = db.prepare<[string, string, string], SummaryRow>(
-      'SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
+      'SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM main.visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
     );
     this.rangeCount = db.prepare<[string, string, string, number, number], { n: number; first: number }>(
-      'SELECT count(*) AS n, min(viewed_at) AS first FROM visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at >= ? AND viewed_at < ?',
+      'SELECT count(*) AS n, min(viewed_at) AS first FROM main.visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at >= ? AND viewed_at < ?',
     );
     this.daysAfter = db.prepare<[string, string, number], { n: number | null }>(
-      'SELECT sum(viewers) AS n FROM viewer_day_counts WHERE workspace_id = ? AND profile_id = ? AND day > ?',
+      'SELECT sum(viewers) AS n FROM main.viewer_day_counts WHERE workspace_id = ? AND profile_id = ? AND day > ?',
     );
     this.boundaryCount = db.prepare<[string, string, number, number], { n: number }>(
-      'SELECT count(*) AS n FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? AND last_viewed_at < ?',
+      'SELECT count(*) AS n FROM main.visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? AND last_viewed_at < ?',
     );
     this.oldestInRange = db
       .prepare<[string, string, number], number>(
-        'SELECT last_viewed_at FROM visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? ORDER BY last_viewed_at LIMIT 1',
+        'SELECT last_viewed_at FROM main.visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? ORDER BY last_viewed_at LIMIT 1',
       )
       .pluck();
     // A closed range counts raw views, folded or pending alike.
-    const raw = `SELECT viewer_id, viewed_at, source, id AS k FROM visits WHERE workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until
-      UNION ALL SELECT viewer_id, viewed_at, source, seq FROM visit_inbox WHERE workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until`;
+    const raw = `SELECT viewer_id, viewed_at, source, id AS k FROM main.visits WHERE workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until
+      UNION ALL SELECT viewer_id, viewed_at, source, seq FROM inbox.visit_inbox WHERE workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until
+        AND seq > (SELECT folded_through FROM main.fold_state WHERE id = 1)`;
     type Range = { ws: string; profile: string; since: number; until: number };
     this.rawPage = db.prepare<[Range & { limit: number; offset: number }], Omit<SummaryRow, 'last_source'>>(`
       SELECT viewer_id, count(*) AS view_count, min(viewed_at) AS first_viewed_at, max(viewed_at) AS last_viewed_at
@@ -96,6 +98,7 @@ export class VisitorListReader {
 
   private readOpenEnded(q: ViewerPageQuery): ViewerPage {
     const { workspaceId: ws, profileId: profile, since } = q;
+    this.inbox.beginRead();
     const pending = this.inbox.pending(ws, profile, since, END_OF_TIME);
     const { total, rows, lowestMergedLast } = pending.length === 0 ? this.folded(q) : this.merged(q, pending);
     // As time moves the window on, this answer holds until the oldest viewer in range drops
@@ -174,6 +177,7 @@ export class VisitorListReader {
   }
 
   private readBounded(q: ViewerPageQuery & { until: number }): ViewerPage {
+    this.inbox.beginRead();
     const range = { ws: q.workspaceId, profile: q.profileId, since: q.since, until: q.until };
     const rows = this.rawPage.all({ ...range, limit: q.limit, offset: q.offset }).map((r) =>
       summaryFromRow({ ...r, last_source: this.sourceAt.get({ ...range, since: Number(r.last_viewed_at), viewer: r.viewer_id })! }),

@@ -1,0 +1,72 @@
+/**
+ * The inbox database: acknowledged visits waiting to be folded into the main tables (fold.ts).
+ * It is a file of its own beside the main one (`<file>-inbox`, with its own `-wal`), attached
+ * to every connection as `inbox`, for one reason: SQLite lets one writer at a time into a file,
+ * and folding holds the main file's write lock for a whole batch. With the inbox apart,
+ * recording a visit (a write to the inbox only) never waits for a fold.
+ *
+ * A visit is folded once its `seq` is at most `main.fold_state.folded_through`, committed with
+ * the batch; folded rows are deleted from here afterwards. So a reader takes the inbox first and
+ * the main file second, in one read transaction, and counts inbox rows above the watermark
+ * only: whatever a fold commits in between, no visit is missed and none is counted twice.
+ */
+import type { SqliteDb, SqliteSynchronous } from './database.js';
+
+/** Bump with each change to `INBOX_SCHEMA`; kept in the inbox file's `user_version`. */
+const INBOX_VERSION = 1;
+
+const INBOX_SCHEMA = `
+CREATE TABLE inbox.visit_inbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  workspace_id TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  viewer_id TEXT NOT NULL,
+  viewed_at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  client_id TEXT
+);
+CREATE INDEX inbox.visit_inbox_pair ON visit_inbox (workspace_id, profile_id, viewer_id, viewed_at);
+CREATE INDEX inbox.visit_inbox_viewer ON visit_inbox (workspace_id, viewer_id);
+CREATE UNIQUE INDEX inbox.visit_inbox_client_id ON visit_inbox (workspace_id, client_id) WHERE client_id IS NOT NULL;
+-- Moves with every recording (see change_epoch in the main file's migrations).
+CREATE TABLE inbox.change_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT INTO inbox.change_epoch (id, n) VALUES (1, 0);
+`;
+
+export function inboxPath(mainPath: string): string {
+  return mainPath === ':memory:' ? ':memory:' : `${mainPath}-inbox`;
+}
+
+/**
+ * Attaches the inbox (creating it on first use) and makes sure its sequence starts above every
+ * visit id of the main file, including ids a bulk load wrote there directly.
+ */
+export function attachInbox(db: SqliteDb, mainPath: string, synchronous: SqliteSynchronous): void {
+  db.prepare('ATTACH DATABASE ? AS inbox').run(inboxPath(mainPath));
+  db.pragma('inbox.journal_mode = WAL');
+  db.pragma(`inbox.synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('inbox.journal_size_limit = 67108864');
+  const version = () => db.pragma('inbox.user_version', { simple: true }) as number;
+  if (version() === INBOX_VERSION) return raiseSequence(db);
+  db.transaction(() => {
+    const found = version();
+    if (found > INBOX_VERSION) throw new Error(`the inbox database ${inboxPath(mainPath)} is at version ${found}, newer than this build knows (${INBOX_VERSION})`);
+    if (found === 0) db.exec(INBOX_SCHEMA);
+    db.pragma(`inbox.user_version = ${INBOX_VERSION}`);
+  }).immediate();
+  raiseSequence(db);
+}
+
+function raiseSequence(db: SqliteDb): void {
+  const row = db
+    .prepare<[], { seq: number | null; top: number }>(
+      `SELECT (SELECT seq FROM inbox.sqlite_sequence WHERE name = 'visit_inbox') AS seq,
+        max(coalesce((SELECT max(id) FROM main.visits), 0), (SELECT folded_through FROM main.fold_state)) AS top`,
+    )
+    .get()!;
+  if (row.seq !== null && row.seq >= row.top) return;
+  db.transaction(() => {
+    db.prepare("DELETE FROM inbox.sqlite_sequence WHERE name = 'visit_inbox'").run();
+    db.prepare("INSERT INTO inbox.sqlite_sequence (name, seq) VALUES ('visit_inbox', ?)").run(row.top);
+  }).immediate();
+}
