@@ -14,6 +14,7 @@ import { DAY_MS, VISIT_SOURCES, type AcceptedVisit, type Store, type ViewerPageQ
 import { foldPending } from '../src/storage/sqlite/fold.js';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import type { FoldPolicy } from '../src/storage/sqlite/visits.js';
+import { until } from './support/assertions.js';
 import { dropPostgresDatabase, openFreshStore, postgresAvailable, postgresBackend } from './support/backends.js';
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
@@ -25,8 +26,8 @@ const MEMBERS = ['owner', 'star', ...Array.from({ length: 36 }, (_, i) => `v${i}
 
 type SqliteStore = ReturnType<typeof openSqliteStore>;
 
-function open(path: string, fold: FoldPolicy, readCacheBytes = 8 * 1024 * 1024): SqliteStore {
-  return openSqliteStore({ path, synchronous: 'normal', migrate: true, readCacheBytes, fold });
+function open(path: string, fold: FoldPolicy, readCacheBytes = 8 * 1024 * 1024, maxPending?: number): SqliteStore {
+  return openSqliteStore({ path, synchronous: 'normal', migrate: true, readCacheBytes, fold, maxPending });
 }
 
 function tempPath(name: string) {
@@ -292,6 +293,95 @@ describe('SQLite fold', () => {
       expect((await again.visits.record(WS, [{ clientId: 'x', profileId: 'p', viewerId: 'v', viewedAt: T0, source: 'feed' }], W))[0]!.status).toBe('replayed');
     } finally {
       await again.close();
+    }
+  });
+});
+
+describe('SQLite fold thread', () => {
+  const q = (profileId: string) => ({ workspaceId: WS, profileId, since: 0, until: null, offset: 0, limit: 100 });
+  const visits = (n: number, at = T0): AcceptedVisit[] =>
+    Array.from({ length: n }, (_, i) => ({ clientId: null, profileId: `p${i % 7}`, viewerId: `v${i}`, viewedAt: at - i * 1000, source: 'feed' }));
+
+  it('folds what was recorded in the background; reads are the same before and after', async () => {
+    const s = open(tempPath('bg.db'), 'background');
+    try {
+      const outcomes = await s.visits.record(WS, visits(3000), W);
+      expect(outcomes.every((o) => o.status === 'recorded')).toBe(true);
+      const before = await Promise.all(['p0', 'p3', 'p6'].map((p) => s.visits.listViewers(q(p))));
+      expect(before[0]!.total).toBe(429);
+      expect(await until(() => s.visits.pending() === 0, 20_000)).toBe(true);
+      expect(s.raw.prepare('SELECT count(*) FROM visits').pluck().get()).toBe(3000);
+      expect(s.raw.prepare('SELECT folded_through FROM fold_state').pluck().get()).toBe(Math.max(...outcomes.map((o) => Number(o.visitId))));
+      // Folded rows leave the inbox.
+      expect(await until(() => s.raw.prepare('SELECT count(*) FROM inbox.visit_inbox').pluck().get() === 0, 10_000)).toBe(true);
+      expect(await Promise.all(['p0', 'p3', 'p6'].map((p) => s.visits.listViewers(q(p))))).toEqual(before);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a fold empties nothing in the read cache: it changes nothing a reader sees', async () => {
+    const s = open(tempPath('cache.db'), 'background');
+    try {
+      await s.visits.record(WS, visits(700), W);
+      const first = await s.visits.listViewers(q('p1'));
+      expect(await until(() => s.visits.pending() === 0, 20_000)).toBe(true);
+      // The very same rows, served from the cache, not read again.
+      expect((await s.visits.listViewers(q('p1'))).rows).toBe(first.rows);
+      // A recording does drop that profile's pages.
+      await s.visits.record(WS, [{ clientId: null, profileId: 'p1', viewerId: 'new', viewedAt: T0 + 1, source: 'feed' }], W);
+      const after = await s.visits.listViewers(q('p1'));
+      expect(after.rows[0]!.viewerId).toBe('new');
+      expect(after.total).toBe(first.total + 1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('recording waits while too many visits are pending, and goes on once they are folded', async () => {
+    const s = open(tempPath('bp.db'), 'manual', 0, 100);
+    try {
+      await s.visits.record(WS, visits(150), W);
+      expect(s.visits.pending()).toBe(150);
+      let answered = false;
+      const waiting = s.visits.record(WS, visits(1, T0 + 60_000)).then((o) => {
+        answered = true;
+        return o;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(answered).toBe(false);
+      foldPending(s.raw, 100);
+      expect((await waiting)[0]!.status).toBe('recorded');
+      expect(s.visits.pending()).toBe(51);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('members, keys and connections are written while the fold thread works, and recordings during it count', async () => {
+    const s = open(tempPath('busy.db'), 'background');
+    try {
+      await s.workspaces.ensure(WS, WS);
+      const writes: Promise<unknown>[] = [];
+      for (let round = 0; round < 20; round++) {
+        writes.push(s.visits.record(WS, visits(500, T0 + round * 3_600_000), W));
+        writes.push(s.members.upsert(WS, [{ id: `m${round}`, name: `Member ${round}` }], 'replace', T0));
+        writes.push(s.connections.add(WS, `m${round}`, 'hub', T0));
+        writes.push(
+          s.keys.create({ id: `k${round}`, workspaceId: WS, secretHash: `h${round}`, role: 'admin', memberId: null, name: null, credits: 5, createdAt: T0 }).then(() =>
+            s.keys.charge(WS, `k${round}`, 2),
+          ),
+        );
+      }
+      await Promise.all(writes);
+      expect((await s.keys.list(WS)).map((k) => k.credits)).toEqual(Array.from({ length: 20 }, () => 3));
+      expect((await s.members.getMany(WS, ['m0', 'm19'])).size).toBe(2);
+      expect((await s.connections.list(WS, 'hub', 0, 100)).total).toBe(20);
+      expect(await until(() => s.visits.pending() === 0, 30_000)).toBe(true);
+      // 20 rounds of 500 viewers, an hour apart: each viewer's repeats are outside the window.
+      expect((await s.visits.listViewers(q('p0'))).rows.reduce((n, r) => n + r.viewCount, 0)).toBe(20 * 72);
+    } finally {
+      await s.close();
     }
   });
 });

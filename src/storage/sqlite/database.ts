@@ -29,8 +29,10 @@ export interface SqliteOptions {
   migrate: boolean;
   /** Memory for the in-process read cache (`read-cache.ts`); 0 turns it off. */
   readCacheBytes: number;
-  /** When recorded visits are folded into the summary (visits.ts); `inline` by default. */
+  /** When recorded visits are folded into the summary (visits.ts); `background` by default. */
   fold?: FoldPolicy;
+  /** Recording waits while more visits than this are not folded (visits.ts, MAX_PENDING by default). */
+  maxPending?: number;
 }
 
 export function openSqlite(opts: SqliteOptions): SqliteDb {

@@ -33,7 +33,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
         })
       : undefined;
   const cache = new ReadCache(db, opts.readCacheBytes);
-  const visits = new SqliteVisits(db, cache, gates, { policy, wake: () => folder?.wake() });
+  const visits = new SqliteVisits(db, cache, gates, { policy, wake: () => folder?.wake(), maxPending: opts.maxPending });
   return {
     kind: 'sqlite',
     raw: db,

@@ -18,6 +18,8 @@ export interface FoldControl {
   policy: FoldPolicy;
   /** Tells the fold thread something was recorded. */
   wake(): void;
+  /** Visits recorded and not folded beyond which recording waits (MAX_PENDING by default). */
+  maxPending?: number;
 }
 
 /** Visits per group commit, see `flush`. */
@@ -127,7 +129,7 @@ export class SqliteVisits implements VisitStore {
   /** One group commit at a time; each reschedules the next while jobs remain. */
   private async flush(): Promise<void> {
     if (this.flushing || this.queue.length === 0) return;
-    if (this.fold.policy === 'background' && this.pending() >= MAX_PENDING) {
+    if (this.fold.policy !== 'inline' && this.pending() >= (this.fold.maxPending ?? MAX_PENDING)) {
       this.fold.wake();
       return this.schedule(BACKPRESSURE_RETRY_MS);
     }
