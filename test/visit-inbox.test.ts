@@ -344,7 +344,7 @@ describe('SQLite fold thread', () => {
       await s.visits.record(WS, visits(150), W);
       expect(s.visits.pending()).toBe(150);
       let answered = false;
-      const waiting = s.visits.record(WS, visits(1, T0 + 60_000)).then((o) => {
+      const waiting = s.visits.record(WS, visits(1, T0 + 60_000), W).then((o) => {
         answered = true;
         return o;
       });
