@@ -279,6 +279,21 @@ describe('SQLite fold', () => {
     }
   });
 
+  it('visits loaded into the main file directly (a bulk load) are not counted as pending, and new ids start above them', async () => {
+    const s = open(path, 'manual', 0);
+    s.raw.prepare("INSERT INTO visits (id, workspace_id, profile_id, viewer_id, viewed_at, source) VALUES (500, 'w', 'p', 'v', 1, 'feed')").run();
+    await s.close();
+    const again = open(path, 'manual', 0);
+    try {
+      expect(again.visits.pending()).toBe(0);
+      const [o] = await again.visits.record(WS, [{ clientId: null, profileId: 'p', viewerId: 'v', viewedAt: T0, source: 'feed' }], W);
+      expect(Number(o!.visitId)).toBe(501);
+      expect(again.visits.pending()).toBe(1);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('pending visits survive closing and reopening, and are read and folded afterwards', async () => {
     const s = open(path, 'manual', 0);
     await s.visits.record(WS, [{ clientId: 'x', profileId: 'p', viewerId: 'v', viewedAt: T0, source: 'feed' }], W);
@@ -344,7 +359,7 @@ describe('SQLite fold thread', () => {
       await s.visits.record(WS, visits(150), W);
       expect(s.visits.pending()).toBe(150);
       let answered = false;
-      const waiting = s.visits.record(WS, visits(1, T0 + 60_000), W).then((o) => {
+      const waiting = s.visits.record(WS, [{ clientId: null, profileId: 'p0', viewerId: 'late', viewedAt: T0, source: 'feed' }], W).then((o) => {
         answered = true;
         return o;
       });

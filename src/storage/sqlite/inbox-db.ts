@@ -39,7 +39,9 @@ export function inboxPath(mainPath: string): string {
 
 /**
  * Attaches the inbox (creating it on first use) and makes sure its sequence starts above every
- * visit id of the main file, including ids a bulk load wrote there directly.
+ * visit id of the main file, including ids a bulk load wrote there directly; with nothing
+ * pending, the fold watermark moves up to the sequence too, so that "pending" (sequence minus
+ * watermark) counts only real recordings.
  */
 export function attachInbox(db: SqliteDb, mainPath: string, synchronous: SqliteSynchronous): void {
   db.prepare('ATTACH DATABASE ? AS inbox').run(inboxPath(mainPath));
@@ -59,14 +61,23 @@ export function attachInbox(db: SqliteDb, mainPath: string, synchronous: SqliteS
 
 function raiseSequence(db: SqliteDb): void {
   const row = db
-    .prepare<[], { seq: number | null; top: number }>(
+    .prepare<[], { seq: number | null; top: number; folded: number; pending: number }>(
       `SELECT (SELECT seq FROM inbox.sqlite_sequence WHERE name = 'visit_inbox') AS seq,
-        max(coalesce((SELECT max(id) FROM main.visits), 0), (SELECT folded_through FROM main.fold_state)) AS top`,
+        max(coalesce((SELECT max(id) FROM main.visits), 0), (SELECT folded_through FROM main.fold_state)) AS top,
+        (SELECT folded_through FROM main.fold_state) AS folded,
+        (SELECT count(*) FROM (SELECT 1 FROM inbox.visit_inbox WHERE seq > (SELECT folded_through FROM main.fold_state) LIMIT 1)) AS pending`,
     )
     .get()!;
-  if (row.seq !== null && row.seq >= row.top) return;
+  const seq = Math.max(row.seq ?? 0, row.top);
+  if (row.seq === seq && (row.pending > 0 || row.folded >= seq)) return;
   db.transaction(() => {
-    db.prepare("DELETE FROM inbox.sqlite_sequence WHERE name = 'visit_inbox'").run();
-    db.prepare("INSERT INTO inbox.sqlite_sequence (name, seq) VALUES ('visit_inbox', ?)").run(row.top);
+    if (row.seq !== seq) {
+      db.prepare("DELETE FROM inbox.sqlite_sequence WHERE name = 'visit_inbox'").run();
+      db.prepare("INSERT INTO inbox.sqlite_sequence (name, seq) VALUES ('visit_inbox', ?)").run(seq);
+    }
+    // Re-checked inside the transaction: another process may have recorded meanwhile.
+    db.prepare(
+      'UPDATE main.fold_state SET folded_through = ? WHERE id = 1 AND folded_through < ? AND NOT EXISTS (SELECT 1 FROM inbox.visit_inbox WHERE seq > folded_through)',
+    ).run(seq, seq);
   }).immediate();
 }
