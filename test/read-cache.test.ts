@@ -77,6 +77,26 @@ describe('SQLite read cache: answers always equal the database', () => {
     expect((await cached.members.getMany(WS, ['a', 'b'])).get('a')?.name).toBe('Renamed elsewhere');
   });
 
+  it('connection lists follow connections made and removed here and by another connection', async () => {
+    const around = async (ids: string[]) => {
+      const got = await cached.connections.neighbors(WS, ids);
+      expect(got).toEqual(await plain.connections.neighbors(WS, ids));
+      return Object.fromEntries([...got].map(([id, list]) => [id, [...list].sort()]));
+    };
+    expect(await around(['a', 'b'])).toEqual({});
+    await cached.connections.add(WS, 'a', 'b', T0);
+    expect(await around(['a'])).toEqual({ a: ['b'] });
+    await plain.connections.add(WS, 'a', 'c', T0);
+    expect(await around(['a', 'c'])).toEqual({ a: ['b', 'c'], c: ['a'] });
+    await plain.connections.remove(WS, 'a', 'b');
+    expect(await around(['a', 'b'])).toEqual({ a: ['c'] });
+    await cached.connections.remove(WS, 'c', 'a');
+    expect(await around(['a', 'c'])).toEqual({});
+    await cached.connections.add(WS, 'd', 'e', T0);
+    await plain.members.erase(WS, 'e', T0);
+    expect(await around(['d'])).toEqual({});
+  });
+
   it('an erased viewer leaves every cached list, erased here or by another connection', async () => {
     await cached.visits.record(WS, [visit('owner', 'a', T0), visit('owner', 'b', T0 + 1), visit('c', 'b', T0), visit('c', 'd', T0)], W);
     expect((await read(0)).total).toBe(2);

@@ -1,5 +1,6 @@
 import type { ConnectionStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
+import type { ReadCache } from './read-cache.js';
 import type { StoreGates } from './write-gate.js';
 
 export class SqliteConnections implements ConnectionStore {
@@ -8,9 +9,11 @@ export class SqliteConnections implements ConnectionStore {
   private page;
   private count;
   private around;
+  private aroundOne;
 
   constructor(
     private db: SqliteDb,
+    private cache: ReadCache,
     private gates: StoreGates,
   ) {
     this.insert = db.prepare('INSERT INTO connections (workspace_id, member_id, other_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
@@ -22,6 +25,9 @@ export class SqliteConnections implements ConnectionStore {
     this.around = db.prepare<[string, string], { member_id: string; other_id: string }>(
       'SELECT member_id, other_id FROM connections WHERE workspace_id = ? AND member_id IN (SELECT value FROM json_each(?))',
     );
+    // One member (an owner, for LinkupAPI's call to action) is one index range, without the
+    // cost of decoding a JSON list (measured: a fifth of a LinkupAPI request's CPU).
+    this.aroundOne = db.prepare<[string, string], string>('SELECT other_id FROM connections WHERE workspace_id = ? AND member_id = ?').pluck();
   }
 
   // Deferred transactions whose first statement writes the main file: IMMEDIATE would take the
@@ -29,8 +35,10 @@ export class SqliteConnections implements ConnectionStore {
   async add(workspaceId: string, a: string, b: string, now: number): Promise<boolean> {
     return this.gates.main(() =>
       this.db.transaction(() => {
+        this.cache.bump('main');
         const created = this.insert.run(workspaceId, a, b, now).changes > 0;
         this.insert.run(workspaceId, b, a, now);
+        this.cache.dropNeighbors(workspaceId, [a, b]);
         return created;
       })(),
     );
@@ -39,8 +47,10 @@ export class SqliteConnections implements ConnectionStore {
   async remove(workspaceId: string, a: string, b: string): Promise<boolean> {
     return this.gates.main(() =>
       this.db.transaction(() => {
+        this.cache.bump('main');
         const removed = this.del.run(workspaceId, a, b).changes > 0;
         this.del.run(workspaceId, b, a);
+        this.cache.dropNeighbors(workspaceId, [a, b]);
         return removed;
       })(),
     );

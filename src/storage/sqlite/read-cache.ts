@@ -1,6 +1,6 @@
 /**
- * Rows of the visitor list's hot path, kept in this process: member cards and visitor pages
- * with their totals. SQLite answers a random row of the bench dataset in 5 to 9 µs (a B-tree
+ * Rows of the visitor list's hot path, kept in this process: member cards, visitor pages with
+ * their totals, and connection lists (for degrees and LinkupAPI's call to action). SQLite answers a random row of the bench dataset in 5 to 9 µs (a B-tree
  * descent through pages the OS has cached, then decoding the columns); a list page touches
  * about a dozen such rows, which was two thirds of a list request's CPU. Requests follow
  * popularity (a few owners are read far more than the rest), so most of them find everything
@@ -40,12 +40,15 @@ export interface CachedPage {
   rows: readonly ViewerSummary[];
 }
 
-type Entry = { kind: 'member'; member: Member } | { kind: 'pages'; pages: CachedPage[] };
+type Entry =
+  | { kind: 'member'; member: Member }
+  | { kind: 'pages'; pages: CachedPage[] }
+  | { kind: 'neighbors'; ids: readonly string[] };
 
 /** Different windows and page sizes asked of one profile (a plan's horizon, a time range filter, ...). */
 const PAGES_PER_PROFILE = 6;
 
-const key = (kind: 'm' | 'p', ws: string, id: string) => `${kind}\u0000${ws}\u0000${id}`;
+const key = (kind: 'm' | 'p' | 'n', ws: string, id: string) => `${kind}\u0000${ws}\u0000${id}`;
 
 /**
  * Bytes of heap an entry holds, key and LRU bookkeeping included: V8 keeps these strings one
@@ -65,6 +68,11 @@ function sizeOf(e: Entry): number {
         n += 120;
         for (const r of p.rows) n += 110 + r.viewerId.length;
       }
+      return n;
+    }
+    case 'neighbors': {
+      let n = 200;
+      for (const id of e.ids) n += 24 + id.length;
       return n;
     }
   }
@@ -177,6 +185,31 @@ export class ReadCache {
   dropPages(ws: string, profiles: Iterable<string>): void {
     if (!this.lru) return;
     for (const p of profiles) this.lru.delete(key('p', ws, p));
+  }
+
+  /** The cached connection lists among `ids` (one freshness check for all), and the ids still to read. */
+  neighbors(ws: string, ids: readonly string[]): { found: Map<string, readonly string[]>; missing: string[] } {
+    const lru = this.sync();
+    if (!lru) return { found: new Map(), missing: [...ids] };
+    const found = new Map<string, readonly string[]>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const e = lru.get(key('n', ws, id));
+      if (e?.kind === 'neighbors') found.set(id, e.ids);
+      else missing.push(id);
+    }
+    return { found, missing };
+  }
+
+  keepNeighbors(ws: string, id: string, ids: string[]): readonly string[] {
+    const list = Object.freeze(ids);
+    this.lru?.set(key('n', ws, id), { kind: 'neighbors', ids: list });
+    return list;
+  }
+
+  dropNeighbors(ws: string, ids: Iterable<string>): void {
+    if (!this.lru) return;
+    for (const id of ids) this.lru.delete(key('n', ws, id));
   }
 
   /** After a write whose reach is wide (erasing a member removes them from other members' visitor lists): forget everything. */

@@ -39,7 +39,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     raw: db,
     workspaces: new SqliteWorkspaces(db, gates),
     members: new SqliteMembers(db, cache, gates),
-    connections: new SqliteConnections(db, gates),
+    connections: new SqliteConnections(db, cache, gates),
     visits,
     keys: new SqliteKeys(db, gates),
     async close() {
