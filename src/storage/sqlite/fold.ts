@@ -79,7 +79,7 @@ export const CLEAR_FOLDED_SQL = `DELETE FROM inbox.visit_inbox WHERE seq IN (
   SELECT seq FROM inbox.visit_inbox WHERE seq <= (SELECT folded_through FROM main.fold_state WHERE id = 1) ORDER BY seq LIMIT @limit)`;
 
 /** Rows per clearing transaction. */
-export const CLEAR_CHUNK = 200;
+export const CLEAR_CHUNK = 100;
 
 type Statement = ReturnType<SqliteDb['prepare']>;
 const prepared = new WeakMap<SqliteDb, { fold: Statement[]; clear: Statement }>();
