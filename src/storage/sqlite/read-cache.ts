@@ -14,7 +14,7 @@
  *   first; a move this process did not make drops everything, since we cannot tell what that
  *   write changed. Folding visits from the inbox into the summary changes nothing a reader
  *   sees, so it moves no epoch and costs the cache nothing. The epochs are read only when
- *   `PRAGMA data_version` says another connection committed (under 1 µs per file otherwise).
+ *   `PRAGMA data_version` says another connection committed (1 to 2 µs per file otherwise).
  * better-sqlite3 is synchronous, so a read and the fill that follows it cannot be split by a
  * write of this process.
  *
