@@ -41,7 +41,7 @@ export async function openVisitCounter(databaseUrl: string): Promise<VisitCounte
   const db = new Database(path, { readonly: true, fileMustExist: true });
   db.prepare('ATTACH DATABASE ? AS inbox').run(inboxPath(path));
   const marks = db.prepare<[], VisitMark>(
-    "SELECT (SELECT seq FROM inbox.sqlite_sequence WHERE name = 'visit_inbox') AS stored, (SELECT folded_through FROM main.fold_state) AS folded",
+    'SELECT (SELECT last_seq FROM inbox.inbox_state) AS stored, (SELECT folded_through FROM main.fold_state) AS folded',
   );
   return {
     async mark() {

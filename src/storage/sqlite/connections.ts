@@ -1,7 +1,7 @@
 import type { ConnectionStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
-import type { StoreGates } from './write-gate.js';
+import type { WriteGate } from './write-gate.js';
 
 export class SqliteConnections implements ConnectionStore {
   private insert;
@@ -14,7 +14,7 @@ export class SqliteConnections implements ConnectionStore {
   constructor(
     private db: SqliteDb,
     private cache: ReadCache,
-    private gates: StoreGates,
+    private gate: WriteGate,
   ) {
     this.insert = db.prepare('INSERT INTO connections (workspace_id, member_id, other_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     this.del = db.prepare('DELETE FROM connections WHERE workspace_id = ? AND member_id = ? AND other_id = ?');
@@ -33,7 +33,7 @@ export class SqliteConnections implements ConnectionStore {
   // Deferred transactions whose first statement writes the main file: IMMEDIATE would take the
   // inbox's lock too (see write-gate.ts).
   async add(workspaceId: string, a: string, b: string, now: number): Promise<boolean> {
-    return this.gates.main(() =>
+    return this.gate.run(() =>
       this.db.transaction(() => {
         this.cache.bump('main');
         const created = this.insert.run(workspaceId, a, b, now).changes > 0;
@@ -45,7 +45,7 @@ export class SqliteConnections implements ConnectionStore {
   }
 
   async remove(workspaceId: string, a: string, b: string): Promise<boolean> {
-    return this.gates.main(() =>
+    return this.gate.run(() =>
       this.db.transaction(() => {
         this.cache.bump('main');
         const removed = this.del.run(workspaceId, a, b).changes > 0;

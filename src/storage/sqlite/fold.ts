@@ -17,7 +17,8 @@
  * the batch's last seq in the same transaction. The transaction's first statement writes to
  * the main file, so it holds the main write lock (and only that one: recording goes on in the
  * inbox meanwhile) before it reads the watermark: two folders never take the same visits.
- * Folded rows leave the inbox afterwards, in a transaction of their own (`CLEAR_FOLDED_SQL`).
+ * Folded rows leave the inbox later, a whole table at a time (inbox-db.ts): the fold writes only
+ * the main file.
  */
 import type { SqliteDb } from './database.js';
 
@@ -70,45 +71,32 @@ export const FOLD_SQL: readonly string[] = [
 
 export const BATCH_TAKEN = 3;
 
-/**
- * Folded visits leave the inbox: rows at or below the watermark, the oldest `@limit` at a time
- * (each row is also removed from three indexes; a recording waits for the chunk in progress).
- * Repeated until it deletes nothing.
- */
-export const CLEAR_FOLDED_SQL = `DELETE FROM inbox.visit_inbox WHERE seq IN (
-  SELECT seq FROM inbox.visit_inbox WHERE seq <= (SELECT folded_through FROM main.fold_state WHERE id = 1) ORDER BY seq LIMIT @limit)`;
-
-/** Rows per clearing transaction. */
-export const CLEAR_CHUNK = 100;
-
 type Statement = ReturnType<SqliteDb['prepare']>;
-const prepared = new WeakMap<SqliteDb, { fold: Statement[]; clear: Statement }>();
+const prepared = new WeakMap<SqliteDb, Statement[]>();
 
 function statements(db: SqliteDb) {
   let s = prepared.get(db);
   if (!s) {
     for (const sql of FOLD_SETUP_SQL) db.exec(sql);
-    s = { fold: FOLD_SQL.map((sql) => db.prepare(sql)), clear: db.prepare(CLEAR_FOLDED_SQL) };
+    s = FOLD_SQL.map((sql) => db.prepare(sql));
     prepared.set(db, s);
   }
   return s;
 }
 
 /**
- * Folds up to `limit` of the oldest pending visits, then clears them from the inbox; returns
- * how many were folded. In this thread, on this connection: the background folder (folder.ts)
- * runs the same statements on a connection of its own.
+ * Folds up to `limit` of the oldest pending visits; returns how many were folded. In this
+ * thread, on this connection: the background folder (folder.ts) runs the same statements on a
+ * connection of its own.
  */
 export function foldPending(db: SqliteDb, limit: number): number {
   const s = statements(db);
-  const folded = db.transaction(() => {
+  return db.transaction(() => {
     let n = 0;
-    s.fold.forEach((stmt, i) => {
+    s.forEach((stmt, i) => {
       const r = stmt.source.includes('@limit') ? stmt.run({ limit }) : (stmt as unknown as { run(): { changes: number } }).run();
       if (i === BATCH_TAKEN) n = r.changes;
     });
     return n;
   })();
-  if (folded > 0) while (s.clear.run({ limit: CLEAR_CHUNK }).changes > 0);
-  return folded;
 }

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteSynchronous } from './database.js';
 import { BACKSTOP_PAGES } from './checkpointer.js';
-import { BATCH_TAKEN, CLEAR_CHUNK, CLEAR_FOLDED_SQL, FOLD_SETUP_SQL, FOLD_SQL } from './fold.js';
+import { BATCH_TAKEN, FOLD_SETUP_SQL, FOLD_SQL } from './fold.js';
 import { inboxPath } from './inbox-db.js';
 import { GATE_WORKER_JS } from './write-gate.js';
 
@@ -53,7 +53,6 @@ db.pragma('inbox.busy_timeout = 5000');
 db.pragma('inbox.synchronous = ' + w.synchronous);
 for (const sql of w.setup) db.exec(sql);
 const fold = w.fold.map((sql) => db.prepare(sql));
-const clear = db.prepare(w.clear);
 const batch = db.transaction(() => {
   let n = 0;
   fold.forEach((s, i) => {
@@ -62,8 +61,7 @@ const batch = db.transaction(() => {
   });
   return n;
 });
-const mainGate = gate(w.gates, 0);
-const inboxGate = gate(w.gates, 1);
+const mainGate = gate(w.gate);
 const signals = new Int32Array(w.signals);
 const sleep = (ms) => Atomics.wait(signals, ${STOP}, 0, ms);
 for (;;) {
@@ -73,11 +71,6 @@ for (;;) {
   try {
     mainGate.acquire();
     try { folded = batch(); } finally { mainGate.release(); }
-    // Chunk by chunk, letting recordings in between.
-    for (let cleared = folded > 0 ? 1 : 0; cleared > 0; ) {
-      inboxGate.acquire();
-      try { cleared = clear.run({ limit: w.clearChunk }).changes; } finally { inboxGate.release(); }
-    }
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message || err) });
     sleep(1000);
@@ -99,7 +92,8 @@ export interface Folder {
 export interface FolderOptions {
   path: string;
   synchronous: SqliteSynchronous;
-  gates: SharedArrayBuffer;
+  /** The main file's write gate (write-gate.ts). */
+  gate: SharedArrayBuffer;
   /** Where a failing fold is reported. */
   onError(message: string): void;
 }
@@ -115,13 +109,11 @@ export function startFolder(opts: FolderOptions): Folder {
       synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL',
       setup: FOLD_SETUP_SQL,
       fold: FOLD_SQL,
-      clear: CLEAR_FOLDED_SQL,
-      clearChunk: CLEAR_CHUNK,
       backstopPages: BACKSTOP_PAGES,
       batchTaken: BATCH_TAKEN,
       limit: FOLD_BATCH,
       nice: FOLD_NICE,
-      gates: opts.gates,
+      gate: opts.gate,
       signals: signals.buffer,
     },
   });

@@ -1,14 +1,17 @@
 /**
  * The pending side of recording: acknowledged visits appended to the inbox (inbox-db.ts), and
  * what recording and reading need to know about them before they are folded (fold.ts). Every
- * read here is an index range on the small inbox table.
+ * read here is an index range on the small inbox tables.
  *
- * Recording looks at every inbox row (a folded one not yet cleared is also in the main tables,
- * which recording asks too, and a visit seen twice decides dedup and retries the same way).
- * Reading counts the rows above the fold watermark only, after `beginRead`.
+ * Recording looks at every inbox row (a folded one still here is also in the main tables, which
+ * recording asks too, and a visit seen twice decides dedup and retries the same way). Reading
+ * counts the rows above the fold watermark only, after `beginRead`.
  */
 import type { AcceptedVisit, VisitSource } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
+import { SWAP_ROWS } from './inbox-db.js';
+
+type Table = 0 | 1;
 
 export interface PendingVisit {
   seq: number;
@@ -18,18 +21,35 @@ export interface PendingVisit {
 }
 
 export class VisitInbox {
-  private insert;
+  private inserts;
+  private state;
+  private saveState;
+  private allFolded;
+  private empty;
+  private group: { last: number; active: Table; activeFrom: number } | null = null;
   private clientId;
   private pairLast;
   private pairNearby;
   private forProfile;
   private touch;
-  private epoch;
 
   constructor(db: SqliteDb) {
-    this.insert = db.prepare<[string, string, string, number, string, string | null]>(
-      'INSERT INTO inbox.visit_inbox (workspace_id, profile_id, viewer_id, viewed_at, source, client_id) VALUES (?, ?, ?, ?, ?, ?)',
+    const tables: Table[] = [0, 1];
+    this.inserts = tables.map((n) =>
+      db.prepare<[number, string, string, string, number, string, string | null]>(
+        `INSERT INTO inbox.visit_inbox_${n} (seq, workspace_id, profile_id, viewer_id, viewed_at, source, client_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
     );
+    this.state = db.prepare<[], { last_seq: number; active: Table; active_from: number }>('SELECT last_seq, active, active_from FROM inbox.inbox_state WHERE id = 1');
+    this.saveState = db.prepare<[number, Table, number]>('UPDATE inbox.inbox_state SET last_seq = ?, active = ?, active_from = ? WHERE id = 1');
+    // The largest seq of a table is its last rowid: no scan.
+    this.allFolded = tables.map((n) =>
+      db
+        .prepare<[], number>(`SELECT coalesce((SELECT max(seq) FROM inbox.visit_inbox_${n}), 0) <= (SELECT folded_through FROM main.fold_state WHERE id = 1)`)
+        .pluck(),
+    );
+    // Without a WHERE clause SQLite truncates: the table's pages are freed, not its rows deleted one by one.
+    this.empty = tables.map((n) => db.prepare(`DELETE FROM inbox.visit_inbox_${n}`));
     this.clientId = db.prepare<[string, string], number>('SELECT 1 FROM inbox.visit_inbox WHERE workspace_id = ? AND client_id = ?').pluck();
     this.pairLast = db
       .prepare<[string, string, string], number | null>('SELECT max(viewed_at) FROM inbox.visit_inbox WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?')
@@ -43,17 +63,27 @@ export class VisitInbox {
       `SELECT seq, viewer_id, viewed_at, source FROM inbox.visit_inbox WHERE workspace_id = ? AND profile_id = ? AND viewed_at >= ? AND viewed_at < ?
         AND seq > (SELECT folded_through FROM main.fold_state WHERE id = 1)`,
     );
-    this.touch = db.prepare<[], number>('SELECT count(*) FROM (SELECT 1 FROM inbox.visit_inbox LIMIT 1)').pluck();
-    this.epoch = db.prepare<[], number>('UPDATE inbox.change_epoch SET n = n + 1 WHERE id = 1 RETURNING n').pluck();
+    this.touch = db.prepare<[], number>('SELECT count(*) FROM (SELECT 1 FROM inbox.visit_inbox_0 LIMIT 1)').pluck();
+  }
+
+  /** In a recording transaction that already holds the inbox's write lock: where its rows go. */
+  beginGroup(): void {
+    const st = this.state.get()!;
+    this.group = { last: st.last_seq, active: st.active, activeFrom: st.active_from };
   }
 
   /**
-   * First statement of a recording transaction: takes the inbox's write lock (before anything
-   * is read, so a recording never has to upgrade a stale read) and moves its change epoch.
-   * Returns the new epoch.
+   * At the end of the recording transaction: keeps the last seq, and switches tables once the
+   * active one is full and the other one entirely folded (see inbox-db.ts).
    */
-  beginWrite(): number {
-    return this.epoch.get()!;
+  endGroup(): void {
+    const g = this.group!;
+    this.group = null;
+    const other: Table = g.active === 0 ? 1 : 0;
+    if (g.last - g.activeFrom + 1 >= SWAP_ROWS && this.allFolded[other]!.get()) {
+      this.empty[other]!.run();
+      this.saveState.run(g.last, other, g.last + 1);
+    } else this.saveState.run(g.last, g.active, g.activeFrom);
   }
 
   /** First statement of a read transaction: fixes the inbox snapshot before the main file's (see inbox-db.ts). */
@@ -61,9 +91,12 @@ export class VisitInbox {
     this.touch.get();
   }
 
-  /** Appends an acknowledged visit; returns its sequence number, which becomes its id. */
+  /** Appends an acknowledged visit (between `beginGroup` and `endGroup`); returns its sequence number, which becomes its id. */
   append(ws: string, v: AcceptedVisit): number {
-    return Number(this.insert.run(ws, v.profileId, v.viewerId, v.viewedAt, v.source, v.clientId).lastInsertRowid);
+    const g = this.group!;
+    const seq = ++g.last;
+    this.inserts[g.active]!.run(seq, ws, v.profileId, v.viewerId, v.viewedAt, v.source, v.clientId);
+    return seq;
   }
 
   hasClientId(ws: string, clientId: string): boolean {

@@ -1,7 +1,7 @@
 import type { ApiKey, ChargeResult, KeyStore, NewApiKey } from '../../core/index.js';
 import { KEY_COLUMNS, keyFromRow, type KeyRow } from '../rows.js';
 import type { SqliteDb } from './database.js';
-import type { StoreGates } from './write-gate.js';
+import type { WriteGate } from './write-gate.js';
 
 export class SqliteKeys implements KeyStore {
   private insert;
@@ -15,7 +15,7 @@ export class SqliteKeys implements KeyStore {
 
   constructor(
     db: SqliteDb,
-    private gates: StoreGates,
+    private gate: WriteGate,
   ) {
     this.insert = db.prepare(
       'INSERT INTO api_keys (id, workspace_id, secret_hash, role, member_id, name, credits, created_at) VALUES (@id, @workspaceId, @secretHash, @role, @memberId, @name, @credits, @createdAt)',
@@ -33,7 +33,7 @@ export class SqliteKeys implements KeyStore {
   }
 
   async create(key: NewApiKey): Promise<ApiKey> {
-    await this.gates.main(() => this.insert.run(key));
+    await this.gate.run(() => this.insert.run(key));
     return keyFromRow(this.byId.get(key.workspaceId, key.id)!);
   }
 
@@ -52,11 +52,11 @@ export class SqliteKeys implements KeyStore {
   }
 
   async revoke(workspaceId: string, id: string, now: number) {
-    return this.gates.main(() => this.revokeStmt.run(now, workspaceId, id).changes > 0);
+    return this.gate.run(() => this.revokeStmt.run(now, workspaceId, id).changes > 0);
   }
 
   async setCredits(workspaceId: string, id: string, credits: number | null) {
-    await this.gates.main(() => this.credits.run(credits, workspaceId, id));
+    await this.gate.run(() => this.credits.run(credits, workspaceId, id));
     return this.get(workspaceId, id);
   }
 
@@ -64,7 +64,7 @@ export class SqliteKeys implements KeyStore {
   async charge(workspaceId: string, id: string, amount: number): Promise<ChargeResult> {
     const before = this.balance.get(workspaceId, id);
     if (before && before.credits === null) return { ok: true, remaining: null };
-    const row = await this.gates.main(() => this.take.get({ amount, ws: workspaceId, id }));
+    const row = await this.gate.run(() => this.take.get({ amount, ws: workspaceId, id }));
     if (row) return { ok: true, remaining: row.credits };
     return { ok: false, remaining: Number(this.balance.get(workspaceId, id)?.credits ?? 0) };
   }

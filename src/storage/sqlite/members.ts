@@ -2,7 +2,7 @@ import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/in
 import { MEMBER_COLUMNS, memberFromRow, memberParams, type MemberRow } from '../rows.js';
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
-import type { StoreGates } from './write-gate.js';
+import type { WriteGate } from './write-gate.js';
 
 const INSERT = `INSERT INTO members (workspace_id, id, name, headline, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
 VALUES (@ws, @id, @name, @headline, @image_url, @company, @industry, @location, @public_identifier, @profile_url, coalesce(@plan, 'free'), coalesce(@visibility, 'full'), @now, @now)
@@ -24,7 +24,7 @@ export class SqliteMembers implements MemberStore {
   constructor(
     private db: SqliteDb,
     private cache: ReadCache,
-    private gates: StoreGates,
+    private gate: WriteGate,
   ) {
     this.one = db.prepare<[string, string], MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id = ?`);
     this.many = db.prepare<[string, string], MemberRow>(
@@ -37,9 +37,12 @@ export class SqliteMembers implements MemberStore {
     this.replace = db.prepare(REPLACE);
     this.merge = db.prepare(MERGE);
     const steps = [
-      // Pending visits first: as viewer and as owner.
-      'DELETE FROM inbox.visit_inbox WHERE workspace_id = @ws AND viewer_id = @id',
-      'DELETE FROM inbox.visit_inbox WHERE workspace_id = @ws AND profile_id = @id',
+      // Pending visits first, as viewer (a scan of the small inbox: no index by viewer, which
+      // every recording would pay for) and as owner, in both inbox tables.
+      ...[0, 1].flatMap((n) => [
+        `DELETE FROM inbox.visit_inbox_${n} WHERE workspace_id = @ws AND viewer_id = @id`,
+        `DELETE FROM inbox.visit_inbox_${n} WHERE workspace_id = @ws AND profile_id = @id`,
+      ]),
       // As viewer: the profiles they viewed come from the summary's viewer index, then each
       // (profile, viewer) pair is an index range of the raw visits.
       'DELETE FROM visits WHERE workspace_id = @ws AND viewer_id = @id AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id)',
@@ -73,7 +76,7 @@ export class SqliteMembers implements MemberStore {
   private upsertTx;
 
   async erase(workspaceId: string, id: string, now: number): Promise<boolean> {
-    return this.gates.both(() => {
+    return this.gate.run(() => {
       try {
         return this.eraseTx({ ws: workspaceId, id, now });
       } finally {
@@ -109,7 +112,7 @@ export class SqliteMembers implements MemberStore {
   }
 
   async upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]> {
-    await this.gates.main(() => {
+    await this.gate.run(() => {
       try {
         this.upsertTx(workspaceId, inputs, mode, now);
       } finally {

@@ -8,7 +8,7 @@ import { SqliteMembers } from './members.js';
 import { ReadCache } from './read-cache.js';
 import { SqliteVisits, type FoldPolicy } from './visits.js';
 import { SqliteWorkspaces } from './workspaces.js';
-import { StoreGates } from './write-gate.js';
+import { WriteGate } from './write-gate.js';
 
 export type SqliteStore = Store & { raw: ReturnType<typeof openSqlite>; visits: SqliteVisits };
 
@@ -20,7 +20,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
   const db = openSqlite(opts);
   const inMemory = opts.path === ':memory:';
   const checkpointer = inMemory ? undefined : startCheckpointer(db, opts.path);
-  const gates = new StoreGates();
+  const gate = new WriteGate();
   // A second connection cannot open an in-memory database, so the fold stays in this thread.
   const policy: FoldPolicy = opts.fold ?? (inMemory ? 'inline' : 'background');
   const folder =
@@ -28,20 +28,20 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
       ? startFolder({
           path: opts.path,
           synchronous: opts.synchronous,
-          gates: gates.buffer,
+          gate: gate.buffer,
           onError: (message) => process.emitWarning(`folding recorded visits failed, they stay pending and readable: ${message}`),
         })
       : undefined;
   const cache = new ReadCache(db, opts.readCacheBytes);
-  const visits = new SqliteVisits(db, cache, gates, { policy, wake: () => folder?.wake(), maxPending: opts.maxPending });
+  const visits = new SqliteVisits(db, cache, { policy, wake: () => folder?.wake(), maxPending: opts.maxPending });
   return {
     kind: 'sqlite',
     raw: db,
-    workspaces: new SqliteWorkspaces(db, gates),
-    members: new SqliteMembers(db, cache, gates),
-    connections: new SqliteConnections(db, cache, gates),
+    workspaces: new SqliteWorkspaces(db, gate),
+    members: new SqliteMembers(db, cache, gate),
+    connections: new SqliteConnections(db, cache, gate),
     visits,
-    keys: new SqliteKeys(db, gates),
+    keys: new SqliteKeys(db, gate),
     async close() {
       await visits.drain();
       await folder?.stop();

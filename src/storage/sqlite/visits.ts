@@ -4,7 +4,6 @@ import { foldPending } from './fold.js';
 import { VisitInbox } from './inbox.js';
 import type { ReadCache } from './read-cache.js';
 import { VisitorListReader } from './visitor-list.js';
-import type { StoreGates } from './write-gate.js';
 
 /**
  * When recorded visits are folded from the inbox into the summary (fold.ts): `background` by
@@ -48,14 +47,14 @@ interface Job {
  * requests share one WAL commit (and one fsync with synchronous=FULL) instead of paying one
  * each. Every caller is answered only after that commit, which makes the visit durable; the
  * fold into the summary comes later and changes nothing a reader sees (visitor-list.ts merges
- * the inbox in). A recording only ever waits for the inbox's gate, never for a fold.
+ * the inbox in). A recording writes only the inbox, which the fold never writes: it never waits
+ * for a fold.
  */
 export class SqliteVisits implements VisitStore {
   private queue: Job[] = [];
   /** From the first queued job until the queue is empty again. */
   private active = false;
   private flushQueued = false;
-  private flushing = false;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
 
@@ -70,7 +69,6 @@ export class SqliteVisits implements VisitStore {
   constructor(
     private db: SqliteDb,
     private cache: ReadCache,
-    private gates: StoreGates,
     private fold: FoldControl,
   ) {
     this.inbox = new VisitInbox(db);
@@ -82,15 +80,16 @@ export class SqliteVisits implements VisitStore {
     this.nearby = db.prepare<[string, string, string, number, number], { one: number }>(
       'SELECT 1 AS one FROM main.visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at > ? AND viewed_at < ? LIMIT 1',
     );
-    // Both ends are O(1): the inbox's largest rowid and the one-row watermark.
     this.backlog = db
-      .prepare<[], number>(
-        "SELECT coalesce((SELECT max(seq) FROM inbox.visit_inbox), 0) - (SELECT folded_through FROM main.fold_state WHERE id = 1)",
-      )
+      .prepare<[], number>('SELECT (SELECT last_seq FROM inbox.inbox_state WHERE id = 1) - (SELECT folded_through FROM main.fold_state WHERE id = 1)')
       .pluck();
     this.commit = db.transaction((jobs: Job[]) => {
+      // First, a write to the inbox: the transaction holds its lock before reading anything.
       cache.bump('inbox');
-      return jobs.map((j) => j.visits.map((v) => this.apply(j.workspaceId, v, j.windowMs)));
+      this.inbox.beginGroup();
+      const outcomes = jobs.map((j) => j.visits.map((v) => this.apply(j.workspaceId, v, j.windowMs)));
+      this.inbox.endGroup();
+      return outcomes;
     });
   }
 
@@ -120,20 +119,22 @@ export class SqliteVisits implements VisitStore {
     this.flushQueued = true;
     const run = () => {
       this.flushQueued = false;
-      void this.flush();
+      this.flush();
     };
     if (delayMs > 0) setTimeout(run, delayMs);
     else setImmediate(run);
   }
 
-  /** One group commit at a time; each reschedules the next while jobs remain. */
-  private async flush(): Promise<void> {
-    if (this.flushing || this.queue.length === 0) return;
+  /** One group commit; reschedules the next while jobs remain. */
+  private flush(): void {
+    if (this.queue.length === 0) {
+      this.active = false;
+      return this.markIdle();
+    }
     if (this.fold.policy !== 'inline' && this.pending() >= (this.fold.maxPending ?? MAX_PENDING)) {
       this.fold.wake();
       return this.schedule(BACKPRESSURE_RETRY_MS);
     }
-    this.flushing = true;
     // One group commit takes whole jobs up to about GROUP_VISITS visits: enough to share a
     // commit among many concurrent requests, small enough that 50 concurrent 1,000-visit batches
     // are answered one group at a time rather than all together after one huge transaction.
@@ -144,26 +145,23 @@ export class SqliteVisits implements VisitStore {
       taken++;
     }
     const jobs = this.queue.splice(0, taken);
-    await this.gates.inbox(() => {
-      try {
-        const results = this.commit(jobs);
-        this.forgetPages(jobs);
-        jobs.forEach((j, i) => j.resolve(results[i]!));
-      } catch {
-        // One job's failure must not fail its neighbours: retry each alone, so only it is refused.
-        this.forgetPages(jobs);
-        for (const j of jobs) {
-          try {
-            j.resolve(this.commit([j])[0]!);
-          } catch (err) {
-            j.reject(err);
-          }
+    try {
+      const results = this.commit(jobs);
+      this.forgetPages(jobs);
+      jobs.forEach((j, i) => j.resolve(results[i]!));
+    } catch {
+      // One job's failure must not fail its neighbours: retry each alone, so only it is refused.
+      this.forgetPages(jobs);
+      for (const j of jobs) {
+        try {
+          j.resolve(this.commit([j])[0]!);
+        } catch (err) {
+          j.reject(err);
         }
       }
-    });
+    }
     if (this.fold.policy === 'background') this.fold.wake();
     else if (this.fold.policy === 'inline') while (foldPending(this.db, 5_000) > 0);
-    this.flushing = false;
     if (this.queue.length > 0) this.schedule(0);
     else {
       this.active = false;

@@ -1,7 +1,7 @@
 import { DEFAULT_SETTINGS, type Workspace, type WorkspaceSettings, type WorkspaceStore } from '../../core/index.js';
 import { workspaceFromRow, type WorkspaceRow } from '../rows.js';
 import type { SqliteDb } from './database.js';
-import type { StoreGates } from './write-gate.js';
+import type { WriteGate } from './write-gate.js';
 
 export class SqliteWorkspaces implements WorkspaceStore {
   private byId;
@@ -10,7 +10,7 @@ export class SqliteWorkspaces implements WorkspaceStore {
 
   constructor(
     private db: SqliteDb,
-    private gates: StoreGates,
+    private gate: WriteGate,
   ) {
     this.byId = db.prepare<[string], WorkspaceRow>('SELECT id, name, settings, created_at FROM workspaces WHERE id = ?');
     this.insert = db.prepare('INSERT INTO workspaces (id, name, settings, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING');
@@ -23,12 +23,12 @@ export class SqliteWorkspaces implements WorkspaceStore {
   }
 
   async ensure(id: string, name: string): Promise<Workspace> {
-    await this.gates.main(() => this.insert.run(id, name, JSON.stringify(DEFAULT_SETTINGS), Date.now()));
+    await this.gate.run(() => this.insert.run(id, name, JSON.stringify(DEFAULT_SETTINGS), Date.now()));
     return workspaceFromRow(this.byId.get(id)!);
   }
 
   async updateSettings(id: string, settings: WorkspaceSettings): Promise<Workspace> {
-    await this.gates.main(() => this.update.run(JSON.stringify(settings), id));
+    await this.gate.run(() => this.update.run(JSON.stringify(settings), id));
     return workspaceFromRow(this.byId.get(id)!);
   }
 }
