@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY_MS, VISIT_SOURCES, type AcceptedVisit, type Store, type ViewerPageQuery } from '../src/core/index.js';
 import { foldPending } from '../src/storage/sqlite/fold.js';
+import { startFolder } from '../src/storage/sqlite/folder.js';
 import { SWAP_ROWS } from '../src/storage/sqlite/inbox-db.js';
+import { GATE_WORKER_JS, WriteGate } from '../src/storage/sqlite/write-gate.js';
+import { Worker } from 'node:worker_threads';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import type { FoldPolicy } from '../src/storage/sqlite/visits.js';
 import { until } from './support/assertions.js';
@@ -438,5 +441,34 @@ describe('SQLite fold thread', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('SQLite fold thread failures', () => {
+  it('a fold thread that dies is replaced, and stopping still ends it', async () => {
+    const messages: string[] = [];
+    // A path the thread cannot open: each thread dies at start, as after a crash.
+    const folder = startFolder({ path: join(tempPath('x'), 'missing', 'x.db'), synchronous: 'normal', gate: new WriteGate(), onError: (m) => messages.push(m) });
+    expect(await until(() => messages.filter((m) => m.includes('starting another one')).length >= 2, 10_000)).toBe(true);
+    await folder.stop();
+    const seen = messages.length;
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(messages.length).toBe(seen);
+  });
+
+  it('the write gate a dead fold thread held is freed, so the request thread can write again', async () => {
+    const gate = new WriteGate();
+    const thread = new Worker(`${GATE_WORKER_JS}\ngate(require('node:worker_threads').workerData).acquire(); process.exit(3);`, {
+      eval: true,
+      workerData: gate.buffer,
+    });
+    expect(await new Promise((resolve) => thread.once('exit', resolve))).toBe(3);
+    let wrote = false;
+    const write = gate.run(() => (wrote = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(wrote).toBe(false);
+    gate.releaseAbandoned();
+    await write;
+    expect(wrote).toBe(true);
   });
 });

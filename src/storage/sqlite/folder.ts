@@ -7,7 +7,9 @@
  * into the same inbox).
  *
  * A fold that fails leaves its visits pending, where every read still merges them; the thread
- * logs through its parent and tries again a little later.
+ * logs through its parent and tries again a little later. A thread that dies (a crash, not a
+ * failed statement) is replaced a second later, and the write gate it may have held is freed:
+ * otherwise recordings would stop once the backlog reached its bound.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -15,7 +17,7 @@ import type { SqliteSynchronous } from './database.js';
 import { BACKSTOP_PAGES } from './checkpointer.js';
 import { BATCH_TAKEN, FOLD_SETUP_SQL, FOLD_SQL } from './fold.js';
 import { inboxPath } from './inbox-db.js';
-import { GATE_WORKER_JS } from './write-gate.js';
+import { GATE_WORKER_JS, type WriteGate } from './write-gate.js';
 
 /**
  * Most visits per fold transaction. Larger batches share more pages but keep every page they
@@ -30,6 +32,7 @@ export const FOLD_BATCH = 1_000;
 const FOLD_NICE = 10;
 const WAKE = 0;
 const STOP = 1;
+const RESTART_DELAY_MS = 1_000;
 
 // An eval'd CommonJS body rather than a module file: it must load the same way from `dist`,
 // under tsx and under Vitest's module runner (see checkpointer.ts).
@@ -93,44 +96,56 @@ export interface FolderOptions {
   path: string;
   synchronous: SqliteSynchronous;
   /** The main file's write gate (write-gate.ts). */
-  gate: SharedArrayBuffer;
+  gate: WriteGate;
   /** Where a failing fold is reported. */
   onError(message: string): void;
 }
 
 export function startFolder(opts: FolderOptions): Folder {
   const signals = new Int32Array(new SharedArrayBuffer(2 * 4));
-  const worker = new Worker(WORKER_BODY, {
-    eval: true,
-    workerData: {
-      driver: createRequire(import.meta.url).resolve('better-sqlite3'),
-      path: opts.path,
-      inboxPath: inboxPath(opts.path),
-      synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL',
-      setup: FOLD_SETUP_SQL,
-      fold: FOLD_SQL,
-      backstopPages: BACKSTOP_PAGES,
-      batchTaken: BATCH_TAKEN,
-      limit: FOLD_BATCH,
-      nice: FOLD_NICE,
-      gate: opts.gate,
-      signals: signals.buffer,
-    },
-  });
-  worker.unref();
-  worker.on('message', (m: { error?: string }) => {
-    if (m.error) opts.onError(m.error);
-  });
-  worker.on('error', (err) => opts.onError(err.message));
-  let exited = false;
-  const exit = new Promise<void>((resolve) => worker.once('exit', () => ((exited = true), resolve())));
+  const workerData = {
+    driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+    path: opts.path,
+    inboxPath: inboxPath(opts.path),
+    synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL',
+    setup: FOLD_SETUP_SQL,
+    fold: FOLD_SQL,
+    backstopPages: BACKSTOP_PAGES,
+    batchTaken: BATCH_TAKEN,
+    limit: FOLD_BATCH,
+    nice: FOLD_NICE,
+    gate: opts.gate.buffer,
+    signals: signals.buffer,
+  };
+  let stopping = false;
+  let worker: Worker;
+  let exit: Promise<void>;
+  const spawn = () => {
+    worker = new Worker(WORKER_BODY, { eval: true, workerData });
+    worker.unref();
+    worker.on('message', (m: { error?: string }) => {
+      if (m.error) opts.onError(m.error);
+    });
+    worker.on('error', (err) => opts.onError(err.message));
+    exit = new Promise<void>((resolve) =>
+      worker.once('exit', (code) => {
+        opts.gate.releaseAbandoned();
+        if (!stopping) {
+          opts.onError(`the fold thread stopped (exit code ${code}); starting another one`);
+          setTimeout(() => stopping || spawn(), RESTART_DELAY_MS).unref();
+        }
+        resolve();
+      }),
+    );
+  };
+  spawn();
   return {
     wake() {
       Atomics.add(signals, WAKE, 1);
       Atomics.notify(signals, WAKE);
     },
     stop() {
-      if (exited) return Promise.resolve();
+      stopping = true;
       // Unref'd so that an idle fold thread never keeps a process alive; while stopping, the
       // process must wait for it, or a short-lived command would exit before closing its store.
       worker.ref();

@@ -28,7 +28,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
       ? startFolder({
           path: opts.path,
           synchronous: opts.synchronous,
-          gate: gate.buffer,
+          gate,
           onError: (message) => process.emitWarning(`folding recorded visits failed, they stay pending and readable: ${message}`),
         })
       : undefined;

@@ -16,7 +16,9 @@ const WORDS = 2;
 const LOCK = 0;
 const MAIN_WAITING = 1;
 const FREE = 0;
-const HELD = 1;
+/** Who holds it: a fold thread that dies holding the gate must not hold it forever. */
+const HELD_BY_MAIN = 1;
+const HELD_BY_FOLD = 2;
 
 /** In Node since 16; not in the ES2022 library types this project compiles against. */
 const waitAsync = (Atomics as unknown as {
@@ -39,12 +41,17 @@ export class WriteGate {
     }
   }
 
+  /** After the fold thread ended: if it held the gate, nobody does any more. */
+  releaseAbandoned(): void {
+    if (Atomics.compareExchange(this.words, LOCK, HELD_BY_FOLD, FREE) === HELD_BY_FOLD) Atomics.notify(this.words, LOCK);
+  }
+
   private async acquire(): Promise<void> {
-    if (Atomics.compareExchange(this.words, LOCK, FREE, HELD) === FREE) return;
+    if (Atomics.compareExchange(this.words, LOCK, FREE, HELD_BY_MAIN) === FREE) return;
     Atomics.add(this.words, MAIN_WAITING, 1);
     try {
-      while (Atomics.compareExchange(this.words, LOCK, FREE, HELD) !== FREE) {
-        const wait = waitAsync(this.words, LOCK, HELD);
+      for (let held = Atomics.compareExchange(this.words, LOCK, FREE, HELD_BY_MAIN); held !== FREE; held = Atomics.compareExchange(this.words, LOCK, FREE, HELD_BY_MAIN)) {
+        const wait = waitAsync(this.words, LOCK, held);
         if (wait.async) await wait.value;
       }
     } finally {
@@ -63,8 +70,9 @@ function gate(buffer) {
       for (;;) {
         const waiting = Atomics.load(words, ${MAIN_WAITING});
         if (waiting > 0) { Atomics.wait(words, ${MAIN_WAITING}, waiting, 50); continue; }
-        if (Atomics.compareExchange(words, ${LOCK}, ${FREE}, ${HELD}) === ${FREE}) return;
-        Atomics.wait(words, ${LOCK}, ${HELD}, 50);
+        const held = Atomics.compareExchange(words, ${LOCK}, ${FREE}, ${HELD_BY_FOLD});
+        if (held === ${FREE}) return;
+        Atomics.wait(words, ${LOCK}, held, 50);
       }
     },
     release() {
