@@ -78,6 +78,12 @@ function sizeOf(e: Entry): number {
   }
 }
 
+/** Entries found in the cache, and the ids to read from SQLite. */
+export interface Lookup<T> {
+  found: Map<string, T>;
+  missing: string[];
+}
+
 /** Which epoch a write moved: the main file's (members) or the inbox's (recordings). */
 export type Epoch = 'main' | 'inbox';
 
@@ -140,17 +146,8 @@ export class ReadCache {
   }
 
   /** The cached members among `ids` (one freshness check for all), and the ids still to read. */
-  members(ws: string, ids: readonly string[]): { found: Map<string, Member>; missing: string[] } {
-    const lru = this.sync();
-    if (!lru) return { found: new Map(), missing: [...ids] };
-    const found = new Map<string, Member>();
-    const missing: string[] = [];
-    for (const id of ids) {
-      const e = lru.get(key('m', ws, id));
-      if (e?.kind === 'member') found.set(id, e.member);
-      else missing.push(id);
-    }
-    return { found, missing };
+  members(ws: string, ids: readonly string[]): Lookup<Member> {
+    return this.lookup('m', ws, ids, (e) => (e.kind === 'member' ? e.member : undefined));
   }
 
   keepMember(ws: string, member: Member): Member {
@@ -188,14 +185,18 @@ export class ReadCache {
   }
 
   /** The cached connection lists among `ids` (one freshness check for all), and the ids still to read. */
-  neighbors(ws: string, ids: readonly string[]): { found: Map<string, readonly string[]>; missing: string[] } {
+  neighbors(ws: string, ids: readonly string[]): Lookup<readonly string[]> {
+    return this.lookup('n', ws, ids, (e) => (e.kind === 'neighbors' ? e.ids : undefined));
+  }
+
+  private lookup<T>(kind: 'm' | 'n', ws: string, ids: readonly string[], value: (e: Entry) => T | undefined): Lookup<T> {
     const lru = this.sync();
-    if (!lru) return { found: new Map(), missing: [...ids] };
-    const found = new Map<string, readonly string[]>();
+    const found = new Map<string, T>();
     const missing: string[] = [];
     for (const id of ids) {
-      const e = lru.get(key('n', ws, id));
-      if (e?.kind === 'neighbors') found.set(id, e.ids);
+      const e = lru?.get(key(kind, ws, id));
+      const v = e && value(e);
+      if (v !== undefined) found.set(id, v);
       else missing.push(id);
     }
     return { found, missing };
