@@ -7,10 +7,12 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 import type { FoldPolicy } from './visits.js';
 
 /**
- * Write transactions are started with `.immediate()`: with several processes on one file
- * (WORKERS > 1), a deferred transaction that has read cannot take the write lock once another
- * process has committed (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry); taking the
- * lock first makes a writer wait its turn instead.
+ * Every write transaction takes its file's write lock before it reads anything: with several
+ * processes on one file (WORKERS > 1), a deferred transaction that has read cannot take the
+ * write lock once another process has committed (SQLITE_BUSY_SNAPSHOT, which busy_timeout does
+ * not retry). `.immediate()` would lock every attached file, the inbox too, so the store's
+ * transactions are deferred and start with a write to the file they change (a change epoch or
+ * the write itself); migrations, at start-up, use `.immediate()`.
  */
 export type SqliteDb = Database.Database;
 

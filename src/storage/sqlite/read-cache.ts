@@ -89,6 +89,11 @@ export type Epoch = 'main' | 'inbox';
 
 export class ReadCache {
   private lru: LRUCache<string, Entry> | null;
+
+  /** False with a zero budget: callers skip work done only to fill the cache. */
+  get enabled(): boolean {
+    return this.lru !== null;
+  }
   private versions;
   private epochs;
   private bumps;

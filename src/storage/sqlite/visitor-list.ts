@@ -101,6 +101,7 @@ export class VisitorListReader {
     this.inbox.beginRead();
     const pending = this.inbox.pending(ws, profile, since, END_OF_TIME);
     const { total, rows, lowestMergedLast } = pending.length === 0 ? this.folded(q) : this.merged(q, pending);
+    if (!this.cache.enabled) return { total, rows };
     // As time moves the window on, this answer holds until the oldest viewer in range drops
     // out of the total or a row's oldest in-range view drops out of its count.
     let sinceTo = Math.min(this.oldestInRange.get(ws, profile, since) ?? END_OF_TIME, lowestMergedLast);
