@@ -63,14 +63,18 @@ export class SqliteConnections implements ConnectionStore {
     };
   }
 
+  /** Members without connections are left out of the answer, but cached (as empty lists): they are asked about as often. */
   async neighbors(workspaceId: string, ids: readonly string[]): Promise<Map<string, readonly string[]>> {
-    const out = new Map<string, string[]>();
-    if (ids.length === 0) return out;
-    for (const { member_id, other_id } of this.around.all(workspaceId, JSON.stringify(ids))) {
-      const list = out.get(member_id);
-      if (list) list.push(other_id);
-      else out.set(member_id, [other_id]);
+    const { found, missing } = this.cache.neighbors(workspaceId, ids);
+    if (missing.length === 1) {
+      const id = missing[0]!;
+      found.set(id, this.cache.keepNeighbors(workspaceId, id, this.aroundOne.all(workspaceId, id)));
+    } else if (missing.length > 1) {
+      const read = new Map<string, string[]>(missing.map((id) => [id, []]));
+      for (const { member_id, other_id } of this.around.all(workspaceId, JSON.stringify(missing))) read.get(member_id)?.push(other_id);
+      for (const [id, list] of read) found.set(id, this.cache.keepNeighbors(workspaceId, id, list));
     }
-    return out;
+    for (const [id, list] of found) if (list.length === 0) found.delete(id);
+    return found;
   }
 }
