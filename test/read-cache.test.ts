@@ -11,6 +11,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY_MS, type AcceptedVisit, type MemberInput, type Store, type VisitSource } from '../src/core/index.js';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/http/app.js';
+import { openStore } from '../src/storage/open-store.js';
+import { sqliteBackend } from './support/backends.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 const WS = 'cache';
@@ -176,5 +181,57 @@ describe('SQLite read cache: answers always equal the database', () => {
       }
     }
     expect((await read(0)).total).toBeGreaterThan(0);
+  });
+});
+
+describe('SQLite read cache: one freshness check per request', () => {
+  let first: TestApp;
+  let second: { app: FastifyInstance; store: Store; url: string };
+
+  beforeEach(async () => {
+    first = await startTestApp(sqliteBackend);
+    // A second server on the same file: for the first, like another WORKERS process.
+    const store = await openStore({ databaseUrl: first.databaseUrl, sqliteSynchronous: 'normal', pgPoolSize: 1 });
+    const app = await buildApp({
+      config: { bodyLimitBytes: 1 << 20, logLevel: 'silent', authCacheMs: 0, rateLimitMax: 1_000_000, rateLimitWindowMs: 60_000 },
+      store,
+      clock: first.clock,
+      logger: false,
+    });
+    second = { app, store, url: await app.listen({ host: '127.0.0.1', port: 0 }) };
+  });
+  afterEach(async () => {
+    await second.app.close();
+    await second.store.close();
+    await first.close();
+  });
+
+  it('a request to one server sees every write another server acknowledged before it was sent, in a burst of concurrent reads', async () => {
+    await first.members(WS, [{ id: 'owner', name: 'Owner', plan: 'premium' }]);
+    const key = await first.adminKey(WS);
+    const headers = { 'x-api-key': key, 'content-type': 'application/json' };
+    const visitors = () => first.request('GET', '/v1/members/owner/visitors?limit=100', { headers: { 'x-api-key': key } });
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      // Reads of the first server are in flight (and fill its cache) while the second writes.
+      const burst = Array.from({ length: 5 }, visitors);
+      const viewer = `v${i}`;
+      const put = await fetch(`${second.url}/v1/members/${viewer}`, { method: 'PUT', headers, body: JSON.stringify({ name: `Viewer ${i}` }) });
+      expect(put.status).toBe(200);
+      const rec = await fetch(`${second.url}/v1/visits`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ profileId: 'owner', viewerId: viewer, viewedAt: first.clock.now() - i * 60_000 }),
+      });
+      expect(rec.status).toBeLessThan(300);
+      seen.add(viewer);
+      for (const r of await Promise.all(burst)) expect(r.status).toBe(200);
+      // Sent after both acknowledgements: sees the new viewer with its card.
+      const after = await visitors();
+      expect(after.status).toBe(200);
+      const names = new Map<string, string>(after.body.viewers.map((v: { viewer: { id: string; name: string } }) => [v.viewer.id, v.viewer.name]));
+      expect(new Set(names.keys())).toEqual(seen);
+      expect(names.get(viewer)).toBe(`Viewer ${i}`);
+    }
   });
 });

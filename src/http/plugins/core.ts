@@ -25,6 +25,14 @@ export const corePlugin = fp<CorePluginOptions>(
     app.decorate('core', deps);
     app.decorate('authenticator', new Authenticator(deps, opts.authCacheMs));
     app.decorateRequest('principal', null);
+    // First of all hooks, so that every read of the request (auth included) comes after it.
+    const { store } = opts;
+    if (store.beginRequest) {
+      app.addHook('onRequest', (_request, _reply, done) => {
+        store.beginRequest!();
+        done();
+      });
+    }
   },
   { name: 'core' },
 );

@@ -42,6 +42,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     connections: new SqliteConnections(db, cache, gate),
     visits,
     keys: new SqliteKeys(db, gate),
+    beginRequest: () => cache.beginRequest(),
     async close() {
       await visits.drain();
       await folder?.stop();
