@@ -102,6 +102,21 @@ describe('SQLite read cache: answers always equal the database', () => {
     expect(await around(['d'])).toEqual({});
   });
 
+  it('an unlimited key made metered, here or by another connection, is charged from the next call on', async () => {
+    const id = 'key1';
+    await cached.keys.create({ id, workspaceId: WS, secretHash: 'hash1', role: 'admin', memberId: null, name: null, credits: null, createdAt: T0 });
+    expect(await cached.keys.charge(WS, id, 3)).toEqual({ ok: true, remaining: null });
+    expect(await cached.keys.charge(WS, id, 3)).toEqual({ ok: true, remaining: null });
+    await plain.keys.setCredits(WS, id, 5);
+    expect(await cached.keys.charge(WS, id, 3)).toEqual({ ok: true, remaining: 2 });
+    expect(await cached.keys.charge(WS, id, 3)).toEqual({ ok: false, remaining: 2 });
+    await cached.keys.setCredits(WS, id, null);
+    expect(await cached.keys.charge(WS, id, 3)).toEqual({ ok: true, remaining: null });
+    await cached.keys.setCredits(WS, id, 1);
+    expect(await cached.keys.charge(WS, id, 1)).toEqual({ ok: true, remaining: 0 });
+    expect((await plain.keys.get(WS, id))?.credits).toBe(0);
+  });
+
   it('an erased viewer leaves every cached list, erased here or by another connection', async () => {
     await cached.visits.record(WS, [visit('owner', 'a', T0), visit('owner', 'b', T0 + 1), visit('c', 'b', T0), visit('c', 'd', T0)], W);
     expect((await read(0)).total).toBe(2);

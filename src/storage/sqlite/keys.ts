@@ -1,6 +1,7 @@
 import type { ApiKey, ChargeResult, KeyStore, NewApiKey } from '../../core/index.js';
 import { KEY_COLUMNS, keyFromRow, type KeyRow } from '../rows.js';
 import type { SqliteDb } from './database.js';
+import type { ReadCache } from './read-cache.js';
 import type { WriteGate } from './write-gate.js';
 
 export class SqliteKeys implements KeyStore {
@@ -13,8 +14,11 @@ export class SqliteKeys implements KeyStore {
   private take;
   private balance;
 
+  private setCreditsTx;
+
   constructor(
     db: SqliteDb,
+    private cache: ReadCache,
     private gate: WriteGate,
   ) {
     this.insert = db.prepare(
@@ -30,6 +34,13 @@ export class SqliteKeys implements KeyStore {
       'UPDATE api_keys SET credits = credits - @amount WHERE workspace_id = @ws AND id = @id AND credits >= @amount RETURNING credits',
     );
     this.balance = db.prepare<[string, string], { credits: number | null }>('SELECT credits FROM api_keys WHERE workspace_id = ? AND id = ?');
+    // Only this write turns an unlimited key into a metered one: it moves the main epoch, so that
+    // other processes forget which keys they knew to be unlimited.
+    this.setCreditsTx = db.transaction((workspaceId: string, id: string, credits: number | null) => {
+      cache.bump('main');
+      this.credits.run(credits, workspaceId, id);
+      cache.dropUnlimitedKey(workspaceId, id);
+    });
   }
 
   async create(key: NewApiKey): Promise<ApiKey> {
@@ -56,14 +67,22 @@ export class SqliteKeys implements KeyStore {
   }
 
   async setCredits(workspaceId: string, id: string, credits: number | null) {
-    await this.gate.run(() => this.credits.run(credits, workspaceId, id));
+    await this.gate.run(() => this.setCreditsTx(workspaceId, id, credits));
     return this.get(workspaceId, id);
   }
 
-  /** An unlimited key (null balance) is only read: a read request must not cost a commit. */
+  /**
+   * An unlimited key (null balance) is only read, once: a read request must not cost a commit,
+   * and the read cache then remembers it (a metered key's balance is always read and debited in
+   * one statement).
+   */
   async charge(workspaceId: string, id: string, amount: number): Promise<ChargeResult> {
+    if (this.cache.isUnlimitedKey(workspaceId, id)) return { ok: true, remaining: null };
     const before = this.balance.get(workspaceId, id);
-    if (before && before.credits === null) return { ok: true, remaining: null };
+    if (before && before.credits === null) {
+      this.cache.keepUnlimitedKey(workspaceId, id);
+      return { ok: true, remaining: null };
+    }
     const row = await this.gate.run(() => this.take.get({ amount, ws: workspaceId, id }));
     if (row) return { ok: true, remaining: row.credits };
     return { ok: false, remaining: Number(this.balance.get(workspaceId, id)?.credits ?? 0) };

@@ -1,16 +1,18 @@
 /**
  * Rows of the visitor list's hot path, kept in this process: member cards, visitor pages with
- * their totals, and connection lists (for degrees and LinkupAPI's call to action). SQLite answers a random row of the bench dataset in 5 to 9 µs (a B-tree
- * descent through pages the OS has cached, then decoding the columns); a list page touches
- * about a dozen such rows, which was two thirds of a list request's CPU. Requests follow
- * popularity (a few owners are read far more than the rest), so most of them find everything
- * here.
+ * their totals, connection lists (for degrees and LinkupAPI's call to action), and which API
+ * keys are unlimited (LinkupAPI charges every read). SQLite answers a random row of the bench
+ * dataset in 5 to 9 µs (a B-tree descent through pages the OS has cached, then decoding the
+ * columns); a list page touches about a dozen such rows, which was two thirds of a list
+ * request's CPU. Requests follow popularity (a few owners are read far more than the rest), so
+ * most of them find everything here.
  *
  * Coherence is exact, not time-based:
  * - every write of this process goes through the store classes, which drop what they changed
  *   inside the same synchronous block as the commit, so before the write is acknowledged;
  * - every write a reader could see, by any process, moves a change epoch (`change_epoch`, one
- *   in the main file for members, one in the inbox for recordings), which every read checks
+ *   in the main file for members, connections and key balances, one in the inbox for
+ *   recordings), which every read checks
  *   first; a move this process did not make drops everything, since we cannot tell what that
  *   write changed. Folding visits from the inbox into the summary changes nothing a reader
  *   sees, so it moves no epoch and costs the cache nothing. The epochs are read only when
@@ -46,12 +48,13 @@ export interface CachedPage {
 type Entry =
   | { kind: 'member'; member: Member }
   | { kind: 'pages'; pages: CachedPage[] }
-  | { kind: 'neighbors'; ids: readonly string[] };
+  | { kind: 'neighbors'; ids: readonly string[] }
+  | { kind: 'unlimited' };
 
 /** Different windows and page sizes asked of one profile (a plan's horizon, a time range filter, ...). */
 const PAGES_PER_PROFILE = 6;
 
-const key = (kind: 'm' | 'p' | 'n', ws: string, id: string) => `${kind}\u0000${ws}\u0000${id}`;
+const key = (kind: 'm' | 'p' | 'n' | 'k', ws: string, id: string) => `${kind}\u0000${ws}\u0000${id}`;
 
 /**
  * Bytes of heap an entry holds, key and LRU bookkeeping included: V8 keeps these strings one
@@ -78,6 +81,8 @@ function sizeOf(e: Entry): number {
       for (const id of e.ids) n += 24 + id.length;
       return n;
     }
+    case 'unlimited':
+      return 200;
   }
 }
 
@@ -248,6 +253,19 @@ export class ReadCache {
   dropNeighbors(ws: string, ids: Iterable<string>): void {
     if (!this.lru) return;
     for (const id of ids) this.lru.delete(key('n', ws, id));
+  }
+
+  /** Whether this API key is known to have no balance (unlimited); a metered key is never kept. */
+  isUnlimitedKey(ws: string, keyId: string): boolean {
+    return this.sync()?.get(key('k', ws, keyId))?.kind === 'unlimited';
+  }
+
+  keepUnlimitedKey(ws: string, keyId: string): void {
+    this.lru?.set(key('k', ws, keyId), { kind: 'unlimited' });
+  }
+
+  dropUnlimitedKey(ws: string, keyId: string): void {
+    this.lru?.delete(key('k', ws, keyId));
   }
 
   /** After a write whose reach is wide (erasing a member removes them from other members' visitor lists): forget everything. */

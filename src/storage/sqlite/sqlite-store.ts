@@ -41,7 +41,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     members: new SqliteMembers(db, cache, gate),
     connections: new SqliteConnections(db, cache, gate),
     visits,
-    keys: new SqliteKeys(db, gate),
+    keys: new SqliteKeys(db, cache, gate),
     beginRequest: () => cache.beginRequest(),
     async close() {
       await visits.drain();
