@@ -221,6 +221,34 @@ describe('SQLite read cache: one freshness check per request', () => {
     await first.close();
   });
 
+  it('an unlimited key given a balance through another server is charged by the next LinkupAPI call', async () => {
+    await first.members(WS, [{ id: 'owner', name: 'Owner', plan: 'premium' }, { id: 'v1', name: 'Viewer' }]);
+    await first.store.visits.record(WS, [visit('owner', 'v1', first.clock.now() - 60_000)], W);
+    const admin = await first.adminKey(WS);
+    const created = await first.request('POST', '/v1/keys', { headers: { 'x-api-key': admin }, body: { role: 'admin', credits: null } });
+    expect(created.status, created.text).toBe(201);
+    const { id, secret } = created.body as { id: string; secret: string };
+    const getViewers = () => first.request('POST', '/v2/profiles', { headers: { 'x-api-key': secret }, body: { account_id: 'owner', action: 'get_viewers' } });
+    for (let i = 0; i < 3; i++) expect((await getViewers()).status).toBe(200);
+    const balance = async () => {
+      const res = await fetch(`${second.url}/v1/keys`, { headers: { 'x-api-key': admin } });
+      return ((await res.json()) as { keys: { id: string; credits: number | null }[] }).keys.find((k) => k.id === id)?.credits;
+    };
+    expect(await balance()).toBeNull();
+    const put = await fetch(`${second.url}/v1/keys/${id}/credits`, {
+      method: 'PUT',
+      headers: { 'x-api-key': admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ credits: 1 }),
+    });
+    expect(put.status).toBe(200);
+    const charged = await getViewers();
+    expect(charged.status, charged.text).toBe(200);
+    expect(charged.body.metadata.credits_consumed).toBe(1);
+    expect(await balance()).toBe(0);
+    const refused = await getViewers();
+    expect(refused.status, refused.text).toBe(402);
+  });
+
   it('a request to one server sees every write another server acknowledged before it was sent, in a burst of concurrent reads', async () => {
     await first.members(WS, [{ id: 'owner', name: 'Owner', plan: 'premium' }]);
     const key = await first.adminKey(WS);

@@ -105,10 +105,11 @@ export interface Store {
   readonly visits: VisitStore;
   readonly keys: KeyStore;
   /**
-   * A request from outside begins: its reads must see every commit made before it, by any
-   * process, and need not see later ones. A store that checks for other processes' commits
-   * before each read may check once for all the reads of the request (see the SQLite read
-   * cache); others need not implement it.
+   * A request (or another unit of work) begins: its reads must see every commit made before
+   * it, by any process, and need not see later ones. A store that checks for other processes'
+   * commits before each read may check once for all the reads of the request (see the SQLite
+   * read cache); others need not implement it. Work outside requests that must see other
+   * processes' latest commits calls it first too.
    */
   beginRequest?(): void;
   /** Waits for pending writes, then closes the database. */

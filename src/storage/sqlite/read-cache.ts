@@ -107,10 +107,9 @@ export class ReadCache {
   private bumps;
   private seen: { main: number; inbox: number; mainVersion: number; inboxVersion: number };
   /**
-   * `armed` after a request began: the next read checks, and the reads after it reuse that
-   * check (`checked`) until another request begins or this turn of the event loop ends, when
-   * every read checks again (`off`: reads outside requests, tests with two connections in
-   * one process).
+   * `armed` after `beginRequest`: the next read checks, and the reads after it reuse that check
+   * (`checked`) until `beginRequest` is called again or the turn of the event loop ends (at
+   * the latest, the next check phase). Then every read checks (`off`) until the next request.
    */
   private reuse: 'off' | 'armed' | 'checked' = 'off';
   private turnEnding = false;
@@ -138,9 +137,12 @@ export class ReadCache {
   }
 
   /**
-   * A request begins. Any later read checks for other processes' commits, so every read of the
-   * request comes after a check made after it began: it sees every commit acknowledged before
-   * the request was sent. A request beginning later re-arms, so a reuse never spans one.
+   * A request (or any unit of work) begins. The next read checks for other processes' commits,
+   * so every read of the request comes after a check made after it began: it sees every commit
+   * acknowledged before the request was sent. A request beginning later re-arms, so a reuse
+   * never spans one. Reads outside requests may reuse a check made in the same turn for a
+   * request: work outside requests that must see other processes' latest commits (a background
+   * job in the server) calls this first, as a request does.
    */
   beginRequest(): void {
     if (this.lru) this.reuse = 'armed';
@@ -150,6 +152,8 @@ export class ReadCache {
   private sync(): LRUCache<string, Entry> | null {
     if (!this.lru) return null;
     if (this.reuse === 'checked') return this.lru;
+    this.check(this.lru);
+    // Only a check that went through is reused: one that threw leaves the next read to check.
     if (this.reuse === 'armed') {
       this.reuse = 'checked';
       if (!this.turnEnding) {
@@ -157,17 +161,21 @@ export class ReadCache {
         setImmediate(this.endTurn);
       }
     }
+    return this.lru;
+  }
+
+  private check(lru: LRUCache<string, Entry>): void {
     const [mainVersion, inboxVersion] = this.versions();
-    if (mainVersion === this.seen.mainVersion && inboxVersion === this.seen.inboxVersion) return this.lru;
+    if (mainVersion === this.seen.mainVersion && inboxVersion === this.seen.inboxVersion) return;
+    const [main, inbox] = this.epochs.get()!;
+    // Versions are recorded once the epochs are read: if that read throws, the next check reads them.
     this.seen.mainVersion = mainVersion;
     this.seen.inboxVersion = inboxVersion;
-    const [main, inbox] = this.epochs.get()!;
     if (main !== this.seen.main || inbox !== this.seen.inbox) {
       this.seen.main = main;
       this.seen.inbox = inbox;
-      this.lru.clear();
+      lru.clear();
     }
-    return this.lru;
   }
 
   /**
