@@ -11,9 +11,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY_MS, type AcceptedVisit, type MemberInput, type Store, type VisitSource } from '../src/core/index.js';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/http/app.js';
-import { openStore } from '../src/storage/open-store.js';
 import { sqliteBackend } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -201,23 +198,15 @@ describe('SQLite read cache: answers always equal the database', () => {
 
 describe('SQLite read cache: one freshness check per request', () => {
   let first: TestApp;
-  let second: { app: FastifyInstance; store: Store; url: string };
+  let second: TestApp;
 
   beforeEach(async () => {
     first = await startTestApp(sqliteBackend);
     // A second server on the same file: for the first, like another WORKERS process.
-    const store = await openStore({ databaseUrl: first.databaseUrl, sqliteSynchronous: 'normal', pgPoolSize: 1 });
-    const app = await buildApp({
-      config: { bodyLimitBytes: 1 << 20, logLevel: 'silent', authCacheMs: 0, rateLimitMax: 1_000_000, rateLimitWindowMs: 60_000 },
-      store,
-      clock: first.clock,
-      logger: false,
-    });
-    second = { app, store, url: await app.listen({ host: '127.0.0.1', port: 0 }) };
+    second = await startTestApp(sqliteBackend, { clock: first.clock, databaseUrl: first.databaseUrl });
   });
   afterEach(async () => {
-    await second.app.close();
-    await second.store.close();
+    await second.close();
     await first.close();
   });
 
@@ -231,16 +220,12 @@ describe('SQLite read cache: one freshness check per request', () => {
     const getViewers = () => first.request('POST', '/v2/profiles', { headers: { 'x-api-key': secret }, body: { account_id: 'owner', action: 'get_viewers' } });
     for (let i = 0; i < 3; i++) expect((await getViewers()).status).toBe(200);
     const balance = async () => {
-      const res = await fetch(`${second.url}/v1/keys`, { headers: { 'x-api-key': admin } });
-      return ((await res.json()) as { keys: { id: string; credits: number | null }[] }).keys.find((k) => k.id === id)?.credits;
+      const res = await second.request('GET', '/v1/keys', { headers: { 'x-api-key': admin } });
+      return (res.body as { keys: { id: string; credits: number | null }[] }).keys.find((k) => k.id === id)?.credits;
     };
     expect(await balance()).toBeNull();
-    const put = await fetch(`${second.url}/v1/keys/${id}/credits`, {
-      method: 'PUT',
-      headers: { 'x-api-key': admin, 'content-type': 'application/json' },
-      body: JSON.stringify({ credits: 1 }),
-    });
-    expect(put.status).toBe(200);
+    const put = await second.request('PUT', `/v1/keys/${id}/credits`, { headers: { 'x-api-key': admin }, body: { credits: 1 } });
+    expect(put.status, put.text).toBe(200);
     const charged = await getViewers();
     expect(charged.status, charged.text).toBe(200);
     expect(charged.body.metadata.credits_consumed).toBe(1);
@@ -252,21 +237,17 @@ describe('SQLite read cache: one freshness check per request', () => {
   it('a request to one server sees every write another server acknowledged before it was sent, in a burst of concurrent reads', async () => {
     await first.members(WS, [{ id: 'owner', name: 'Owner', plan: 'premium' }]);
     const key = await first.adminKey(WS);
-    const headers = { 'x-api-key': key, 'content-type': 'application/json' };
-    const visitors = () => first.request('GET', '/v1/members/owner/visitors?limit=100', { headers: { 'x-api-key': key } });
+    const headers = { 'x-api-key': key };
+    const visitors = () => first.request('GET', '/v1/members/owner/visitors?limit=100', { headers });
     const seen = new Set<string>();
     for (let i = 0; i < 20; i++) {
       // Reads of the first server are in flight (and fill its cache) while the second writes.
       const burst = Array.from({ length: 5 }, visitors);
       const viewer = `v${i}`;
-      const put = await fetch(`${second.url}/v1/members/${viewer}`, { method: 'PUT', headers, body: JSON.stringify({ name: `Viewer ${i}` }) });
-      expect(put.status).toBe(200);
-      const rec = await fetch(`${second.url}/v1/visits`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ profileId: 'owner', viewerId: viewer, viewedAt: first.clock.now() - i * 60_000 }),
-      });
-      expect(rec.status).toBeLessThan(300);
+      const put = await second.request('PUT', `/v1/members/${viewer}`, { headers, body: { name: `Viewer ${i}` } });
+      expect(put.status, put.text).toBe(200);
+      const rec = await second.request('POST', '/v1/visits', { headers, body: { profileId: 'owner', viewerId: viewer, viewedAt: first.clock.now() - i * 60_000 } });
+      expect(rec.status, rec.text).toBe(201);
       seen.add(viewer);
       for (const r of await Promise.all(burst)) expect(r.status).toBe(200);
       // Sent after both acknowledgements: sees the new viewer with its card.

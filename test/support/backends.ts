@@ -79,8 +79,11 @@ export function postgresAvailable(): boolean {
 
 export const BACKENDS: TestBackend[] = [sqliteBackend, ...(postgresAvailable() ? [postgresBackend] : [])];
 
+/** How tests open a store on a database URL. */
+export const testStoreConfig = (databaseUrl: string) => ({ databaseUrl, sqliteSynchronous: 'normal' as const, pgPoolSize: 5 });
+
 export async function openFreshStore(backend: TestBackend): Promise<{ store: Store; url: string }> {
   const url = await backend.freshUrl();
-  const store = await openStore({ databaseUrl: url, sqliteSynchronous: 'normal', pgPoolSize: 5 });
+  const store = await openStore(testStoreConfig(url));
   return { store, url };
 }

@@ -12,7 +12,8 @@ import {
   type Store,
   type Workspace,
 } from '../../src/core/index.js';
-import { openFreshStore, type TestBackend } from './backends.js';
+import { openFreshStore, testStoreConfig, type TestBackend } from './backends.js';
+import { openStore } from '../../src/storage/open-store.js';
 
 export class TestClock implements Clock {
   constructor(public t = Date.UTC(2026, 10, 1, 12, 0, 0)) {}
@@ -51,10 +52,12 @@ export interface TestAppOptions {
   rateLimitMax?: number;
   rateLimitWindowMs?: number;
   bodyLimitBytes?: number;
+  /** Opens this existing database instead of a fresh one (a second server on one SQLite file, like another WORKERS process). */
+  databaseUrl?: string;
 }
 
 export async function startTestApp(backend: TestBackend, opts: TestAppOptions = {}): Promise<TestApp> {
-  const { store, url: databaseUrl } = await openFreshStore(backend);
+  const { store, url: databaseUrl } = opts.databaseUrl ? { store: await openStore(testStoreConfig(opts.databaseUrl)), url: opts.databaseUrl } : await openFreshStore(backend);
   const clock = opts.clock ?? new TestClock();
   const app = await buildApp({
     config: {

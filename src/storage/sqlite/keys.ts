@@ -13,7 +13,6 @@ export class SqliteKeys implements KeyStore {
   private credits;
   private take;
   private balance;
-
   private setCreditsTx;
 
   constructor(
@@ -35,9 +34,9 @@ export class SqliteKeys implements KeyStore {
     );
     this.balance = db.prepare<[string, string], { credits: number | null }>('SELECT credits FROM api_keys WHERE workspace_id = ? AND id = ?');
     // Only this write turns an unlimited key into a metered one: it moves the main epoch, so that
-    // other processes forget which keys they knew to be unlimited.
-    // (The UPDATE is a write: it takes the lock before it reads. A key that is not there moves
-    // nothing, so that no tenant can empty other processes' caches by naming keys.)
+    // other processes forget which keys they knew to be unlimited. The UPDATE, a write, takes the
+    // lock before anything is read; a key that is not there moves nothing, so that no tenant can
+    // empty other processes' caches by naming keys.
     this.setCreditsTx = db.transaction((workspaceId: string, id: string, credits: number | null) => {
       if (this.credits.run(credits, workspaceId, id).changes === 0) return;
       cache.bump('main');

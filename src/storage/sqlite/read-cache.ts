@@ -12,9 +12,8 @@
  *   inside the same synchronous block as the commit, so before the write is acknowledged;
  * - every write a reader could see, by any process, moves a change epoch (`change_epoch`, one
  *   in the main file for members, connections and key balances, one in the inbox for
- *   recordings), which every read checks
- *   first; a move this process did not make drops everything, since we cannot tell what that
- *   write changed. Folding visits from the inbox into the summary changes nothing a reader
+ *   recordings), which every read checks first; a move this process did not make drops
+ *   everything, since we cannot tell what that write changed. Folding visits from the inbox into the summary changes nothing a reader
  *   sees, so it moves no epoch and costs the cache nothing. The epochs are read only when
  *   `PRAGMA data_version` says another connection committed (1 to 2 µs per file otherwise:
  *   a WAL read lock taken and released). Within a request that check is made once, by its
@@ -97,11 +96,6 @@ export type Epoch = 'main' | 'inbox';
 
 export class ReadCache {
   private lru: LRUCache<string, Entry> | null;
-
-  /** False with a zero budget: callers skip work done only to fill the cache. */
-  get enabled(): boolean {
-    return this.lru !== null;
-  }
   private versions;
   private epochs;
   private bumps;
@@ -134,6 +128,11 @@ export class ReadCache {
     const [main, inbox] = this.epochs.get()!;
     const [mainVersion0, inboxVersion0] = this.versions();
     this.seen = { main, inbox, mainVersion: mainVersion0, inboxVersion: inboxVersion0 };
+  }
+
+  /** False with a zero budget: callers skip work done only to fill the cache. */
+  get enabled(): boolean {
+    return this.lru !== null;
   }
 
   /**
