@@ -22,9 +22,12 @@ export class SqliteConnections implements ConnectionStore {
       'SELECT other_id FROM connections WHERE workspace_id = ? AND member_id = ? ORDER BY other_id LIMIT ? OFFSET ?',
     );
     this.count = db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM connections WHERE workspace_id = ? AND member_id = ?');
-    this.around = db.prepare<[string, string], { member_id: string; other_id: string }>(
-      'SELECT member_id, other_id FROM connections WHERE workspace_id = ? AND member_id IN (SELECT value FROM json_each(?))',
-    );
+    // Raw rows: a ConnectSafely page reads about 2,400 of them, and an array is cheaper to build than an object.
+    this.around = db
+      .prepare<[string, string], [memberId: string, otherId: string]>(
+        'SELECT member_id, other_id FROM connections WHERE workspace_id = ? AND member_id IN (SELECT value FROM json_each(?))',
+      )
+      .raw();
     // One member (an owner, for LinkupAPI's call to action) is one index range, without the
     // cost of decoding a JSON list (measured: a fifth of a LinkupAPI request's CPU).
     this.aroundOne = db.prepare<[string, string], string>('SELECT other_id FROM connections WHERE workspace_id = ? AND member_id = ?').pluck();
@@ -71,7 +74,7 @@ export class SqliteConnections implements ConnectionStore {
       found.set(id, this.cache.keepNeighbors(workspaceId, id, this.aroundOne.all(workspaceId, id)));
     } else if (missing.length > 1) {
       const read = new Map<string, string[]>(missing.map((id) => [id, []]));
-      for (const { member_id, other_id } of this.around.all(workspaceId, JSON.stringify(missing))) read.get(member_id)?.push(other_id);
+      for (const [memberId, otherId] of this.around.all(workspaceId, JSON.stringify(missing))) read.get(memberId)?.push(otherId);
       for (const [id, list] of read) found.set(id, this.cache.keepNeighbors(workspaceId, id, list));
     }
     for (const [id, list] of found) if (list.length === 0) found.delete(id);

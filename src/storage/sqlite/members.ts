@@ -1,5 +1,5 @@
 import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
-import { MEMBER_COLUMNS, memberFromRow, memberParams, type MemberRow } from '../rows.js';
+import { MEMBER_COLUMNS, memberFromTuple, memberParams, type MemberTuple } from '../rows.js';
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
 import type { WriteGate } from './write-gate.js';
@@ -26,10 +26,10 @@ export class SqliteMembers implements MemberStore {
     private cache: ReadCache,
     private gate: WriteGate,
   ) {
-    this.one = db.prepare<[string, string], MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id = ?`);
-    this.many = db.prepare<[string, string], MemberRow>(
-      `SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))`,
-    );
+    this.one = db.prepare<[string, string], MemberTuple>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id = ?`).raw();
+    this.many = db
+      .prepare<[string, string], MemberTuple>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))`)
+      .raw();
     this.exist = db.prepare<[string, string], { id: string }>(
       'SELECT id FROM members WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))',
     );
@@ -90,13 +90,15 @@ export class SqliteMembers implements MemberStore {
     const hit = this.cache.member(workspaceId, id);
     if (hit) return hit;
     const row = this.one.get(workspaceId, id);
-    return row && this.cache.keepMember(workspaceId, memberFromRow(row));
+    return row && this.cache.keepMember(workspaceId, memberFromTuple(row));
   }
 
   async getMany(workspaceId: string, ids: readonly string[]): Promise<Map<string, Member>> {
     const { found, missing } = this.cache.members(workspaceId, ids);
     if (missing.length === 0) return found;
-    for (const row of this.many.all(workspaceId, JSON.stringify(missing))) found.set(row.id, this.cache.keepMember(workspaceId, memberFromRow(row)));
+    for (const row of this.many.all(workspaceId, JSON.stringify(missing))) {
+      found.set(row[0], this.cache.keepMember(workspaceId, memberFromTuple(row)));
+    }
     return found;
   }
 

@@ -9,7 +9,7 @@
  * also be read as folded, nor missed.
  */
 import type { ViewerPageQuery, ViewerSummary, VisitSource } from '../../core/index.js';
-import { summaryFromRow, type SummaryRow } from '../rows.js';
+import { SUMMARY_COLUMNS, summaryFromRow, summaryFromTuple, type SummaryRow, type SummaryTuple } from '../rows.js';
 import { dayOf } from '../viewer-days.js';
 import type { SqliteDb } from './database.js';
 import type { PendingVisit, VisitInbox } from './inbox.js';
@@ -52,13 +52,15 @@ export class VisitorListReader {
   ) {
     // Served by the covering index visitor_summary_page: the offset is skipped and the page read
     // without touching the table.
-    this.page = db.prepare<{ ws: string; profile: string; since: number; limit: number; offset: number }, SummaryRow>(`
-      SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM main.visitor_summary
+    this.page = db
+      .prepare<{ ws: string; profile: string; since: number; limit: number; offset: number }, SummaryTuple>(`
+      SELECT ${SUMMARY_COLUMNS} FROM main.visitor_summary
       WHERE workspace_id = @ws AND profile_id = @profile AND last_viewed_at >= @since
-      ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset`);
-    this.row = db.prepare<[string, string, string], SummaryRow>(
-      'SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM main.visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
-    );
+      ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset`)
+      .raw();
+    this.row = db
+      .prepare<[string, string, string], SummaryTuple>(`SELECT ${SUMMARY_COLUMNS} FROM main.visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?`)
+      .raw();
     this.rangeCount = db.prepare<[string, string, string, number, number], { n: number; first: number }>(
       'SELECT count(*) AS n, min(viewed_at) AS first FROM main.visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at >= ? AND viewed_at < ?',
     );
@@ -112,7 +114,7 @@ export class VisitorListReader {
 
   /** No pending views in range: the summary alone. */
   private folded(q: ViewerPageQuery): ViewerPage & { lowestMergedLast: number } {
-    const rows = this.page.all({ ws: q.workspaceId, profile: q.profileId, since: q.since, limit: q.limit, offset: q.offset }).map(summaryFromRow);
+    const rows = this.page.all({ ws: q.workspaceId, profile: q.profileId, since: q.since, limit: q.limit, offset: q.offset }).map(summaryFromTuple);
     for (const r of rows) this.countWithin(q, r);
     return { total: this.total(q.workspaceId, q.profileId, q.since), rows, lowestMergedLast: END_OF_TIME };
   }
@@ -126,7 +128,7 @@ export class VisitorListReader {
   private merged(q: ViewerPageQuery, pending: PendingVisit[]): ViewerPage & { lowestMergedLast: number } {
     const { workspaceId: ws, profileId: profile, since } = q;
     const groups = groupByViewer(pending);
-    const prefix = this.page.all({ ws, profile, since, limit: q.offset + q.limit, offset: 0 }).map(summaryFromRow);
+    const prefix = this.page.all({ ws, profile, since, limit: q.offset + q.limit, offset: 0 }).map(summaryFromTuple);
     const inPrefix = new Map(prefix.map((r) => [r.viewerId, r]));
     const rows: ViewerSummary[] = prefix.filter((r) => !groups.has(r.viewerId));
     let newViewers = 0;
@@ -155,7 +157,7 @@ export class VisitorListReader {
 
   private storedRow(ws: string, profile: string, viewerId: string): ViewerSummary | undefined {
     const r = this.row.get(ws, profile, viewerId);
-    return r && summaryFromRow(r);
+    return r && summaryFromTuple(r);
   }
 
   /**
