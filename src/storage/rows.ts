@@ -1,6 +1,8 @@
 /**
  * Row shapes shared by the SQL backends (both use the same column names) and their mapping to
- * domain objects. Numbers may arrive as strings from drivers that return int8 as text.
+ * domain objects. Numbers may arrive as strings from drivers that return int8 as text. SQLite
+ * reads its hot rows as tuples (raw mode), which the object shapes map through, so each domain
+ * object has one mapping.
  */
 import { DEFAULT_SETTINGS, type ApiKey, type Member, type Plan, type Role, type ViewerSummary, type Visibility, type VisitSource, type Workspace } from '../core/index.js';
 
@@ -118,15 +120,7 @@ export function workspaceFromRow(r: WorkspaceRow): Workspace {
   return { id: r.id, name: r.name, settings: { ...DEFAULT_SETTINGS, ...stored }, createdAt: Number(r.created_at) };
 }
 
-export interface SummaryRow {
-  viewer_id: string;
-  view_count: number | string;
-  first_viewed_at: number | string;
-  last_viewed_at: number | string;
-  last_source: string;
-}
-
-/** `SUMMARY_COLUMNS` as a tuple (raw mode, see `MemberTuple`). */
+/** A visitor-summary row as a tuple, in `SUMMARY_COLUMNS` order (raw mode, see `MemberTuple`); SQLite only. */
 export type SummaryTuple = [viewerId: string, viewCount: number | string, firstViewedAt: number | string, lastViewedAt: number | string, lastSource: string];
 
 export const SUMMARY_COLUMNS = 'viewer_id, view_count, first_viewed_at, last_viewed_at, last_source';
@@ -139,10 +133,6 @@ export function summaryFromTuple(t: SummaryTuple): ViewerSummary {
     lastViewedAt: Number(t[3]),
     lastSource: t[4] as VisitSource,
   };
-}
-
-export function summaryFromRow(r: SummaryRow): ViewerSummary {
-  return summaryFromTuple([r.viewer_id, r.view_count, r.first_viewed_at, r.last_viewed_at, r.last_source]);
 }
 
 /** Named parameters for a member upsert, shared by both backends. */

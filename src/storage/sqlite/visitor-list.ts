@@ -9,7 +9,7 @@
  * also be read as folded, nor missed.
  */
 import type { ViewerPageQuery, ViewerSummary, VisitSource } from '../../core/index.js';
-import { SUMMARY_COLUMNS, summaryFromRow, summaryFromTuple, type SummaryRow, type SummaryTuple } from '../rows.js';
+import { SUMMARY_COLUMNS, summaryFromTuple, type SummaryTuple } from '../rows.js';
 import { dayOf } from '../viewer-days.js';
 import type { SqliteDb } from './database.js';
 import type { PendingVisit, VisitInbox } from './inbox.js';
@@ -80,9 +80,11 @@ export class VisitorListReader {
       UNION ALL SELECT viewer_id, viewed_at, source, seq FROM inbox.visit_inbox WHERE workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until
         AND seq > (SELECT folded_through FROM main.fold_state WHERE id = 1)`;
     type Range = { ws: string; profile: string; since: number; until: number };
-    this.rawPage = db.prepare<[Range & { limit: number; offset: number }], Omit<SummaryRow, 'last_source'>>(`
+    this.rawPage = db
+      .prepare<[Range & { limit: number; offset: number }], [viewerId: string, viewCount: number, firstViewedAt: number, lastViewedAt: number]>(`
       SELECT viewer_id, count(*) AS view_count, min(viewed_at) AS first_viewed_at, max(viewed_at) AS last_viewed_at
-      FROM (${raw}) GROUP BY viewer_id ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset`);
+      FROM (${raw}) GROUP BY viewer_id ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset`)
+      .raw();
     this.rawTotal = db.prepare<[Range], number>(`SELECT count(DISTINCT viewer_id) FROM (${raw})`).pluck();
     this.sourceAt = db
       .prepare<[Range & { viewer: string }], string>(`SELECT source FROM (${raw}) WHERE viewer_id = @viewer ORDER BY k DESC LIMIT 1`)
@@ -182,8 +184,8 @@ export class VisitorListReader {
   private readBounded(q: ViewerPageQuery & { until: number }): ViewerPage {
     this.inbox.beginRead();
     const range = { ws: q.workspaceId, profile: q.profileId, since: q.since, until: q.until };
-    const rows = this.rawPage.all({ ...range, limit: q.limit, offset: q.offset }).map((r) =>
-      summaryFromRow({ ...r, last_source: this.sourceAt.get({ ...range, since: Number(r.last_viewed_at), viewer: r.viewer_id })! }),
+    const rows = this.rawPage.all({ ...range, limit: q.limit, offset: q.offset }).map(([viewerId, viewCount, first, last]) =>
+      summaryFromTuple([viewerId, viewCount, first, last, this.sourceAt.get({ ...range, since: last, viewer: viewerId })!]),
     );
     return { total: this.rawTotal.get(range)!, rows };
   }
