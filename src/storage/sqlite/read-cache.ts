@@ -13,12 +13,12 @@
  * - every write a reader could see, by any process, moves a change epoch (`change_epoch`, one
  *   in the main file for members, connections and key balances, one in the inbox for
  *   recordings), which every read checks first; a move this process did not make drops
- *   everything, since we cannot tell what that write changed. Folding visits from the inbox into the summary changes nothing a reader
- *   sees, so it moves no epoch and costs the cache nothing. The epochs are read only when
- *   `PRAGMA data_version` says another connection committed (1 to 2 µs per file otherwise:
- *   a WAL read lock taken and released). Within a request that check is made once, by its
- *   first read (`beginRequest`): a fifth of a cached list request's CPU when each of its three
- *   reads made it.
+ *   everything, since we cannot tell what that write changed. Folding visits from the inbox
+ *   into the summary changes nothing a reader sees, so it moves no epoch and costs the cache
+ *   nothing. The epochs are read only when `PRAGMA data_version` says another connection
+ *   committed (1 to 2 µs per file otherwise: a WAL read lock taken and released). Within a
+ *   request that check is made once, by its first read (`beginRequest`): a fifth of a cached
+ *   list request's CPU when each of its three reads made it.
  * better-sqlite3 is synchronous, so a read and the fill that follows it cannot be split by a
  * write of this process.
  *
