@@ -17,6 +17,7 @@ import { networkedRoutes } from './networked/routes.js';
 import { linkupRoutes } from './linkup/routes.js';
 import { connectSafelyRoutes } from './connectsafely/routes.js';
 import { assetsPlugin } from './plugins/assets.js';
+import { serializersOnFirstUse } from './schema-compilers.js';
 import { AppError } from '../core/index.js';
 
 export interface AppOptions {
@@ -34,6 +35,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Member ids go up to 128 characters, URL-encoded ids can be three times longer.
     routerOptions: { maxParamLength: 512 },
     forceCloseConnections: 'idle',
+    schemaController: { compilersFactory: { buildSerializer: serializersOnFirstUse } },
   });
   installValidators(app);
   await app.register(corePlugin, { store: opts.store, clock: opts.clock ?? systemClock, authCacheMs: opts.config.authCacheMs });
