@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { buildApp } from '../src/http/app.js';
+import { BACKENDS, openFreshStore, sqliteBackend } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 describe.each(BACKENDS)('service basics on $name', (backend) => {
@@ -32,5 +33,22 @@ describe.each(BACKENDS)('service basics on $name', (backend) => {
     expect(list.status).toBe(200);
     expect(list.body.total).toBe(1);
     expect(list.body.viewers[0]).toMatchObject({ label: 'Vic Viewer', viewCount: 1, lastSource: 'search', viewer: { id: 'v1', headline: 'CTO' } });
+  });
+});
+
+describe('route schemas', () => {
+  it('every validator and serializer of every route compiles (the server compiles them on first use)', async () => {
+    const { store } = await openFreshStore(sqliteBackend);
+    const config = { bodyLimitBytes: 1024 * 1024, logLevel: 'silent' as const, authCacheMs: 0, rateLimitMax: 100, rateLimitWindowMs: 60_000 };
+    const app = await buildApp({ config, store, logger: false, eagerSchemas: true });
+    try {
+      // Fastify compiles every route's schemas while getting ready, and rejects if one fails.
+      await expect(app.ready()).resolves.toBe(app);
+      const routes = app.printRoutes({ commonPrefix: false });
+      for (const path of ['/v1/visits', '/v1/members/:memberId', '/v1/keys', '/api/v1/profile/visits', '/v2/profiles', '/linkedin/profile/visitors']) expect(routes).toContain(path);
+    } finally {
+      await app.close();
+      await store.close();
+    }
   });
 });

@@ -25,6 +25,11 @@ export interface AppOptions {
   store: Store;
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Compile every route's validators and serializers before listening, as Fastify does by
+   * default, instead of on first use (schema-compilers.ts): a test checks that they all compile.
+   */
+  eagerSchemas?: boolean;
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -35,9 +40,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Member ids go up to 128 characters, URL-encoded ids can be three times longer.
     routerOptions: { maxParamLength: 512 },
     forceCloseConnections: 'idle',
-    schemaController: { compilersFactory: { buildSerializer: serializersOnFirstUse } },
+    ...(opts.eagerSchemas ? {} : { schemaController: { compilersFactory: { buildSerializer: serializersOnFirstUse } } }),
   });
-  installValidators(app);
+  installValidators(app, { onFirstUse: !opts.eagerSchemas });
   await app.register(corePlugin, { store: opts.store, clock: opts.clock ?? systemClock, authCacheMs: opts.config.authCacheMs });
   await app.register(openapiPlugin);
 

@@ -3,8 +3,9 @@
  * every route's validators and response serializers before it listens: about 170 ms of the
  * 800 ms cold start measured on the bench machine (ajv 105 ms, fast-json-stringify 63 ms), for
  * some 60 routes across four dialects of which a deployment uses one or two. The first request
- * of a route pays its share once (a few milliseconds). Every route is exercised by the tests,
- * so a schema that does not compile still fails there, not in production.
+ * of a route pays its share once (a few milliseconds). A test builds the app with
+ * `eagerSchemas` (app.ts), which compiles them all while getting ready, so a schema that does
+ * not compile still fails a test, not a production request.
  */
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { FastifyServerOptions } from 'fastify';

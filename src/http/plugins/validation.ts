@@ -31,7 +31,7 @@ function validatorOnFirstUse(compile: () => ValidateFunction): ValidateFunction 
   return wrapper;
 }
 
-export function installValidators(app: FastifyInstance): void {
+export function installValidators(app: FastifyInstance, opts: { onFirstUse: boolean }): void {
   const byPart: Record<string, Ajv> = {
     body: make(false),
     querystring: make('array'),
@@ -40,6 +40,7 @@ export function installValidators(app: FastifyInstance): void {
   };
   app.setValidatorCompiler(({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) => {
     const ajv = byPart[httpPart ?? 'body'] ?? byPart.body!;
-    return validatorOnFirstUse(() => ajv.compile(schema as object)) as never;
+    const compile = () => ajv.compile(schema as object);
+    return (opts.onFirstUse ? validatorOnFirstUse(compile) : compile()) as never;
   });
 }
