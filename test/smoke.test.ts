@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.js';
+import { onFirstUse } from '../src/http/schema-compilers.js';
 import { BACKENDS, openFreshStore, sqliteBackend } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -50,5 +51,20 @@ describe('route schemas', () => {
       await app.close();
       await store.close();
     }
+  });
+});
+
+describe('schemas compiled on first use', () => {
+  it('compile once; a schema that does not compile fails every use with an error naming the route', () => {
+    let compiles = 0;
+    const ok = onFirstUse('GET /x querystring', () => ++compiles);
+    expect([ok(), ok(), ok()]).toEqual([1, 1, 1]);
+    let attempts = 0;
+    const broken = onFirstUse('POST /v1/visits body', () => {
+      attempts++;
+      throw new Error('unknown type "nonsense"');
+    });
+    for (let i = 0; i < 2; i++) expect(broken).toThrow('POST /v1/visits body: the schema does not compile');
+    expect(attempts).toBe(1);
   });
 });

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -66,6 +66,36 @@ describe('WAL-index header watch', () => {
       watch!.settle();
       expect(watch!.unchanged()).toBe(true);
     }
+  });
+
+  it('once SQLite has closed the -shm descriptor (leaving WAL mode), it never says unchanged, whatever file reuses the number', () => {
+    const path = freshPath();
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (n); INSERT INTO t VALUES (1)');
+    const watch = WalHeaderWatch.open(db)!;
+    expect(watch).not.toBeNull();
+    watch.unchanged();
+    watch.settle();
+    expect(watch.unchanged()).toBe(true);
+    db.pragma('journal_mode = DELETE');
+    // Descriptor numbers are reused lowest first: these files likely take the -shm's number.
+    const junk = Array.from({ length: 4 }, (_, i) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'pv-junk-')), `junk${i}`);
+      writeFileSync(file, Buffer.alloc(4096));
+      return openSync(file, 'r');
+    });
+    try {
+      expect(watch.unchanged(), 'reading another file').toBe(false);
+      // The caller's exact check then settles on those bytes: they must not pass as a header.
+      watch.settle();
+      expect(watch.unchanged(), 'reading another file, settled').toBe(false);
+    } finally {
+      for (const fd of junk) closeSync(fd);
+    }
+    watch.settle();
+    expect(watch.unchanged(), 'reading a closed descriptor').toBe(false);
+    db.close();
   });
 
   it('after its connection is closed it never says unchanged', async () => {

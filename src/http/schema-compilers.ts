@@ -10,19 +10,36 @@
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { FastifyServerOptions } from 'fastify';
 
-/** `compile` runs once, on the first call of the returned function. */
-export function onFirstUse<F>(compile: () => F): () => F {
+/**
+ * `compile` runs on the first call of the returned function. A schema that does not compile
+ * fails every call with the same error, naming the route (`what`): the request gets a 500 and
+ * the log says which schema, as a start-up failure would have.
+ */
+export function onFirstUse<F>(what: string, compile: () => F): () => F {
   let fn: F | undefined;
-  return () => (fn ??= compile());
+  let failed: Error | undefined;
+  return () => {
+    if (fn) return fn;
+    if (failed) throw failed;
+    try {
+      return (fn = compile());
+    } catch (cause) {
+      failed = new Error(`${what}: the schema does not compile`, { cause });
+      throw failed;
+    }
+  };
 }
 
 type SerializerFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildSerializer']>;
 
-/** Fastify's own serializer compiler (fast-json-stringify), each route's compiled on its first answer. */
+/**
+ * Fastify's own serializer compiler (fast-json-stringify), given what Fastify's default gets;
+ * each serializer (one per route, status code and content type) is compiled on its first answer.
+ */
 export const serializersOnFirstUse: SerializerFactory = (externalSchemas, options) => {
-  const compile = SerializerSelector()(externalSchemas as never, options as never);
+  const compile = SerializerSelector()(externalSchemas, options);
   return (route) => {
-    const compiled = onFirstUse(() => compile(route as never));
+    const compiled = onFirstUse(`${route.method} ${route.url} response ${route.httpStatus}`, () => compile(route));
     return (data: unknown) => compiled()(data);
   };
 };

@@ -19,15 +19,20 @@ function make(coerce: Options['coerceTypes']) {
   return ajv;
 }
 
-/** Fastify reads a failed validation's errors from the function it called, so they are passed on. */
-function validatorOnFirstUse(compile: () => ValidateFunction): ValidateFunction {
-  const compiled = onFirstUse(compile);
-  const wrapper = ((data: unknown) => {
+/**
+ * Fastify reads a failed validation's errors from the function it called, and passes Ajv's data
+ * context (so that a coerced root value can be replaced) only to a function with a `schemaEnv`:
+ * the wrapper passes both on, as the compiled function would.
+ */
+function validatorOnFirstUse(what: string, compile: () => ValidateFunction): ValidateFunction {
+  const compiled = onFirstUse(what, compile);
+  const wrapper = ((data: unknown, ctx?: Parameters<ValidateFunction>[1]) => {
     const fn = compiled();
-    const ok = fn(data);
+    const ok = fn(data, ctx);
     wrapper.errors = fn.errors;
     return ok;
   }) as ValidateFunction;
+  Object.defineProperty(wrapper, 'schemaEnv', { get: () => compiled().schemaEnv });
   return wrapper;
 }
 
@@ -38,9 +43,9 @@ export function installValidators(app: FastifyInstance, opts: { onFirstUse: bool
     params: make('array'),
     headers: make('array'),
   };
-  app.setValidatorCompiler(({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) => {
+  app.setValidatorCompiler(({ schema, httpPart, method, url }: { schema: FastifySchema; httpPart?: string; method: string; url: string }) => {
     const ajv = byPart[httpPart ?? 'body'] ?? byPart.body!;
     const compile = () => ajv.compile(schema as object);
-    return (opts.onFirstUse ? validatorOnFirstUse(compile) : compile()) as never;
+    return (opts.onFirstUse ? validatorOnFirstUse(`${method} ${url} ${httpPart ?? 'body'}`, compile) : compile()) as never;
   });
 }

@@ -2,10 +2,10 @@
  * "Has any connection committed since I last looked?", answered from the WAL-index headers of
  * the store's files, for the read cache's per-request freshness check (read-cache.ts).
  *
- * `PRAGMA data_version` answers it exactly, but each one opens and closes a read transaction:
- * a shared lock on the file and a WAL read mark, four `fcntl` calls. Two of them (main file and
- * inbox) cost 4.3 µs a request in a quiet loop and more under load, about a tenth of a cached
- * list request. Every commit in WAL mode rewrites the WAL-index header at the start of the
+ * `PRAGMA data_version` answers it exactly, but each one opens and closes a read transaction,
+ * taking and releasing a WAL read mark in `-shm` (two `fcntl` calls). Two of them (main file
+ * and inbox) cost 4.3 µs a request in a quiet loop and more under load, about a tenth of a
+ * cached list request. Every commit in WAL mode rewrites the WAL-index header at the start of the
  * `-shm` file (its change counter, frame count and checksums), and a commit is acknowledged
  * only after that; reading the two headers costs 1.7 µs. A header that has not changed since
  * the last check means no commit since, so the pragmas are skipped; one that changed (a commit,
@@ -17,14 +17,22 @@
  * these files with POSIX locks, which belong to the process, and closing any descriptor of a
  * file drops all of the process's locks on it. SQLite keeps that descriptor open as long as a
  * connection of this process has the file open in WAL mode, so for the life of the store's
- * connection. Where it cannot be found (no `/proc`, an in-memory database) there is no watch
- * and every check is exact.
+ * connection, which never leaves WAL mode nor detaches the inbox (either would close it, and
+ * its number could then name another file). As a guard, a read that fails or does not look
+ * like a WAL-index header (its version and "initialized" fields) counts as a change. Where the
+ * descriptor cannot be found (no `/proc`, an in-memory database) there is no watch and every
+ * check is exact.
  */
 import { readlinkSync, readdirSync, readSync, realpathSync } from 'node:fs';
+import { endianness } from 'node:os';
 import type { SqliteDb } from './database.js';
 
 /** sizeof(WalIndexHdr): the first of the header's two copies, the one a writer updates last. */
 const HEADER_BYTES = 48;
+/** WalIndexHdr.iVersion (bytes 0-3, in the machine's byte order) and isInit (byte 12). */
+const WAL_INDEX_VERSION = 3007000;
+const IS_INIT_BYTE = 12;
+const readVersion = endianness() === 'LE' ? (b: Buffer, at: number) => b.readUInt32LE(at) : (b: Buffer, at: number) => b.readUInt32BE(at);
 
 export class WalHeaderWatch {
   private readonly seen: Buffer;
@@ -77,7 +85,13 @@ export class WalHeaderWatch {
     // caller's exact check then fails as any read would.
     if (!this.db.open) return false;
     for (let i = 0; i < this.fds.length; i++) {
-      if (readSync(this.fds[i]!, this.next, i * HEADER_BYTES, HEADER_BYTES, 0) !== HEADER_BYTES) return false;
+      const at = i * HEADER_BYTES;
+      try {
+        if (readSync(this.fds[i]!, this.next, at, HEADER_BYTES, 0) !== HEADER_BYTES) return false;
+      } catch {
+        return false;
+      }
+      if (readVersion(this.next, at) !== WAL_INDEX_VERSION || this.next[at + IS_INIT_BYTE] !== 1) return false;
     }
     return this.settled && this.next.equals(this.seen);
   }
