@@ -41,15 +41,20 @@ export async function connectionDegrees(
     settle('2nd', (id) => near(id).some((n) => first.has(n)));
 
     if (depth === 3 && rest.length > 0) {
-      const middle = new Set(rest.flatMap(near));
-      middle.delete(ownerId);
-      if (first.size <= middle.size) {
+      // The viewers' side would read one list per distinct neighbour of theirs; the sum of
+      // their list lengths bounds that count without building the set (a few hundred ids a
+      // page), which is needed only if that side is expanded.
+      let middleAtMost = 0;
+      for (const id of rest) middleAtMost += near(id).length;
+      if (first.size <= middleAtMost) {
         // Expand the owner's side: everyone two hops from the owner.
         const twoHops = new Set<string>();
         for (const list of (await store.neighbors(workspaceId, [...first])).values()) for (const id of list) twoHops.add(id);
         settle('3rd', (id) => near(id).some((n) => twoHops.has(n)));
       } else {
         // Expand the viewers' side: a neighbour of a neighbour of the viewer is the owner's.
+        const middle = new Set(rest.flatMap(near));
+        middle.delete(ownerId);
         const far = await store.neighbors(workspaceId, [...middle]);
         settle('3rd', (id) => near(id).some((b) => (far.get(b) ?? []).some((a) => first.has(a))));
       }
