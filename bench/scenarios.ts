@@ -109,6 +109,25 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // The targets' "page of 10 to 20", as in ConnectSafely's own example: one page of 20 with
+    // the viewers' connection degrees; the fetchAll scenario above is five such pages.
+    id: 'connectsafely-page',
+    title: 'ConnectSafely list, POST /linkedin/profile/visitors maxVisitors 20',
+    server: 'app',
+    kind: 'read',
+    optional: true,
+    requests(ctx) {
+      const owner = ownerPicker(ctx, new Rng(ctx.dataset.shape.seed, 'req-connectsafely-page'));
+      const headers = { authorization: `Bearer ${ctx.dataset.adminSecret}` };
+      return () => ({
+        method: 'POST',
+        path: '/linkedin/profile/visitors',
+        headers,
+        body: json({ accountId: owner(), maxVisitors: 20 }),
+      });
+    },
+  },
+  {
     id: 'celebrity-first',
     title: 'Native list, celebrity first page (limit 20)',
     server: 'app',

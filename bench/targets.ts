@@ -26,7 +26,8 @@ const list = (scenario: string, name: string): Target[] => [
 export const TARGETS: Target[] = [
   ...list('networked', 'Networked list'),
   ...list('linkup', 'LinkupAPI list'),
-  ...list('connectsafely', 'ConnectSafely list'),
+  // A page of 20: the targets are for pages of 10 to 20; the fetchAll-100 scenario is reported beside.
+  ...list('connectsafely-page', 'ConnectSafely list (page of 20)'),
   { label: 'celebrity first page p99 <= 20 ms', scenario: 'celebrity-first', metric: 'p99', op: '<=', value: 20 },
   { label: 'celebrity offset 5,000 p99 <= 20 ms', scenario: 'celebrity-deep', metric: 'p99', op: '<=', value: 20 },
   { label: 'single visit req/s >= 35% of baseline', scenario: 'visit-single', metric: 'ratio', op: '>=', value: 0.35 },
