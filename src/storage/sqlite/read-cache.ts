@@ -172,19 +172,18 @@ export class ReadCache {
   private check(lru: LRUCache<string, Entry>): void {
     if (this.watch?.unchanged()) return;
     const [mainVersion, inboxVersion] = this.versions();
-    if (mainVersion === this.seen.mainVersion && inboxVersion === this.seen.inboxVersion) {
-      this.watch?.settle();
-      return;
+    if (mainVersion !== this.seen.mainVersion || inboxVersion !== this.seen.inboxVersion) {
+      const [main, inbox] = this.epochs.get()!;
+      // Versions are recorded once the epochs are read: if that read throws, the next check reads them.
+      this.seen.mainVersion = mainVersion;
+      this.seen.inboxVersion = inboxVersion;
+      if (main !== this.seen.main || inbox !== this.seen.inbox) {
+        this.seen.main = main;
+        this.seen.inbox = inbox;
+        lru.clear();
+      }
     }
-    const [main, inbox] = this.epochs.get()!;
-    // Versions are recorded once the epochs are read: if that read throws, the next check reads them.
-    this.seen.mainVersion = mainVersion;
-    this.seen.inboxVersion = inboxVersion;
-    if (main !== this.seen.main || inbox !== this.seen.inbox) {
-      this.seen.main = main;
-      this.seen.inbox = inbox;
-      lru.clear();
-    }
+    // Only a check that went through makes the headers it followed the reference.
     this.watch?.settle();
   }
 
