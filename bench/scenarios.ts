@@ -55,6 +55,22 @@ function randomPair(ctx: ScenarioContext, rng: Rng): [string, string] {
 
 const json = (v: unknown) => JSON.stringify(v);
 
+/** A ConnectSafely visitor list for owners drawn by the dataset's law; `params` beside the account. */
+function connectSafelyList(id: string, what: string, params: Record<string, unknown>): Scenario {
+  return {
+    id,
+    title: `ConnectSafely list, POST /linkedin/profile/visitors ${what}`,
+    server: 'app',
+    kind: 'read',
+    optional: true,
+    requests(ctx) {
+      const owner = ownerPicker(ctx, new Rng(ctx.dataset.shape.seed, `req-${id}`));
+      const headers = { authorization: `Bearer ${ctx.dataset.adminSecret}` };
+      return () => ({ method: 'POST', path: '/linkedin/profile/visitors', headers, body: json({ accountId: owner(), ...params }) });
+    },
+  };
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     id: 'baseline',
@@ -91,42 +107,10 @@ export const SCENARIOS: Scenario[] = [
       });
     },
   },
-  {
-    id: 'connectsafely',
-    title: 'ConnectSafely list, POST /linkedin/profile/visitors fetchAll max 100',
-    server: 'app',
-    kind: 'read',
-    optional: true,
-    requests(ctx) {
-      const owner = ownerPicker(ctx, new Rng(ctx.dataset.shape.seed, 'req-connectsafely'));
-      const headers = { authorization: `Bearer ${ctx.dataset.adminSecret}` };
-      return () => ({
-        method: 'POST',
-        path: '/linkedin/profile/visitors',
-        headers,
-        body: json({ accountId: owner(), fetchAll: true, maxVisitors: 100 }),
-      });
-    },
-  },
-  {
-    // The targets' "page of 10 to 20", as in ConnectSafely's own example: one page of 20 with
-    // the viewers' connection degrees; the fetchAll scenario above is five such pages.
-    id: 'connectsafely-page',
-    title: 'ConnectSafely list, POST /linkedin/profile/visitors maxVisitors 20',
-    server: 'app',
-    kind: 'read',
-    optional: true,
-    requests(ctx) {
-      const owner = ownerPicker(ctx, new Rng(ctx.dataset.shape.seed, 'req-connectsafely-page'));
-      const headers = { authorization: `Bearer ${ctx.dataset.adminSecret}` };
-      return () => ({
-        method: 'POST',
-        path: '/linkedin/profile/visitors',
-        headers,
-        body: json({ accountId: owner(), maxVisitors: 20 }),
-      });
-    },
-  },
+  connectSafelyList('connectsafely', 'fetchAll max 100', { fetchAll: true, maxVisitors: 100 }),
+  // The targets' "page of 10 to 20", as in ConnectSafely's own example: one page of 20 with
+  // the viewers' connection degrees; the fetchAll scenario above is five such pages.
+  connectSafelyList('connectsafely-page', 'maxVisitors 20', { maxVisitors: 20 }),
   {
     id: 'celebrity-first',
     title: 'Native list, celebrity first page (limit 20)',
