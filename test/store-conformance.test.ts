@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, connectionDegrees, type AcceptedVisit, type Store, type VisitSource } from '../src/core/index.js';
 import type { PostgresStore } from '../src/storage/postgres/postgres-store.js';
-import { BACKENDS, dropPostgresDatabase, openFreshStore, postgresAvailable, postgresBackend } from './support/backends.js';
+import { openStore } from '../src/storage/open-store.js';
+import { BACKENDS, dropPostgresDatabase, openFreshStore, postgresAvailable, postgresBackend, testStoreConfig } from './support/backends.js';
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 const MIN = 60_000;
@@ -163,6 +164,22 @@ describe.each(BACKENDS)('store conformance on $name', (backend) => {
       expect(await store.members.existingIds('m', ['ann', 'cy', 'nobody'])).toEqual(new Set(['ann', 'cy']));
       expect(await store.members.existingIds('m-other', ['ann', 'cy'])).toEqual(new Set(['ann']));
       expect(await store.members.existingIds('m', [])).toEqual(new Set());
+    });
+
+    it('existingIds answers a long list of ids, none of them cached, with exactly the stored ones', async () => {
+      // Upserting caches the members it wrote: a second store on the same database, without a
+      // read cache, reads them all from the database (SQLite checks a long list in one query).
+      const crowd = Array.from({ length: 12 }, (_, i) => `crowd-${String(i).padStart(2, '0')}`);
+      await store.members.upsert('m-crowd', crowd.map((id) => ({ id })), 'replace', 1000);
+      const other = await openStore({ ...testStoreConfig(url), readCacheMb: 0 });
+      try {
+        const asked = [...crowd, 'ghost-a', 'ghost-b', 'ghost-c'];
+        expect([...(await other.members.existingIds('m-crowd', asked))].sort()).toEqual(crowd);
+        expect(await other.members.existingIds('m', crowd)).toEqual(new Set());
+        expect(await other.members.existingIds('m-crowd', ['crowd-03', 'ghost-a'])).toEqual(new Set(['crowd-03']));
+      } finally {
+        await other.close();
+      }
     });
   });
 

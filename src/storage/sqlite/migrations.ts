@@ -141,4 +141,17 @@ CREATE TABLE change_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT 
 INSERT INTO change_epoch (id, n) VALUES (1, 0);
 `,
   },
+  {
+    version: 7,
+    name: 'member ids alone, for existence checks',
+    // Recording a visit checks that its profile and viewer exist. `members` is WITHOUT ROWID
+    // with whole cards in its B-tree (about 270 bytes a row), so its interior pages hold about
+    // fifteen keys and a million members make it five levels deep; this index of the keys alone
+    // is three levels and a fourteenth of the size. Measured on the bench's million members:
+    // 5.6 -> 3.5 us per random lookup. Queries name it (INDEXED BY): the planner prefers the
+    // primary key.
+    sql: `
+CREATE INDEX members_ids ON members (workspace_id, id);
+`,
+  },
 ];
