@@ -142,6 +142,36 @@ describe('SQLite read cache: answers always equal the database', () => {
     expect(totals).toEqual([3, 3, 2, 2, 2, 1, 1, 0].map((n) => [n, n]));
   });
 
+  it('with every visit folded, a short page keeps its total and oldest viewer exact as the window moves on', async () => {
+    // Folded at once, so lists come from the summary alone: a page shorter than asked is the end
+    // of the list, and its total and oldest viewer are taken from it.
+    const path = join(mkdtempSync(join(tmpdir(), 'pv-cache-')), 'folded.db');
+    const folded = openSqliteStore({ path, synchronous: 'normal', migrate: true, readCacheBytes: 16 * 1024 * 1024, fold: 'inline' });
+    const reference = openSqliteStore({ path, synchronous: 'normal', migrate: true, readCacheBytes: 0, fold: 'inline' });
+    try {
+      await folded.workspaces.ensure(WS, WS);
+      await folded.members.upsert(WS, ['owner', 'a', 'b', 'c'].map((id) => ({ id, plan: 'premium' as const })), 'replace', T0);
+      await folded.visits.record(WS, [visit('owner', 'a', T0 - 10 * DAY_MS), visit('owner', 'b', T0 - 5 * DAY_MS), visit('owner', 'c', T0)], W);
+      const nows = [T0, T0 + 80 * DAY_MS + 1, T0 + 85 * DAY_MS - 1, T0 + 85 * DAY_MS + 1, T0 + 89 * DAY_MS, T0 + 91 * DAY_MS];
+      const seen = [];
+      for (const now of nows) {
+        const since = now - 90 * DAY_MS;
+        const row = [];
+        // The whole list, the rest after one, a page past the end, and a first page of one.
+        for (const [offset, limit] of [[0, 10], [1, 10], [5, 10], [0, 1]] as const) {
+          const got = await folded.visits.listViewers({ workspaceId: WS, profileId: 'owner', since, until: null, offset, limit });
+          expect(got).toEqual(await reference.visits.listViewers({ workspaceId: WS, profileId: 'owner', since, until: null, offset, limit }));
+          row.push(`${got.total}:${got.rows.map((r) => r.viewerId).join('')}`);
+        }
+        seen.push(row.join(' '));
+      }
+      expect(seen).toEqual(['3:cba 3:ba 3: 3:c', '2:cb 2:b 2: 2:c', '2:cb 2:b 2: 2:c', '1:c 1: 1: 1:c', '1:c 1: 1: 1:c', '0: 0: 0: 0:']);
+    } finally {
+      await folded.close();
+      await reference.close();
+    }
+  });
+
   it('as the window moves on, a viewer whose oldest views leave it is counted with the views left', async () => {
     await cached.visits.record(
       WS,

@@ -104,21 +104,30 @@ export class VisitorListReader {
     const { workspaceId: ws, profileId: profile, since } = q;
     this.inbox.beginRead();
     const pending = this.inbox.pending(ws, profile, since, END_OF_TIME);
-    const { total, rows, lowestMergedLast } = pending.length === 0 ? this.folded(q) : this.merged(q, pending);
+    const { total, rows, lowestMergedLast, oldestInRange } = pending.length === 0 ? this.folded(q) : this.merged(q, pending);
     if (!this.cache.enabled) return { total, rows };
     // As time moves the window on, this answer holds until the oldest viewer in range drops
     // out of the total or a row's oldest in-range view drops out of its count.
-    let sinceTo = Math.min(this.oldestInRange.get(ws, profile, since) ?? END_OF_TIME, lowestMergedLast);
+    let sinceTo = Math.min(oldestInRange ?? this.oldestInRange.get(ws, profile, since) ?? END_OF_TIME, lowestMergedLast);
     for (const r of rows) sinceTo = Math.min(sinceTo, r.firstViewedAt);
     this.cache.keepPage(ws, profile, { offset: q.offset, limit: q.limit, sinceFrom: since, sinceTo, total, rows });
     return { total, rows };
   }
 
-  /** No pending views in range: the summary alone. */
-  private folded(q: ViewerPageQuery): ViewerPage & { lowestMergedLast: number } {
+  /**
+   * No pending views in range: the summary alone. A page shorter than asked is the end of the
+   * list, so it holds the total (what the offset skipped plus its rows) and the oldest last view
+   * in range (its last row): most members have a handful of viewers, and these are three index
+   * descents fewer for them (the histogram, the boundary day, the oldest view).
+   */
+  private folded(q: ViewerPageQuery): ViewerPage & { lowestMergedLast: number; oldestInRange?: number } {
     const rows = this.page.all({ ws: q.workspaceId, profile: q.profileId, since: q.since, limit: q.limit, offset: q.offset }).map(summaryFromTuple);
+    // An empty page after an offset may have skipped past the end: its total is unknown.
+    const end = rows.length < q.limit && (rows.length > 0 || q.offset === 0);
+    const oldestInRange = end ? (rows.at(-1)?.lastViewedAt ?? END_OF_TIME) : undefined;
     for (const r of rows) this.countWithin(q, r);
-    return { total: this.total(q.workspaceId, q.profileId, q.since), rows, lowestMergedLast: END_OF_TIME };
+    const total = end ? q.offset + rows.length : this.total(q.workspaceId, q.profileId, q.since);
+    return { total, rows, lowestMergedLast: END_OF_TIME, oldestInRange };
   }
 
   /**
@@ -127,7 +136,7 @@ export class VisitorListReader {
    * keeps its place or moves down: the page's summary rows are all among the first
    * offset + limit.
    */
-  private merged(q: ViewerPageQuery, pending: PendingVisit[]): ViewerPage & { lowestMergedLast: number } {
+  private merged(q: ViewerPageQuery, pending: PendingVisit[]): ViewerPage & { lowestMergedLast: number; oldestInRange?: number } {
     const { workspaceId: ws, profileId: profile, since } = q;
     const groups = groupByViewer(pending);
     const prefix = this.page.all({ ws, profile, since, limit: q.offset + q.limit, offset: 0 }).map(summaryFromTuple);
