@@ -148,8 +148,8 @@ INSERT INTO change_epoch (id, n) VALUES (1, 0);
     // with whole cards in its B-tree (about 270 bytes a row), so its interior pages hold about
     // fifteen keys and a million members make it five levels deep; this index of the keys alone
     // is three levels and a fourteenth of the size. Measured on the bench's million members:
-    // 5.6 -> 3.5 us per random lookup. The point lookup names it (INDEXED BY), since the planner
-    // would take the primary key there; a long list stays on the primary key (members.ts).
+    // 5.6 -> 3.5 us per random lookup. The lookups name it (INDEXED BY, members.ts), since the
+    // planner would take the primary key for a single id.
     sql: `
 CREATE INDEX members_ids ON members (workspace_id, id);
 `,
