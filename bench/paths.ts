@@ -1,7 +1,7 @@
 /** Where the bench lives, whether run from bench/ (tsx) or dist/bench/ (compiled). */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -17,5 +17,6 @@ export const REPO_ROOT = (() => {
 })();
 
 export const BENCH_ROOT = join(REPO_ROOT, 'bench');
-export const SERVER_MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The command users run (package.json's `bin`: the bundle built by scripts/bundle.ts). */
+export const SERVER_MAIN = join(REPO_ROOT, (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['profile-visitors']!);
 export const BASELINE_MAIN = join(REPO_ROOT, 'dist', 'bench', 'baseline-server.js');

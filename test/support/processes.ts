@@ -1,13 +1,16 @@
 /**
- * Runs the real `profile-visitors` command as a child process (through tsx, from the sources),
- * for the tests that need a real process: the CLI itself, and a server killed with SIGKILL.
+ * Runs the real `profile-visitors` command as a child process, for the tests that need a real
+ * process: the CLI itself, a server killed with SIGKILL, the bundle users run. By default through
+ * tsx, from the sources; `command` names another way to run it (node's arguments before the
+ * command's own).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+/** Node's arguments that run the command from the sources. */
+export const FROM_SOURCES: readonly string[] = ['--import', 'tsx', 'src/cli/main.ts'];
 
 export interface CliResult {
   code: number | null;
@@ -42,9 +45,13 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
  * on their own (a server that wrongly starts would otherwise run forever): the child is then
  * SIGKILLed and the result says so in `signal`.
  */
-export function runCli(args: string[], env: Record<string, string>, opts: { killAfterMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  opts: { killAfterMs?: number; command?: readonly string[] } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(opts.command ?? FROM_SOURCES), ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -93,8 +100,12 @@ const running = new Set<ChildProcess>();
  * Starts `profile-visitors <command>` (serve by default) on `env.PORT` and resolves once
  * /healthz answers; rejects with the process output if it exits first.
  */
-export async function startServerProcess(env: Record<string, string> & { PORT: string }, args: string[] = ['serve']): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: childEnv({ HOST: '127.0.0.1', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServerProcess(
+  env: Record<string, string> & { PORT: string },
+  args: string[] = ['serve'],
+  command: readonly string[] = FROM_SOURCES,
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...command, ...args], { cwd: REPO_ROOT, env: childEnv({ HOST: '127.0.0.1', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
