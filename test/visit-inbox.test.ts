@@ -137,6 +137,43 @@ describe(`SQLite visit inbox: pending visits read as the reference store (${refe
     await sameList({ profileId: 'owner', since: 0, until: null, offset: 0, limit: 10 });
   });
 
+  it('a large batch dedups against folded views, pending views and its own earlier visits, as a small one does', async () => {
+    const v = (profileId: string, viewerId: string, viewedAt: number): AcceptedVisit => ({ clientId: null, profileId, viewerId, viewedAt, source: 'search' });
+    const viewers = Array.from({ length: 30 }, (_, i) => `v${i}`);
+    await record(viewers.map((id) => v('owner', id, T0)));
+    while (foldPending(pending.raw, 7) > 0);
+    // Folded rows leave the inbox, as the table switch does once the other table has filled
+    // (tested below) without recording 20,000 visits: from here, only the summary knows them.
+    for (const n of [0, 1]) pending.raw.prepare(`DELETE FROM inbox.visit_inbox_${n} WHERE seq <= (SELECT folded_through FROM main.fold_state)`).run();
+    await record(viewers.slice(0, 20).map((id) => v('star', id, T0)));
+    expect(pendingCount(pending)).toBe(20);
+
+    const batch = [
+      v('owner', 'v0', T0 + W - 1), // folded view within the window
+      v('owner', 'v1', T0 + W), // folded view just outside it
+      v('owner', 'v2', T0 - W + 1), // older than the folded last view, still within the window
+      v('owner', 'v3', T0 - W), // older, outside
+      v('star', 'v0', T0 + 5), // pending view within the window
+      v('star', 'v25', T0), // a new pair...
+      v('star', 'v25', T0 + 1), // ...seen again in the same batch
+      ...viewers.slice(4, 16).map((id) => v('owner', id, T0 + 60_000)),
+    ];
+    expect(batch.length).toBeGreaterThan(16);
+    expect((await record(batch)).map((o) => o.status)).toEqual([
+      'deduplicated',
+      'recorded',
+      'deduplicated',
+      'recorded',
+      'deduplicated',
+      'recorded',
+      'deduplicated',
+      ...Array(12).fill('deduplicated'),
+    ]);
+    // A small group looks each pair up on its own.
+    expect((await record([v('owner', 'v20', T0 + 10), v('owner', 'v21', T0 + W)])).map((o) => o.status)).toEqual(['deduplicated', 'recorded']);
+    for (const profileId of ['owner', 'star']) await sameList({ profileId, since: 0, until: null, offset: 0, limit: 50 });
+  });
+
   it('a few pending viewers among many folded ones: every page and offset matches', async () => {
     const rand = lcg(23);
     const visit = (viewerId: string, viewedAt: number): AcceptedVisit => ({ clientId: null, profileId: 'owner', viewerId, viewedAt, source: 'feed' });
