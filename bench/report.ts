@@ -191,7 +191,8 @@ const DOC_TEMPLATE = `# Benchmarks
 \`npm run bench -- --scale small|full --store sqlite|postgres [--duration S]\` builds (or reuses) a seeded
 dataset, starts the real server as a separate process on 127.0.0.1 and drives it with autocannon.
 Every figure is also given as a ratio to a Fastify hello-world measured in the same run on the
-same machine, so results from different machines can be compared. Raw results are in
+same machine (first and again last; the ratios use the mean of the two), so results from
+different machines can be compared. Raw results are in
 \`bench/results/\`. The tables below are rewritten by the bench between their markers.
 
 ## Results
