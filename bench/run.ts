@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: dataset, then each scenario against a freshly started server process,
+ * `npm run bench`: dataset, then each scenario against a freshly started server process (the
+ * hello-world baseline first and again last),
  * then the report. Exits non-zero only on errors or non-2xx answers (or a server that fails),
  * never on timings, so CI can run `--scale small` as a smoke test.
  */
@@ -188,10 +189,11 @@ async function main(): Promise<number> {
   // the next (15,700 to 33,000 req/s within one session on stop 13's host), so the ratios divide
   // by the mean of both measurements rather than by whatever the first minute gave.
   const first = results.find((r) => r.server === 'baseline' && r.available && r.rps !== null);
+  let again: ScenarioResult | null = null;
   if (first) {
     await waitForQuiet(quietWait);
     process.stdout.write(`${'baseline again'.padEnd(16)} `);
-    const again = await runScenario(args, SCENARIOS.find((s) => s.kind === 'baseline')!, ctx, databaseUrl, null).catch(() => null);
+    again = await runScenario(args, SCENARIOS.find((s) => s.kind === 'baseline')!, ctx, databaseUrl, null).catch(() => null);
     if (again?.available && again.rps !== null) {
       printProgress(again);
       const mean = (first.rps! + again.rps) / 2;
@@ -210,7 +212,7 @@ async function main(): Promise<number> {
     );
   }
 
-  const failures = results
+  const failures = [...results, ...(again ? [{ ...again, id: 'baseline (again)' }] : [])]
     .filter((r) => r.available && (r.errors > 0 || r.non2xx > 0))
     .map((r) => `${r.id}: ${r.note ?? `${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx (${JSON.stringify(r.statusCodes)})`}`);
   const report: RunReport = {

@@ -6,10 +6,10 @@
  * code), the demo (faker, loaded on demand) and WORKERS processes (forked from the bundle).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle } from '../scripts/bundle.js';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, sqliteBackend } from './support/backends.js';
 import { freePort, killServers, REPO_ROOT, runCli, secretFrom, startServerProcess } from './support/processes.js';
 
 const T = { timeout: 120_000 };
@@ -93,7 +93,7 @@ describe.each(BACKENDS)('the bundle on $name', (backend) => {
 
 describe('the bundle with generated data and several processes', () => {
   it('fills a demo workspace (faker, loaded on demand) and serves it from two WORKERS', T, async () => {
-    const [url] = [join((await BACKENDS[0]!.freshUrl()).replace(/test\.db$/, ''), 'demo.db')];
+    const url = join(dirname(await sqliteBackend.freshUrl()), 'demo.db');
     const env = { DATABASE_URL: url, LOG_LEVEL: 'warn' };
     const demo = await runCli(['demo', '--no-serve', '--members', '20', '--visits', '100'], env, { command, killAfterMs: 90_000 });
     expect(demo.code, demo.stderr).toBe(0);
