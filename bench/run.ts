@@ -186,7 +186,7 @@ async function main(): Promise<number> {
     printProgress(r);
   }
   // The hello-world again, last: on a shared or virtualized machine it moves from one minute to
-  // the next (15,700 to 33,000 req/s within one session on stop 13's host), so the ratios divide
+  // the next (15,100 to 33,000 req/s within one session on stop 13's host), so the ratios divide
   // by the mean of both measurements rather than by whatever the first minute gave.
   const first = results.find((r) => r.server === 'baseline' && r.available && r.rps !== null);
   let again: ScenarioResult | null = null;
