@@ -11,7 +11,7 @@
  * and cost nothing until used.
  */
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +28,8 @@ const EXTERNAL = ['better-sqlite3', 'pg', 'pg-native', 'pino', 'thread-stream', 
 
 /** Builds `<outdir>/profile-visitors.mjs` and its on-demand chunks from the TypeScript sources; returns the entry's path. */
 export async function bundle(outdir: string = BUNDLE_DIR): Promise<string> {
+  // Chunk names carry a content hash: without this, every rebuild would leave the last one's behind.
+  rmSync(outdir, { recursive: true, force: true });
   await build({
     entryPoints: { 'profile-visitors': join(ROOT, 'src', 'cli', 'main.ts') },
     outdir,
