@@ -227,6 +227,19 @@ const CASES: Case[] = [
   { name: 'Networked start negative', method: 'GET', path: '/api/v1/profile/visits?start=-1&count=1&userId=owner', status: 400, message: /start/, dialect: 'networked' },
   { name: 'Networked count huge', method: 'GET', path: '/api/v1/profile/visits?start=0&count=1e12&userId=owner', status: 400, message: /count/, dialect: 'networked' },
 
+  // --- the NUL character: PostgreSQL cannot store it in text, so no backend accepts it
+  { name: 'member name holds a NUL', method: 'PUT', path: '/v1/members/m1', body: { name: 'A\u0000da' }, status: 400, message: /name must not contain the NUL/ },
+  { name: 'member id in the path holds a NUL', method: 'PUT', path: '/v1/members/m%001', body: { name: 'Ada' }, status: 400, message: /memberId must not contain the NUL/ },
+  { name: 'member read with a NUL in its id', method: 'GET', path: '/v1/members/m%001', status: 400, message: /memberId must not contain the NUL/ },
+  { name: 'visitors of an id holding a NUL', method: 'GET', path: '/v1/members/o%00wner/visitors', status: 400, message: /memberId must not contain the NUL/ },
+  { name: 'connection to an id holding a NUL', method: 'PUT', path: '/v1/members/owner/connections/v%001', status: 400, message: /Id must not contain the NUL/ },
+  { name: 'visit profileId holds a NUL', method: 'POST', path: '/v1/visits', body: { profileId: 'own\u0000er', viewerId: 'v1' }, status: 400, message: /profileId must not contain the NUL/ },
+  { name: 'visit clientId holds a NUL', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', clientId: 'c\u0000' }, status: 400, message: /clientId/ },
+  { name: 'visit viewer headline holds a NUL', method: 'POST', path: '/v1/visits', body: { profileId: 'owner', viewerId: 'v1', viewer: { headline: '\u0000' } }, status: 400, message: /headline/ },
+  { name: 'key name holds a NUL', method: 'POST', path: '/v1/keys', body: { role: 'admin', name: 'ops\u0000' }, status: 400, message: /name/ },
+  { name: 'urn prefix holds a NUL', method: 'PATCH', path: '/v1/workspace/settings', body: { urnPrefix: 'urn:\u0000' }, status: 400, message: /urnPrefix/ },
+  { name: 'Networked userId holds a NUL', method: 'GET', path: '/api/v1/profile/visits?start=0&count=1&userId=ow%00ner', status: 400, message: /userId/, dialect: 'networked' },
+
   // --- unknown routes
   { name: 'unknown top-level route', method: 'GET', path: '/nope', status: 404, message: /nope/, as: 'none' },
   { name: 'unknown native route', method: 'GET', path: '/v1/nope', status: 404, message: /nope/ },
@@ -340,6 +353,7 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
       ['offset huge', { account_id: 'owner', action: 'get_viewers', params: { offset: 1e300 } }, {}, 400, 'INVALID_PARAMS', /offset/],
       ['params not an object', { account_id: 'owner', action: 'get_viewers', params: 'all' }, {}, 400, 'INVALID_PARAMS', /params/],
       ['an unknown account', { account_id: 'ghost', action: 'get_viewers' }, {}, 404, 'INVALID_ACCOUNT', /ghost/],
+      ['an account_id holding a NUL', { account_id: 'ow\u0000ner', action: 'get_viewers' }, {}, 400, 'INVALID_PARAMS', /account_id/],
       ['malformed JSON', '{"account_id":"owner",', {}, 400, 'INVALID_PARAMS', /JSON/],
       ['a bare array', '[]', {}, 400, 'INVALID_PARAMS'],
       ['a form body', 'account_id=owner', { 'content-type': 'application/x-www-form-urlencoded' }, 400, 'INVALID_PARAMS'],
@@ -362,6 +376,7 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
       ['an accountId of 129 characters', { accountId: long(129) }, true, 400, /accountId/],
       ['an admin key without accountId', {}, true, 400, /accountId/],
       ['an unknown account', { accountId: 'ghost' }, true, 404, /ghost/],
+      ['an accountId holding a NUL', { accountId: 'ow\u0000ner' }, true, 400, /accountId/],
       ['malformed JSON', '{"accountId":', true, 400, /JSON/],
     ];
     it.each(csCases)('ConnectSafely POST /linkedin/profile/visitors with %s', async (_name, body, withKey, status, message) => {

@@ -282,6 +282,21 @@ describe.each(BACKENDS)('recording visits on $name', (backend) => {
     });
   });
 
+  describe('the NUL character', () => {
+    it('a batch item holding a NUL is refused on its own; the others are stored', async () => {
+      const w = await workspace();
+      const res = await w.batch([
+        { profileId: 'owner', viewerId: 'v\u00001' },
+        { profileId: 'owner', viewerId: 'v2', viewer: { name: 'V\u0000' } },
+        { profileId: 'owner', viewerId: 'v3' },
+      ]);
+      expect(res.body).toMatchObject({ recorded: 1, rejected: 2 });
+      expect(res.body.results[0].error.message).toBe('viewerId must not contain the NUL character (U+0000)');
+      expect(res.body.results[1].error.message).toBe('viewer.name must not contain the NUL character (U+0000)');
+      expect((await w.visitors()).viewers.map((v) => v.viewer.id)).toEqual(['v3']);
+    });
+  });
+
   describe('timestamps', () => {
     it('refuses a visit more than 5 minutes in the future and accepts one exactly 5 minutes ahead', async () => {
       const w = await workspace();

@@ -28,7 +28,7 @@ export function checkId(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length < 1 || value.length > ID_MAX) {
     throw invalidInput(`${field} must be a string of 1 to ${ID_MAX} characters`, { field });
   }
-  return value;
+  return refuseNul(value, field);
 }
 
 function optionalText(v: unknown, field: string, max: number): string | null | undefined {
@@ -36,7 +36,17 @@ function optionalText(v: unknown, field: string, max: number): string | null | u
   if (typeof v !== 'string' || v.length > max) {
     throw invalidInput(`${field} must be a string of at most ${max} characters or null`, { field });
   }
-  return v;
+  return refuseNul(v, field);
+}
+
+/**
+ * No text may hold the NUL character: PostgreSQL cannot store it, and every backend must accept
+ * the same data. The HTTP schemas say the same (http/plugins/validation.ts); this covers what
+ * arrives otherwise (batch items, which are checked one by one, and the CLI's imports).
+ */
+export function refuseNul(value: string, field: string): string {
+  if (value.includes('\u0000')) throw invalidInput(`${field} must not contain the NUL character (U+0000)`, { field });
+  return value;
 }
 
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], field: string): T | undefined {

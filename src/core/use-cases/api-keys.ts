@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError, invalidInput, notFound } from '../errors.js';
 import type { ApiKey, Role, Workspace } from '../types.js';
+import { refuseNul } from '../validation.js';
 import type { CoreDeps } from './deps.js';
 import { getMember } from './members.js';
 
@@ -46,7 +47,7 @@ export async function createApiKey(deps: CoreDeps, workspace: Workspace, input: 
     secretHash: hashSecret(secret),
     role: input.role,
     memberId,
-    name: input.name ?? null,
+    name: input.name == null ? null : refuseNul(input.name, 'name'),
     credits: checkCredits(input.credits),
     createdAt: deps.clock.now(),
   });

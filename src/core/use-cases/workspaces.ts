@@ -1,5 +1,5 @@
 import { invalidInput } from '../errors.js';
-import { isObject } from '../validation.js';
+import { isObject, refuseNul } from '../validation.js';
 import { DEFAULT_SETTINGS, type Workspace, type WorkspaceSettings } from '../types.js';
 import type { CoreDeps } from './deps.js';
 
@@ -18,7 +18,7 @@ export async function updateWorkspaceSettings(deps: CoreDeps, workspace: Workspa
   for (const [field, value] of Object.entries(patch)) {
     if (field === 'urnPrefix') {
       if (typeof value !== 'string' || value.length > 128) throw invalidInput('urnPrefix must be a string of at most 128 characters', { field });
-      next.urnPrefix = value;
+      next.urnPrefix = refuseNul(value, field);
       continue;
     }
     const range = LIMITS[field as keyof typeof LIMITS];
@@ -35,5 +35,5 @@ export async function ensureWorkspace(deps: CoreDeps, id: string, name?: string)
   if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id)) {
     throw invalidInput('workspace id must be 1 to 63 lowercase letters, digits, _ or -', { field: 'workspace' });
   }
-  return deps.store.workspaces.ensure(id, name ?? id);
+  return deps.store.workspaces.ensure(id, name == null ? id : refuseNul(name, 'name'));
 }
