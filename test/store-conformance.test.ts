@@ -252,6 +252,27 @@ describe.each(BACKENDS)('store conformance on $name', (backend) => {
       expect(n.has('nobody')).toBe(false);
     });
 
+    it('neighbors keeps ids holding spaces, commas and other separators', async () => {
+      const odd = ['c d', 'e,f', 'g\th', 'i\nj', "k'l", 'plain'];
+      for (const id of odd) await store.connections.add('g-odd', 'hub', id, 1000);
+      await store.connections.add('g-odd', 'hub2', 'plain', 1000);
+      const n = await store.connections.neighbors('g-odd', ['hub', 'hub2', 'c d']);
+      expect([...n.get('hub')!].sort()).toEqual([...odd].sort());
+      expect(n.get('hub2')).toEqual(['plain']);
+      expect(n.get('c d')).toEqual(['hub']);
+    });
+
+    // The HTTP schemas and the core refuse NUL in any text (PostgreSQL cannot store it), but
+    // SQLite's store joins a member's list with NUL as the separator: it must stay exact anyway.
+    it.runIf(backend.name === 'sqlite')('neighbors keeps ids holding NUL, on SQLite only, as only SQLite can store them', async () => {
+      const odd = ['a\u0000b', '\u0000', 'plain'];
+      for (const id of odd) await store.connections.add('g-nul', 'hub', id, 1000);
+      await store.connections.add('g-nul', 'hub2', 'x', 1000);
+      const n = await store.connections.neighbors('g-nul', ['hub', 'hub2']);
+      expect([...n.get('hub')!].sort()).toEqual([...odd].sort());
+      expect(n.get('hub2')).toEqual(['x']);
+    });
+
     it('a removed link changes the degrees', async () => {
       await store.connections.add('g2', 'o', 'a', 1000);
       await store.connections.add('g2', 'a', 'b', 1000);
