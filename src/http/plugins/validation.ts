@@ -35,11 +35,11 @@ function make(coerce: Options['coerceTypes']) {
 }
 
 /** A copy of `schema` in which every string (but a constant or one of a list) also refuses NUL. */
-export function refuseNul(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(refuseNul);
+export function withNulRefused(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withNulRefused);
   if (typeof schema !== 'object' || schema === null) return schema;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema)) out[k] = refuseNul(v);
+  for (const [k, v] of Object.entries(schema)) out[k] = withNulRefused(v);
   const type = out.type;
   const isString = type === 'string' || (Array.isArray(type) && type.includes('string'));
   if (isString && !('const' in out) && !('enum' in out)) out[NO_NUL] = true;
@@ -72,7 +72,7 @@ export function installValidators(app: FastifyInstance, opts: { onFirstUse: bool
   };
   app.setValidatorCompiler(({ schema, httpPart, method, url }: { schema: FastifySchema; httpPart?: string; method: string; url: string }) => {
     const ajv = byPart[httpPart ?? 'body'] ?? byPart.body!;
-    const compile = () => ajv.compile(refuseNul(schema) as object);
+    const compile = () => ajv.compile(withNulRefused(schema) as object);
     return (opts.onFirstUse ? validatorOnFirstUse(`${method} ${url} ${httpPart ?? 'body'}`, compile) : compile()) as never;
   });
 }

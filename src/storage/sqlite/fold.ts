@@ -24,8 +24,8 @@
  * statements). A statement that may abort halfway keeps a copy of every page it changes (the
  * statement journal), which for a batch is about as many pages as it dirties: a 1,000-visit
  * batch copied some 20 MB, in 1 KB allocations that the allocator returned to the system and
- * faulted back in for the next batch (a third of the fold thread's time in a profile of single
- * visits on the full bench file). The batch is one transaction, undone whole if any of it fails,
+ * faulted back in for the next batch (most of the third of the fold thread's time that a profile
+ * of single visits on the full bench file put in growing the heap). The batch is one transaction, undone whole if any of it fails,
  * so a statement never needs undoing on its own.
  */
 import type { SqliteDb } from './database.js';
