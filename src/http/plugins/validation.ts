@@ -35,7 +35,7 @@ function make(coerce: Options['coerceTypes']) {
 }
 
 /** A copy of `schema` in which every string (but a constant or one of a list) also refuses NUL. */
-export function withNulRefused(schema: unknown): unknown {
+function withNulRefused(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(withNulRefused);
   if (typeof schema !== 'object' || schema === null) return schema;
   const out: Record<string, unknown> = {};
