@@ -291,6 +291,19 @@ describe.skipIf(!postgresAvailable())(pgOnly, () => {
     await expect(open(url)).rejects.toThrow(`cannot open PostgreSQL database ${url}: it could not be reached`);
   });
 
+  it('every pooled connection plans its statements once: the visitor page is not planned anew on each request', async () => {
+    // A custom plan per execution cost 0.8 ms of planning for a 0.2 ms page on the bench dataset.
+    const db = new PgDatabase(PG_ADMIN_URL, 3);
+    try {
+      const held = await Promise.all([db.pool.connect(), db.pool.connect(), db.pool.connect()]);
+      const modes = await Promise.all(held.map(async (c) => (await c.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode')).rows[0]!.plan_cache_mode));
+      for (const c of held) c.release();
+      expect(modes).toEqual(['force_generic_plan', 'force_generic_plan', 'force_generic_plan']);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('a URL that does not name the user is refused before connecting', async () => {
     await expect(open(`postgres://${base.host}/postgres`)).rejects.toThrow(/DATABASE_URL must name the PostgreSQL user/);
   });

@@ -9,6 +9,17 @@ export const PG_TYPES: pg.CustomTypesConfig = {
     oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+/**
+ * Every statement here is an index walk whose plan does not depend on its parameters; the
+ * visitor page and the recording statements touch the visits table, partitioned by month. For
+ * such statements PostgreSQL keeps planning each execution anew (its custom plan, pruned to the
+ * partitions the parameters reach, is estimated cheaper than the generic plan over all of them):
+ * 0.8 ms of planning for a visitor page that then runs in 0.2 ms. A generic plan prunes at
+ * execution instead. Set per connection rather than per statement; where the setting is
+ * unknown (before PostgreSQL 12) the connection simply keeps the default.
+ */
+const GENERIC_PLANS = 'SET plan_cache_mode = force_generic_plan';
+
 /** SQLSTATEs after which a whole transaction may simply be run again. */
 const RETRYABLE = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
 const MAX_ATTEMPTS = 5;
@@ -88,6 +99,8 @@ export class PgDatabase {
     // An idle client losing its connection (server restart) must not crash the process; the
     // pool replaces it on the next checkout.
     this.pool.on('error', (err) => console.error(`PostgreSQL (${redactUrl(url)}): idle connection error: ${err.message}`));
+    // Queued before anything else this client runs. See GENERIC_PLANS.
+    this.pool.on('connect', (client) => void client.query(GENERIC_PLANS).catch(() => {}));
   }
 
   async query<R extends pg.QueryResultRow = any>(text: string | pg.QueryConfig, values?: unknown[]): Promise<R[]> {
