@@ -95,12 +95,19 @@ export class PgDatabase {
     readonly url: string,
     poolSize: number,
   ) {
-    this.pool = new pg.Pool({ connectionString: url, max: poolSize, types: PG_TYPES, application_name: 'profile-visitors' });
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: poolSize,
+      types: PG_TYPES,
+      application_name: 'profile-visitors',
+      // Awaited before the connection serves anything. See GENERIC_PLANS.
+      onConnect: async (client) => {
+        await client.query(GENERIC_PLANS).catch(() => {});
+      },
+    });
     // An idle client losing its connection (server restart) must not crash the process; the
     // pool replaces it on the next checkout.
     this.pool.on('error', (err) => console.error(`PostgreSQL (${redactUrl(url)}): idle connection error: ${err.message}`));
-    // Queued before anything else this client runs. See GENERIC_PLANS.
-    this.pool.on('connect', (client) => void client.query(GENERIC_PLANS).catch(() => {}));
   }
 
   async query<R extends pg.QueryResultRow = any>(text: string | pg.QueryConfig, values?: unknown[]): Promise<R[]> {
