@@ -30,8 +30,8 @@ const MEMBERS = ['owner', 'star', ...Array.from({ length: 36 }, (_, i) => `v${i}
 
 type SqliteStore = ReturnType<typeof openSqliteStore>;
 
-function open(path: string, fold: FoldPolicy, readCacheBytes = 8 * 1024 * 1024, maxPending?: number): SqliteStore {
-  return openSqliteStore({ path, synchronous: 'normal', migrate: true, readCacheBytes, fold, maxPending });
+function open(path: string, fold: FoldPolicy, readCacheBytes = 8 * 1024 * 1024, maxPending?: number, byViewerFrom?: number): SqliteStore {
+  return openSqliteStore({ path, synchronous: 'normal', migrate: true, readCacheBytes, fold, maxPending, byViewerFrom });
 }
 
 function tempPath(name: string) {
@@ -118,6 +118,50 @@ describe(`SQLite visit inbox: pending visits read as the reference store (${refe
     while (foldPending(pending.raw, 64) > 0);
     expect(pendingCount(pending)).toBe(0);
     await check();
+  });
+
+  it('closed ranges read in viewer order (as for a profile with many views in range) match too, pending, partly and fully folded', async () => {
+    // From 1 view every non-empty range is read in viewer order; from 20 some ranges are, some not.
+    const stores = [1, 20].map((from) => open(tempPath(`by-viewer-${from}.db`), 'manual', 8 * 1024 * 1024, undefined, from));
+    try {
+      for (const s of stores) {
+        await s.workspaces.ensure(WS, WS);
+        await s.members.upsert(WS, MEMBERS.map((id) => ({ id, name: id })), 'replace', T0);
+      }
+      const rand = lcg(23);
+      const visits: AcceptedVisit[] = [];
+      for (let i = 0; i < 300; i++) {
+        const profileId = rand(3) === 0 ? 'star' : 'owner';
+        let viewerId = MEMBERS[2 + rand(MEMBERS.length - 2)]!;
+        if (viewerId === profileId) viewerId = 'a';
+        const viewedAt = T0 - rand(40) * DAY_MS - (rand(3) === 0 ? 0 : rand(DAY_MS));
+        visits.push({ clientId: null, profileId, viewerId, viewedAt, source: VISIT_SOURCES[rand(VISIT_SOURCES.length)]! });
+      }
+      for (let i = 0; i < visits.length; i += 61) {
+        const batch = visits.slice(i, i + 61);
+        const expected = (await folded.visits.record(WS, batch, 0)).map((o) => o.status);
+        for (const s of stores) expect((await s.visits.record(WS, batch, 0)).map((o) => o.status)).toEqual(expected);
+      }
+      const check = async () => {
+        for (const s of stores) {
+          for (const profileId of ['owner', 'star', 'nobody']) {
+            for (const [since, until] of [[0, T0 + DAY_MS], [T0 - 30 * DAY_MS, T0 - 10 * DAY_MS], [T0 - 3 * DAY_MS - 5, T0 - DAY_MS + 7], [T0 - 90 * DAY_MS, T0 - 60 * DAY_MS]] as const) {
+              for (const [offset, limit] of [[0, 100], [0, 3], [2, 5], [30, 10]] as const) {
+                const query = { workspaceId: WS, profileId, since, until, offset, limit };
+                expect(await s.visits.listViewers(query), JSON.stringify(query)).toEqual(await folded.visits.listViewers(query));
+              }
+            }
+          }
+        }
+      };
+      await check();
+      for (const s of stores) expect(foldPending(s.raw, 120)).toBe(120);
+      await check();
+      for (const s of stores) while (foldPending(s.raw, 64) > 0);
+      await check();
+    } finally {
+      for (const s of stores) await s.close();
+    }
   });
 
   it('dedup and retries see pending visits: a repeat within the window and a retried id count once', async () => {

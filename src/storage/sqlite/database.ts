@@ -35,6 +35,8 @@ export interface SqliteOptions {
   fold?: FoldPolicy;
   /** Recording waits while more visits than this are not folded (visits.ts, MAX_PENDING by default). */
   maxPending?: number;
+  /** Visits in a closed range from which it is read in viewer order (visitor-list.ts, BY_VIEWER_FROM by default). */
+  byViewerFrom?: number;
 }
 
 export function openSqlite(opts: SqliteOptions): SqliteDb {

@@ -33,7 +33,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
         })
       : undefined;
   const cache = new ReadCache(db, opts.readCacheBytes);
-  const visits = new SqliteVisits(db, cache, { policy, wake: () => folder?.wake(), maxPending: opts.maxPending });
+  const visits = new SqliteVisits(db, cache, { policy, wake: () => folder?.wake(), maxPending: opts.maxPending }, opts.byViewerFrom);
   return {
     kind: 'sqlite',
     raw: db,

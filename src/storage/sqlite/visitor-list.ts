@@ -32,6 +32,17 @@ interface PendingGroup {
 
 const END_OF_TIME = Number.MAX_SAFE_INTEGER;
 
+/**
+ * Views in a closed range from which its viewers are grouped by reading the profile's views in
+ * viewer order, rather than the range's views in time order and sorting them. Measured on the
+ * bench's full file, for the celebrity (a million views a year, 14,000 on a recent day): a page
+ * in time order took 58 ms for 14,000 views, 480 ms for 120,000 and 4.2 s for a year; in viewer
+ * order 100 to 230 ms whatever the range (the whole profile is read, the range filtered out).
+ */
+export const BY_VIEWER_FROM = 30_000;
+
+type Range = { ws: string; profile: string; since: number; until: number };
+
 export class VisitorListReader {
   private page;
   private row;
@@ -39,8 +50,10 @@ export class VisitorListReader {
   private daysAfter;
   private boundaryCount;
   private oldestInRange;
-  private rawPage;
-  private rawTotal;
+  private byTime;
+  private byViewer;
+  private viewsInRange;
+  private pairInRange;
   private sourceAt;
   private openEnded;
   private bounded;
@@ -49,6 +62,7 @@ export class VisitorListReader {
     db: SqliteDb,
     private inbox: VisitInbox,
     private cache: ReadCache,
+    private byViewerFrom = BY_VIEWER_FROM,
   ) {
     // Served by the covering index visitor_summary_page: the offset is skipped and the page read
     // without touching the table.
@@ -75,17 +89,33 @@ export class VisitorListReader {
         'SELECT last_viewed_at FROM main.visitor_summary WHERE workspace_id = ? AND profile_id = ? AND last_viewed_at >= ? ORDER BY last_viewed_at LIMIT 1',
       )
       .pluck();
-    // A closed range counts raw views, folded or pending alike.
-    const raw = `SELECT viewer_id, viewed_at, source, id AS k FROM main.visits WHERE workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until
-      UNION ALL SELECT viewer_id, viewed_at, source, seq FROM inbox.visit_inbox WHERE workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until
-        AND seq > (SELECT folded_through FROM main.fold_state WHERE id = 1)`;
-    type Range = { ws: string; profile: string; since: number; until: number };
-    this.rawPage = db
-      .prepare<[Range & { limit: number; offset: number }], [viewerId: string, viewCount: number, firstViewedAt: number, lastViewedAt: number]>(`
-      SELECT viewer_id, count(*) AS view_count, min(viewed_at) AS first_viewed_at, max(viewed_at) AS last_viewed_at
-      FROM (${raw}) GROUP BY viewer_id ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset`)
+    // A closed range counts raw views: the folded ones here (a visit is in `visits` once folded),
+    // the pending ones merged in by `readBounded`. Two plans, by how many views the range holds:
+    // few are grouped after reading them in time order, many by reading the profile's views in
+    // viewer order, which groups them without sorting (see BY_VIEWER_FROM).
+    const where = 'workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until';
+    const plan = (index: string) => ({
+      page: db
+        .prepare<[Range & { limit: number; offset: number }], [viewerId: string, viewCount: number, firstViewedAt: number, lastViewedAt: number]>(`
+        SELECT viewer_id, count(*), min(viewed_at), max(viewed_at) AS last FROM main.visits INDEXED BY ${index} WHERE ${where}
+        GROUP BY viewer_id ORDER BY last DESC, viewer_id LIMIT @limit OFFSET @offset`)
+        .raw(),
+      total: db.prepare<[Range], number>(`SELECT count(*) FROM (SELECT 1 FROM main.visits INDEXED BY ${index} WHERE ${where} GROUP BY viewer_id)`).pluck(),
+    });
+    this.byTime = plan('visits_profile_time');
+    this.byViewer = plan('visits_profile_viewer_time');
+    this.viewsInRange = db
+      .prepare<[Range & { cap: number }], number>(`SELECT count(*) FROM (SELECT 1 FROM main.visits INDEXED BY visits_profile_time WHERE ${where} LIMIT @cap)`)
+      .pluck();
+    this.pairInRange = db
+      .prepare<[Range & { viewer: string }], [viewCount: number, firstViewedAt: number | null, lastViewedAt: number | null]>(
+        `SELECT count(*), min(viewed_at), max(viewed_at) FROM main.visits WHERE ${where} AND viewer_id = @viewer`,
+      )
       .raw();
-    this.rawTotal = db.prepare<[Range], number>(`SELECT count(DISTINCT viewer_id) FROM (${raw})`).pluck();
+    // The latest view's source, folded or pending (a later-recorded view wins a tie).
+    const raw = `SELECT viewer_id, viewed_at, source, id AS k FROM main.visits WHERE ${where}
+      UNION ALL SELECT viewer_id, viewed_at, source, seq FROM inbox.visit_inbox WHERE ${where}
+        AND seq > (SELECT folded_through FROM main.fold_state WHERE id = 1)`;
     this.sourceAt = db
       .prepare<[Range & { viewer: string }], string>(`SELECT source FROM (${raw}) WHERE viewer_id = @viewer ORDER BY k DESC LIMIT 1`)
       .pluck();
@@ -190,13 +220,47 @@ export class VisitorListReader {
     return whole + this.boundaryCount.get(ws, profile, since, (day + 1) * 86_400_000)!.n;
   }
 
+  /**
+   * A closed range from the raw views. Without pending views in range, one grouped page and a
+   * count of the folded ones. With some, as `merged` does for the summary: a pending viewer's
+   * row can only move up, so the page's other rows are all among the first offset + limit
+   * folded ones.
+   */
   private readBounded(q: ViewerPageQuery & { until: number }): ViewerPage {
     this.inbox.beginRead();
-    const range = { ws: q.workspaceId, profile: q.profileId, since: q.since, until: q.until };
-    const rows = this.rawPage.all({ ...range, limit: q.limit, offset: q.offset }).map(([viewerId, viewCount, first, last]) =>
-      summaryFromTuple([viewerId, viewCount, first, last, this.sourceAt.get({ ...range, since: last, viewer: viewerId })!]),
-    );
-    return { total: this.rawTotal.get(range)!, rows };
+    const range: Range = { ws: q.workspaceId, profile: q.profileId, since: q.since, until: q.until };
+    const pending = this.inbox.pending(range.ws, range.profile, range.since, range.until);
+    const plan = this.viewsInRange.get({ ...range, cap: this.byViewerFrom })! >= this.byViewerFrom ? this.byViewer : this.byTime;
+    const read = (offset: number, limit: number) =>
+      plan.page
+        .all({ ...range, offset, limit })
+        .map(([viewerId, viewCount, firstViewedAt, lastViewedAt]): ViewerSummary => ({ viewerId, viewCount, firstViewedAt, lastViewedAt, lastSource: 'other' }));
+    let rows: ViewerSummary[];
+    let newViewers = 0;
+    if (pending.length === 0) rows = read(q.offset, q.limit);
+    else {
+      const groups = groupByViewer(pending);
+      const prefix = read(0, q.offset + q.limit);
+      const inPrefix = new Map(prefix.map((r) => [r.viewerId, r]));
+      rows = prefix.filter((r) => !groups.has(r.viewerId));
+      for (const [viewerId, g] of groups) {
+        const folded = inPrefix.get(viewerId);
+        const [count, first, last] = folded
+          ? [folded.viewCount, folded.firstViewedAt, folded.lastViewedAt]
+          : this.pairInRange.get({ ...range, viewer: viewerId })!;
+        if (count === 0) newViewers++;
+        rows.push({
+          viewerId,
+          viewCount: count + g.viewCount,
+          firstViewedAt: first === null ? g.firstViewedAt : Math.min(first, g.firstViewedAt),
+          lastViewedAt: last === null ? g.lastViewedAt : Math.max(last, g.lastViewedAt),
+          lastSource: 'other',
+        });
+      }
+      rows = rows.sort(newestFirst).slice(q.offset, q.offset + q.limit);
+    }
+    for (const r of rows) r.lastSource = this.sourceAt.get({ ...range, since: r.lastViewedAt, viewer: r.viewerId })! as VisitSource;
+    return { total: plan.total.get(range)! + newViewers, rows };
   }
 }
 

@@ -70,9 +70,10 @@ export class SqliteVisits implements VisitStore {
     private db: SqliteDb,
     private cache: ReadCache,
     private fold: FoldControl,
+    byViewerFrom?: number,
   ) {
     this.inbox = new VisitInbox(db);
-    this.reader = new VisitorListReader(db, this.inbox, cache);
+    this.reader = new VisitorListReader(db, this.inbox, cache, byViewerFrom);
     this.byClientId = db.prepare<[string, string], { id: number }>('SELECT id FROM main.visits WHERE workspace_id = ? AND client_id = ?');
     this.summary = db.prepare<[string, string, string], { last_viewed_at: number }>(
       'SELECT last_viewed_at FROM main.visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
