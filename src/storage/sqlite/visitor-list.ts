@@ -43,6 +43,9 @@ export const BY_VIEWER_FROM = 30_000;
 
 type Range = { ws: string; profile: string; since: number; until: number };
 
+/** Rows above a closed range's page read into this process to merge pending views in (see `readBounded`). */
+const MERGE_PREFIX_MAX = 10_000;
+
 export class VisitorListReader {
   private page;
   private row;
@@ -55,6 +58,8 @@ export class VisitorListReader {
   private viewsInRange;
   private pairInRange;
   private sourceAt;
+  private unionPage;
+  private unionTotal;
   private openEnded;
   private bounded;
 
@@ -96,7 +101,7 @@ export class VisitorListReader {
     const where = 'workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until';
     const plan = (index: string) => ({
       page: db
-        .prepare<[Range & { limit: number; offset: number }], [viewerId: string, viewCount: number, firstViewedAt: number, lastViewedAt: number]>(`
+        .prepare<[Range & { limit: number; offset: number }], RangeTuple>(`
         SELECT viewer_id, count(*), min(viewed_at), max(viewed_at) AS last FROM main.visits INDEXED BY ${index} WHERE ${where}
         GROUP BY viewer_id ORDER BY last DESC, viewer_id LIMIT @limit OFFSET @offset`)
         .raw(),
@@ -119,6 +124,14 @@ export class VisitorListReader {
     this.sourceAt = db
       .prepare<[Range & { viewer: string }], string>(`SELECT source FROM (${raw}) WHERE viewer_id = @viewer ORDER BY k DESC LIMIT 1`)
       .pluck();
+    // Folded and pending views grouped together in one sort: for a deep page with views pending,
+    // which would otherwise take every row above it into this process.
+    this.unionPage = db
+      .prepare<[Range & { limit: number; offset: number }], RangeTuple>(`
+      SELECT viewer_id, count(*), min(viewed_at), max(viewed_at) AS last FROM (${raw})
+      GROUP BY viewer_id ORDER BY last DESC, viewer_id LIMIT @limit OFFSET @offset`)
+      .raw();
+    this.unionTotal = db.prepare<[Range], number>(`SELECT count(DISTINCT viewer_id) FROM (${raw})`).pluck();
     this.openEnded = db.transaction((q: ViewerPageQuery) => this.readOpenEnded(q));
     this.bounded = db.transaction((q: ViewerPageQuery & { until: number }) => this.readBounded(q));
   }
@@ -224,44 +237,56 @@ export class VisitorListReader {
    * A closed range from the raw views. Without pending views in range, one grouped page and a
    * count of the folded ones. With some, as `merged` does for the summary: a pending viewer's
    * row can only move up, so the page's other rows are all among the first offset + limit
-   * folded ones.
+   * folded ones; past MERGE_PREFIX_MAX of those, SQLite groups folded and pending views together.
    */
   private readBounded(q: ViewerPageQuery & { until: number }): ViewerPage {
     this.inbox.beginRead();
     const range: Range = { ws: q.workspaceId, profile: q.profileId, since: q.since, until: q.until };
     const pending = this.inbox.pending(range.ws, range.profile, range.since, range.until);
     const plan = this.viewsInRange.get({ ...range, cap: this.byViewerFrom })! >= this.byViewerFrom ? this.byViewer : this.byTime;
-    const read = (offset: number, limit: number) =>
-      plan.page
-        .all({ ...range, offset, limit })
-        .map(([viewerId, viewCount, firstViewedAt, lastViewedAt]): ViewerSummary => ({ viewerId, viewCount, firstViewedAt, lastViewedAt, lastSource: 'other' }));
-    let rows: ViewerSummary[];
-    let newViewers = 0;
-    if (pending.length === 0) rows = read(q.offset, q.limit);
-    else {
-      const groups = groupByViewer(pending);
-      const prefix = read(0, q.offset + q.limit);
-      const inPrefix = new Map(prefix.map((r) => [r.viewerId, r]));
-      rows = prefix.filter((r) => !groups.has(r.viewerId));
-      for (const [viewerId, g] of groups) {
-        const folded = inPrefix.get(viewerId);
-        const [count, first, last] = folded
-          ? [folded.viewCount, folded.firstViewedAt, folded.lastViewedAt]
-          : this.pairInRange.get({ ...range, viewer: viewerId })!;
-        if (count === 0) newViewers++;
-        rows.push({
-          viewerId,
-          viewCount: count + g.viewCount,
-          firstViewedAt: first === null ? g.firstViewedAt : Math.min(first, g.firstViewedAt),
-          lastViewedAt: last === null ? g.lastViewedAt : Math.max(last, g.lastViewedAt),
-          lastSource: 'other',
-        });
-      }
-      rows = rows.sort(newestFirst).slice(q.offset, q.offset + q.limit);
-    }
-    for (const r of rows) r.lastSource = this.sourceAt.get({ ...range, since: r.lastViewedAt, viewer: r.viewerId })! as VisitSource;
-    return { total: plan.total.get(range)! + newViewers, rows };
+    const page: ViewerPage =
+      pending.length === 0
+        ? { total: plan.total.get(range)!, rows: rangeRows(plan.page.all({ ...range, offset: q.offset, limit: q.limit })) }
+        : q.offset + q.limit > MERGE_PREFIX_MAX
+          ? { total: this.unionTotal.get(range)!, rows: rangeRows(this.unionPage.all({ ...range, offset: q.offset, limit: q.limit })) }
+          : this.mergeBounded(q, range, plan, pending);
+    for (const r of page.rows) r.lastSource = this.sourceAt.get({ ...range, since: r.lastViewedAt, viewer: r.viewerId })! as VisitSource;
+    return page;
   }
+
+  private mergeBounded(q: ViewerPageQuery, range: Range, plan: RangePlan, pending: PendingVisit[]): ViewerPage {
+    const groups = groupByViewer(pending);
+    const prefix = rangeRows(plan.page.all({ ...range, offset: 0, limit: q.offset + q.limit }));
+    const inPrefix = new Map(prefix.map((r) => [r.viewerId, r]));
+    const rows = prefix.filter((r) => !groups.has(r.viewerId));
+    let newViewers = 0;
+    for (const [viewerId, g] of groups) {
+      const folded = inPrefix.get(viewerId);
+      const [count, first, last] = folded ? [folded.viewCount, folded.firstViewedAt, folded.lastViewedAt] : this.pairInRange.get({ ...range, viewer: viewerId })!;
+      if (count === 0) newViewers++;
+      rows.push({
+        viewerId,
+        viewCount: count + g.viewCount,
+        firstViewedAt: first === null ? g.firstViewedAt : Math.min(first, g.firstViewedAt),
+        lastViewedAt: last === null ? g.lastViewedAt : Math.max(last, g.lastViewedAt),
+        lastSource: 'other',
+      });
+    }
+    return { total: plan.total.get(range)! + newViewers, rows: rows.sort(newestFirst).slice(q.offset, q.offset + q.limit) };
+  }
+}
+
+type RangeTuple = [viewerId: string, viewCount: number, firstViewedAt: number, lastViewedAt: number];
+
+/** One way of grouping a closed range's folded views (see BY_VIEWER_FROM). */
+interface RangePlan {
+  page: { all(p: Range & { offset: number; limit: number }): RangeTuple[] };
+  total: { get(p: Range): number | undefined };
+}
+
+/** Grouped views of a closed range; the last source is read for the page's rows only. */
+function rangeRows(tuples: RangeTuple[]): ViewerSummary[] {
+  return tuples.map(([viewerId, viewCount, firstViewedAt, lastViewedAt]) => ({ viewerId, viewCount, firstViewedAt, lastViewedAt, lastSource: 'other' }));
 }
 
 function groupByViewer(pending: readonly PendingVisit[]): Map<string, PendingGroup> {
