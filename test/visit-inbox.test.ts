@@ -10,13 +10,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DAY_MS, VISIT_SOURCES, type AcceptedVisit, type Store, type ViewerPageQuery } from '../src/core/index.js';
+import { DAY_MS, VISIT_SOURCES, type AcceptedVisit, type Store, type ViewerPageQuery, type ViewerSummary } from '../src/core/index.js';
 import { foldPending } from '../src/storage/sqlite/fold.js';
 import { startFolder } from '../src/storage/sqlite/folder.js';
 import { SWAP_ROWS } from '../src/storage/sqlite/inbox-db.js';
 import { GATE_WORKER_JS, WriteGate } from '../src/storage/sqlite/write-gate.js';
 import { Worker } from 'node:worker_threads';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+import { mergePage } from '../src/storage/sqlite/visitor-list.js';
 import type { FoldPolicy } from '../src/storage/sqlite/visits.js';
 import { until } from './support/assertions.js';
 import { dropPostgresDatabase, openFreshStore, postgresAvailable, postgresBackend } from './support/backends.js';
@@ -552,5 +553,34 @@ describe('SQLite fold thread failures', () => {
     gate.releaseAbandoned();
     await write;
     expect(wrote).toBe(true);
+  });
+});
+
+describe('mergePage: the page of a list whose pending viewers moved up, from a window of folded rows', () => {
+  const row = (viewerId: string, lastViewedAt: number): ViewerSummary => ({ viewerId, viewCount: 1, firstViewedAt: lastViewedAt, lastViewedAt, lastSource: 'search' });
+  const order = (a: ViewerSummary, b: ViewerSummary) => b.lastViewedAt - a.lastViewedAt || Buffer.compare(Buffer.from(a.viewerId), Buffer.from(b.viewerId));
+
+  it('equals sorting the whole merged list, for every offset and limit, with merged rows anywhere and ties', () => {
+    const rand = lcg(5);
+    for (let trial = 0; trial < 150; trial++) {
+      // Folded rows (few distinct times, so ties are decided by viewer id), some replaced by a merged
+      // row ranking no lower, plus merged rows of viewers not folded at all.
+      const folded = Array.from({ length: rand(40) }, (_, i) => row(`v${i}`, 1_000 + rand(30))).sort(order);
+      const replaced = folded.filter(() => rand(4) === 0);
+      const merged = [
+        ...replaced.map((r) => row(r.viewerId, r.lastViewedAt + (rand(3) === 0 ? 0 : rand(40)))),
+        ...Array.from({ length: rand(6) }, (_, i) => row(`n${i}`, 990 + rand(60))),
+      ];
+      const ids = new Set(merged.map((r) => r.viewerId));
+      const expected = [...folded.filter((r) => !ids.has(r.viewerId)), ...merged].sort(order);
+      for (let offset = 0; offset <= expected.length + 2; offset++) {
+        for (const limit of [1, 3, 10]) {
+          const from = Math.max(0, offset - merged.length);
+          const window = folded.slice(from, offset + limit);
+          const got = mergePage(window, from, offset, limit, merged, replaced);
+          expect(got.map((r) => r.viewerId), JSON.stringify({ trial, offset, limit })).toEqual(expected.slice(offset, offset + limit).map((r) => r.viewerId));
+        }
+      }
+    }
   });
 });

@@ -43,9 +43,6 @@ export const BY_VIEWER_FROM = 30_000;
 
 type Range = { ws: string; profile: string; since: number; until: number };
 
-/** Rows above a closed range's page read into this process to merge pending views in (see `readBounded`). */
-const MERGE_PREFIX_MAX = 10_000;
-
 export class VisitorListReader {
   private page;
   private row;
@@ -58,8 +55,6 @@ export class VisitorListReader {
   private viewsInRange;
   private pairInRange;
   private sourceAt;
-  private unionPage;
-  private unionTotal;
   private openEnded;
   private bounded;
 
@@ -124,14 +119,6 @@ export class VisitorListReader {
     this.sourceAt = db
       .prepare<[Range & { viewer: string }], string>(`SELECT source FROM (${raw}) WHERE viewer_id = @viewer ORDER BY k DESC LIMIT 1`)
       .pluck();
-    // Folded and pending views grouped together in one sort: for a deep page with views pending,
-    // which would otherwise take every row above it into this process.
-    this.unionPage = db
-      .prepare<[Range & { limit: number; offset: number }], RangeTuple>(`
-      SELECT viewer_id, count(*), min(viewed_at), max(viewed_at) AS last FROM (${raw})
-      GROUP BY viewer_id ORDER BY last DESC, viewer_id LIMIT @limit OFFSET @offset`)
-      .raw();
-    this.unionTotal = db.prepare<[Range], number>(`SELECT count(DISTINCT viewer_id) FROM (${raw})`).pluck();
     this.openEnded = db.transaction((q: ViewerPageQuery) => this.readOpenEnded(q));
     this.bounded = db.transaction((q: ViewerPageQuery & { until: number }) => this.readBounded(q));
   }
@@ -175,22 +162,23 @@ export class VisitorListReader {
 
   /**
    * Pending views merged into the summary. A pending viewer's merged row replaces their summary
-   * row and can only move up (a merged last view is never older), so every other summary row
-   * keeps its place or moves down: the page's summary rows are all among the first
-   * offset + limit.
+   * row and ranks no lower than it, so the page is found among few summary rows (`mergePage`).
    */
   private merged(q: ViewerPageQuery, pending: PendingVisit[]): ViewerPage & { lowestMergedLast: number; oldestInRange?: number } {
     const { workspaceId: ws, profileId: profile, since } = q;
     const groups = groupByViewer(pending);
-    const prefix = this.page.all({ ws, profile, since, limit: q.offset + q.limit, offset: 0 }).map(summaryFromTuple);
-    const inPrefix = new Map(prefix.map((r) => [r.viewerId, r]));
-    const rows: ViewerSummary[] = prefix.filter((r) => !groups.has(r.viewerId));
+    const from = Math.max(0, q.offset - groups.size);
+    const window = this.page.all({ ws, profile, since, limit: q.offset + q.limit - from, offset: from }).map(summaryFromTuple);
+    const inWindow = new Map(window.map((r) => [r.viewerId, r]));
+    const merged: ViewerSummary[] = [];
+    const replaced: ViewerSummary[] = [];
     let newViewers = 0;
     let lowestMergedLast = END_OF_TIME;
     for (const [viewerId, g] of groups) {
-      const stored = inPrefix.get(viewerId) ?? this.storedRow(ws, profile, viewerId);
+      const stored = inWindow.get(viewerId) ?? this.storedRow(ws, profile, viewerId);
       const base = stored && stored.lastViewedAt >= since ? this.countWithin(q, { ...stored }) : null;
-      if (!base) newViewers++;
+      if (base) replaced.push(stored!);
+      else newViewers++;
       const row = base
         ? {
             viewerId,
@@ -201,10 +189,9 @@ export class VisitorListReader {
           }
         : { viewerId, viewCount: g.viewCount, firstViewedAt: g.firstViewedAt, lastViewedAt: g.lastViewedAt, lastSource: g.lastSource };
       lowestMergedLast = Math.min(lowestMergedLast, row.lastViewedAt);
-      rows.push(row);
+      merged.push(row);
     }
-    rows.sort(newestFirst);
-    const page = rows.slice(q.offset, q.offset + q.limit);
+    const page = mergePage(window, from, q.offset, q.limit, merged, replaced);
     for (const r of page) if (!groups.has(r.viewerId)) this.countWithin(q, r);
     return { total: this.total(ws, profile, since) + newViewers, rows: page, lowestMergedLast };
   }
@@ -234,10 +221,8 @@ export class VisitorListReader {
   }
 
   /**
-   * A closed range from the raw views. Without pending views in range, one grouped page and a
-   * count of the folded ones. With some, as `merged` does for the summary: a pending viewer's
-   * row can only move up, so the page's other rows are all among the first offset + limit
-   * folded ones; past MERGE_PREFIX_MAX of those, SQLite groups folded and pending views together.
+   * A closed range from the raw views: without pending views in range, one grouped page and a
+   * count of the folded ones; with some, merged in as for open-ended lists (`mergePage`).
    */
   private readBounded(q: ViewerPageQuery & { until: number }): ViewerPage {
     this.inbox.beginRead();
@@ -247,32 +232,36 @@ export class VisitorListReader {
     const page: ViewerPage =
       pending.length === 0
         ? { total: plan.total.get(range)!, rows: rangeRows(plan.page.all({ ...range, offset: q.offset, limit: q.limit })) }
-        : q.offset + q.limit > MERGE_PREFIX_MAX
-          ? { total: this.unionTotal.get(range)!, rows: rangeRows(this.unionPage.all({ ...range, offset: q.offset, limit: q.limit })) }
-          : this.mergeBounded(q, range, plan, pending);
+        : this.mergeBounded(q, range, plan, pending);
     for (const r of page.rows) r.lastSource = this.sourceAt.get({ ...range, since: r.lastViewedAt, viewer: r.viewerId })! as VisitSource;
     return page;
   }
 
   private mergeBounded(q: ViewerPageQuery, range: Range, plan: RangePlan, pending: PendingVisit[]): ViewerPage {
     const groups = groupByViewer(pending);
-    const prefix = rangeRows(plan.page.all({ ...range, offset: 0, limit: q.offset + q.limit }));
-    const inPrefix = new Map(prefix.map((r) => [r.viewerId, r]));
-    const rows = prefix.filter((r) => !groups.has(r.viewerId));
+    const from = Math.max(0, q.offset - groups.size);
+    const window = rangeRows(plan.page.all({ ...range, offset: from, limit: q.offset + q.limit - from }));
+    const inWindow = new Map(window.map((r) => [r.viewerId, r]));
+    const merged: ViewerSummary[] = [];
+    const replaced: ViewerSummary[] = [];
     let newViewers = 0;
     for (const [viewerId, g] of groups) {
-      const folded = inPrefix.get(viewerId);
-      const [count, first, last] = folded ? [folded.viewCount, folded.firstViewedAt, folded.lastViewedAt] : this.pairInRange.get({ ...range, viewer: viewerId })!;
-      if (count === 0) newViewers++;
-      rows.push({
+      let folded = inWindow.get(viewerId);
+      if (!folded) {
+        const [viewCount, firstViewedAt, lastViewedAt] = this.pairInRange.get({ ...range, viewer: viewerId })!;
+        if (viewCount > 0) folded = { viewerId, viewCount, firstViewedAt: firstViewedAt!, lastViewedAt: lastViewedAt!, lastSource: 'other' };
+      }
+      if (folded) replaced.push(folded);
+      else newViewers++;
+      merged.push({
         viewerId,
-        viewCount: count + g.viewCount,
-        firstViewedAt: first === null ? g.firstViewedAt : Math.min(first, g.firstViewedAt),
-        lastViewedAt: last === null ? g.lastViewedAt : Math.max(last, g.lastViewedAt),
+        viewCount: (folded?.viewCount ?? 0) + g.viewCount,
+        firstViewedAt: Math.min(folded?.firstViewedAt ?? END_OF_TIME, g.firstViewedAt),
+        lastViewedAt: Math.max(folded?.lastViewedAt ?? 0, g.lastViewedAt),
         lastSource: 'other',
       });
     }
-    return { total: plan.total.get(range)! + newViewers, rows: rows.sort(newestFirst).slice(q.offset, q.offset + q.limit) };
+    return { total: plan.total.get(range)! + newViewers, rows: mergePage(window, from, q.offset, q.limit, merged, replaced) };
   }
 }
 
@@ -287,6 +276,52 @@ interface RangePlan {
 /** Grouped views of a closed range; the last source is read for the page's rows only. */
 function rangeRows(tuples: RangeTuple[]): ViewerSummary[] {
   return tuples.map(([viewerId, viewCount, firstViewedAt, lastViewedAt]) => ({ viewerId, viewCount, firstViewedAt, lastViewedAt, lastSource: 'other' }));
+}
+
+/**
+ * The rows at [offset, offset + limit) of a list in which some viewers' folded rows (`replaced`)
+ * give way to their merged rows (`merged`), each ranking no lower than the row it replaces.
+ * `window` holds the folded rows from index `from` = max(0, offset - merged.length) to
+ * offset + limit (fewer at the end of the list). A folded row that stays moves down by the
+ * replaced rows ahead of it and up by the merged rows ahead of it, so it moves up by at most
+ * merged.length and never down: every one that can land on the page is in the window. A merged
+ * row is placed among the window's rows; one ahead of a window that starts past 0 then gets a
+ * rank too high but still before the page, one behind a full window a rank too low but still
+ * after it (each replaced row ahead of a merged row has its own merged row ahead of it too).
+ */
+export function mergePage(
+  window: readonly ViewerSummary[],
+  from: number,
+  offset: number,
+  limit: number,
+  merged: readonly ViewerSummary[],
+  replaced: readonly ViewerSummary[],
+): ViewerSummary[] {
+  const ids = new Set(merged.map((r) => r.viewerId));
+  const mergedSorted = [...merged].sort(newestFirst);
+  const replacedSorted = [...replaced].sort(newestFirst);
+  const end = offset + limit;
+  const placed: [rank: number, row: ViewerSummary][] = [];
+  const place = (rank: number, row: ViewerSummary) => {
+    if (rank >= offset && rank < end) placed.push([rank, row]);
+  };
+  window.forEach((r, i) => {
+    if (!ids.has(r.viewerId)) place(from + i - ahead(replacedSorted, r) + ahead(mergedSorted, r), r);
+  });
+  mergedSorted.forEach((m, j) => place(from + ahead(window, m) - ahead(replacedSorted, m) + j, m));
+  return placed.sort((a, b) => a[0] - b[0]).map(([, row]) => row);
+}
+
+/** How many rows of `sorted` (in list order) rank strictly ahead of `row`. */
+function ahead(sorted: readonly ViewerSummary[], row: ViewerSummary): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (newestFirst(sorted[mid]!, row) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function groupByViewer(pending: readonly PendingVisit[]): Map<string, PendingGroup> {
