@@ -147,7 +147,7 @@ describe(`SQLite visit inbox: pending visits read as the reference store (${refe
         for (const s of stores) {
           for (const profileId of ['owner', 'star', 'nobody']) {
             for (const [since, until] of [[0, T0 + DAY_MS], [T0 - 30 * DAY_MS, T0 - 10 * DAY_MS], [T0 - 3 * DAY_MS - 5, T0 - DAY_MS + 7], [T0 - 90 * DAY_MS, T0 - 60 * DAY_MS]] as const) {
-              // The last offset is past the rows merged in this process (MERGE_PREFIX_MAX).
+              // The last offset is far past the end: the window of folded rows (mergePage) is empty.
               for (const [offset, limit] of [[0, 100], [0, 3], [2, 5], [30, 10], [10_000, 5]] as const) {
                 const query = { workspaceId: WS, profileId, since, until, offset, limit };
                 expect(await s.visits.listViewers(query), JSON.stringify(query)).toEqual(await folded.visits.listViewers(query));
