@@ -48,6 +48,22 @@ function lcg(seed: number) {
   };
 }
 
+/**
+ * Visits to 'owner' and 'star' by the other members, out of order on purpose, and several at the
+ * same instant now and then; a client id on one in `clientIdOneIn` when given.
+ */
+function randomVisits(o: { seed: number; count: number; starOneIn: number; days: number; clientIdOneIn?: number }): AcceptedVisit[] {
+  const rand = lcg(o.seed);
+  return Array.from({ length: o.count }, (_, i) => {
+    const profileId = rand(o.starOneIn) === 0 ? 'star' : 'owner';
+    let viewerId = MEMBERS[2 + rand(MEMBERS.length - 2)]!;
+    if (viewerId === profileId) viewerId = 'a';
+    const viewedAt = T0 - rand(o.days) * DAY_MS - (rand(3) === 0 ? 0 : rand(DAY_MS));
+    const clientId = o.clientIdOneIn !== undefined && rand(o.clientIdOneIn) === 0 ? `c${i}` : null;
+    return { clientId, profileId, viewerId, viewedAt, source: VISIT_SOURCES[rand(VISIT_SOURCES.length)]! };
+  });
+}
+
 const referenceName = postgresAvailable() ? 'PostgreSQL' : 'SQLite folding at once (PostgreSQL unavailable)';
 
 describe(`SQLite visit inbox: pending visits read as the reference store (${referenceName}) reads them`, () => {
@@ -87,16 +103,7 @@ describe(`SQLite visit inbox: pending visits read as the reference store (${refe
   }
 
   it('lists, totals, counts within a window and closed ranges match with visits pending, then partly and fully folded', async () => {
-    const rand = lcg(11);
-    const visits: AcceptedVisit[] = [];
-    for (let i = 0; i < 400; i++) {
-      const profileId = rand(4) === 0 ? 'star' : 'owner';
-      let viewerId = MEMBERS[2 + rand(MEMBERS.length - 2)]!;
-      if (viewerId === profileId) viewerId = 'a';
-      // Out of order on purpose, and several views at the same instant now and then.
-      const viewedAt = T0 - rand(60) * DAY_MS - (rand(3) === 0 ? 0 : rand(DAY_MS));
-      visits.push({ clientId: rand(5) === 0 ? `c${i}` : null, profileId, viewerId, viewedAt, source: VISIT_SOURCES[rand(VISIT_SOURCES.length)]! });
-    }
+    const visits = randomVisits({ seed: 11, count: 400, starOneIn: 4, days: 60, clientIdOneIn: 5 });
     // Recorded in a few groups, so dedup also sees pending visits of earlier groups.
     for (let i = 0; i < visits.length; i += 57) await record(visits.slice(i, i + 57), i % 2 ? W : 0);
     expect(pendingCount(pending)).toBeGreaterThan(100);
@@ -129,15 +136,7 @@ describe(`SQLite visit inbox: pending visits read as the reference store (${refe
         await s.workspaces.ensure(WS, WS);
         await s.members.upsert(WS, MEMBERS.map((id) => ({ id, name: id })), 'replace', T0);
       }
-      const rand = lcg(23);
-      const visits: AcceptedVisit[] = [];
-      for (let i = 0; i < 300; i++) {
-        const profileId = rand(3) === 0 ? 'star' : 'owner';
-        let viewerId = MEMBERS[2 + rand(MEMBERS.length - 2)]!;
-        if (viewerId === profileId) viewerId = 'a';
-        const viewedAt = T0 - rand(40) * DAY_MS - (rand(3) === 0 ? 0 : rand(DAY_MS));
-        visits.push({ clientId: null, profileId, viewerId, viewedAt, source: VISIT_SOURCES[rand(VISIT_SOURCES.length)]! });
-      }
+      const visits = randomVisits({ seed: 23, count: 300, starOneIn: 3, days: 40 });
       for (let i = 0; i < visits.length; i += 61) {
         const batch = visits.slice(i, i + 61);
         const expected = (await folded.visits.record(WS, batch, 0)).map((o) => o.status);
