@@ -66,7 +66,7 @@ const WRITE = `WITH claimed AS (
 
 /**
  * Visitor list from the summary (open-ended range), with exact in-range counts for viewers seen
- * before `since`. The page skips its offset on the index before reading rows in full.
+ * before `since`. The page is one range of the covering index `visitor_summary_page`.
  *
  * The total counts the index range up to $7 entries; past that it sums the last-view histogram
  * over whole days ($6 is the day of `since`) and counts the boundary day on the index (the
@@ -88,11 +88,9 @@ const SUMMARY_PAGE = `SELECT
       CASE WHEN p.first_viewed_at >= $3 THEN p.first_viewed_at
         ELSE coalesce((SELECT min(viewed_at) FROM visits v WHERE v.workspace_id = $1 AND v.profile_id = $2 AND v.viewer_id = p.viewer_id AND v.viewed_at >= $3), p.last_viewed_at) END,
       p.last_viewed_at, p.last_source) ORDER BY p.last_viewed_at DESC, p.viewer_id), '[]')
-   FROM (SELECT s.viewer_id, s.view_count, s.first_viewed_at, s.last_viewed_at, s.last_source
-         FROM (SELECT viewer_id FROM visitor_summary
-               WHERE workspace_id = $1 AND profile_id = $2 AND last_viewed_at >= $3
-               ORDER BY last_viewed_at DESC, viewer_id LIMIT $4 OFFSET $5) k
-         JOIN visitor_summary s ON s.workspace_id = $1 AND s.profile_id = $2 AND s.viewer_id = k.viewer_id) p) AS rows`;
+   FROM (SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary
+         WHERE workspace_id = $1 AND profile_id = $2 AND last_viewed_at >= $3
+         ORDER BY last_viewed_at DESC, viewer_id LIMIT $4 OFFSET $5) p) AS rows`;
 
 /**
  * Visitor list over a closed range, aggregated from the raw visits (partition-pruned on
