@@ -12,8 +12,6 @@ export interface PostgresOptions {
   url: string;
   poolSize: number;
   migrate: boolean;
-  /** Viewers in range up to which a list's total is counted on the index (visits.ts, COUNT_UP_TO by default). */
-  countUpTo?: number;
 }
 
 /** Set to true once this backend implements every store interface; the test suite reads it. */
@@ -52,7 +50,7 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     workspaces: new PgWorkspaces(db),
     members: new PgMembers(db),
     connections: new PgConnections(db),
-    visits: new PgVisits(db, partitions, opts.countUpTo),
+    visits: new PgVisits(db, partitions),
     keys: new PgKeys(db),
     close: () => db.close(),
   };

@@ -66,22 +66,14 @@ const WRITE = `WITH claimed AS (
 
 /**
  * Visitor list from the summary (open-ended range), with exact in-range counts for viewers seen
- * before `since`. The page is one range of the covering index `visitor_summary_page`.
- *
- * The total counts the index range up to $7 entries; past that it sums the last-view histogram
- * over whole days ($6 is the day of `since`) and counts the boundary day on the index (the
- * histogram's subqueries are init plans, run only if that branch is taken). A profile's day rows
- * are written day by day, so in the heap they lie one to a page: 90 days read about 90 pages
- * (1.6 to 6 ms on the bench's full dataset), where most profiles have a few dozen viewers in
- * range, a page or two of the index. See COUNT_UP_TO.
+ * before `since`. The page is one range of the covering index `visitor_summary_page`. The total
+ * sums the last-view histogram over whole days ($6 is the day of `since`), an index-only range
+ * of its covering primary key (migration 6), and counts the boundary day on the page index.
  */
 const SUMMARY_PAGE = `SELECT
-  (SELECT CASE WHEN c.n < $7 THEN c.n ELSE
-     (SELECT coalesce(sum(viewers), 0) FROM viewer_day_counts WHERE workspace_id = $1 AND profile_id = $2 AND day > $6)
-     + (SELECT count(*) FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2
-        AND last_viewed_at >= $3 AND last_viewed_at < ($6::int8 + 1) * 86400000) END
-   FROM (SELECT count(*) AS n FROM (SELECT 1 FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2
-         AND last_viewed_at >= $3 LIMIT $7) x) c) AS total,
+  (SELECT coalesce(sum(viewers), 0) FROM viewer_day_counts WHERE workspace_id = $1 AND profile_id = $2 AND day > $6)
+   + (SELECT count(*) FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2
+      AND last_viewed_at >= $3 AND last_viewed_at < ($6::int8 + 1) * 86400000) AS total,
   (SELECT coalesce(json_agg(json_build_array(p.viewer_id,
       CASE WHEN p.first_viewed_at >= $3 THEN p.view_count
         ELSE (SELECT count(*) FROM visits v WHERE v.workspace_id = $1 AND v.profile_id = $2 AND v.viewer_id = p.viewer_id AND v.viewed_at >= $3) END,
@@ -125,18 +117,10 @@ interface SummaryState {
 
 const pairKey = (profileId: string, viewerId: string) => JSON.stringify([profileId, viewerId]);
 
-/**
- * Viewers in range up to which the visitor list's total is counted on the index rather than
- * summed from the day histogram. Timed on the bench's full dataset: 2,000 index entries are
- * about 15 pages, fewer than the histogram's 90 to 365 for a free or a premium range.
- */
-export const COUNT_UP_TO = 2_000;
-
 export class PgVisits implements VisitStore {
   constructor(
     private db: PgDatabase,
     private partitions: VisitPartitions,
-    private countUpTo = COUNT_UP_TO,
   ) {}
 
   /**
@@ -309,7 +293,7 @@ export class PgVisits implements VisitStore {
         ? await this.db.query<PageRow>({
             name: 'visits_summary_page',
             text: SUMMARY_PAGE,
-            values: [q.workspaceId, q.profileId, q.since, q.limit, q.offset, dayOf(q.since), this.countUpTo],
+            values: [q.workspaceId, q.profileId, q.since, q.limit, q.offset, dayOf(q.since)],
           })
         : await this.db.query<PageRow>({
             name: 'visits_raw_page',
