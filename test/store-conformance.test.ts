@@ -368,8 +368,11 @@ describe.each(BACKENDS)('store conformance on $name', (backend) => {
 
   describe('visits: listViewers', () => {
     const ws = 'l';
-    const list = (since: number, until: number | null, offset = 0, limit = 100, profileId = 'owner') =>
-      store.visits.listViewers({ workspaceId: ws, profileId, since, until, offset, limit });
+    // The rows and the total; the viewers' cards some backends read with them have a test below.
+    const list = async (since: number, until: number | null, offset = 0, limit = 100, profileId = 'owner') => {
+      const { total, rows } = await store.visits.listViewers({ workspaceId: ws, profileId, since, until, offset, limit });
+      return { total, rows };
+    };
 
     beforeAll(async () => {
       const day = 24 * 60 * MIN;
@@ -459,6 +462,18 @@ describe.each(BACKENDS)('store conformance on $name', (backend) => {
       const page = await list(0, T0 + 1, 0, 10, 'tie-owner');
       expect(page.rows).toEqual([{ viewerId: 'v', viewCount: 2, firstViewedAt: T0, lastViewedAt: T0, lastSource: 'feed' }]);
       expect((await list(0, null, 0, 10, 'tie-owner')).rows[0]).toMatchObject({ viewCount: 2, lastSource: 'feed' });
+    });
+
+    it("the viewers' cards a page carries (PostgreSQL reads them with it) are the member store's; a viewer who is not a member has none", async () => {
+      const cw = 'cards';
+      await store.members.upsert(cw, [{ id: 'owner' }, { id: 'known', name: 'Kim', headline: 'CTO', visibility: 'characteristics', company: 'Acme' }], 'replace', 1000);
+      await store.visits.record(cw, [visit('owner', 'known', T0, 'search'), visit('owner', 'ghost', T0 + 1, 'feed')], W);
+      for (const until of [null, T0 + 2]) {
+        const page = await store.visits.listViewers({ workspaceId: cw, profileId: 'owner', since: 0, until, offset: 0, limit: 10 });
+        expect(page.rows.map((r) => r.viewerId)).toEqual(['ghost', 'known']);
+        if (backend.name === 'postgres') expect(page.viewers, 'PostgreSQL reads the cards with the page').toBeDefined();
+        if (page.viewers) expect(new Map(page.viewers)).toEqual(await store.members.getMany(cw, ['known', 'ghost']));
+      }
     });
 
     it('an unknown profile has no viewers', async () => {

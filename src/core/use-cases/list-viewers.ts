@@ -55,10 +55,7 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
     offset: q.offset,
     limit: q.limit,
   });
-  const members = await deps.store.members.getMany(
-    workspace.id,
-    page.rows.map((r) => r.viewerId),
-  );
+  const members = page.viewers ?? (await deps.store.members.getMany(workspace.id, page.rows.map((r) => r.viewerId)));
   // Only viewers shown in full carry a degree, so the graph is searched for them alone.
   const shownInFull = page.rows
     .filter((r, i) => {
