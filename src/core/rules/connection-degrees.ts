@@ -28,7 +28,10 @@ export async function connectionDegrees(
   let rest = [...new Set(viewerIds)].filter((id) => id !== ownerId);
   if (rest.length === 0) return out;
 
-  const first = new Set((await store.neighbors(workspaceId, [ownerId])).get(ownerId) ?? []);
+  // The owner's list and the viewers' in one call: on a database server that is a round trip
+  // less, and the viewers' lists are needed unless the owner has no connections at all.
+  const around = await store.neighbors(workspaceId, depth >= 2 ? [ownerId, ...rest] : [ownerId]);
+  const first = new Set(around.get(ownerId) ?? []);
   const settle = (degree: Degree, test: (id: string) => boolean) => {
     for (const id of rest) if (test(id)) out.set(id, degree);
     rest = rest.filter((id) => !out.has(id));
@@ -36,7 +39,6 @@ export async function connectionDegrees(
   settle('1st', (id) => first.has(id));
 
   if (depth >= 2 && rest.length > 0 && first.size > 0) {
-    const around = await store.neighbors(workspaceId, rest);
     const near = (id: string) => around.get(id) ?? [];
     settle('2nd', (id) => near(id).some((n) => first.has(n)));
 
