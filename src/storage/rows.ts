@@ -25,6 +25,12 @@ export interface MemberRow {
 export const MEMBER_COLUMNS =
   'id, name, headline, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at';
 
+/** `MEMBER_COLUMNS` qualified by a table alias, for statements that join members. */
+export const memberColumnsOf = (alias: string) =>
+  MEMBER_COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+
 /**
  * A member row as a tuple, in `MEMBER_COLUMNS` order. better-sqlite3 returns a row as an array
  * (raw mode) much faster than as an object with named properties: about 1 µs less per member

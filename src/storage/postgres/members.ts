@@ -1,5 +1,5 @@
 import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
-import { MEMBER_COLUMNS, memberFromRow, memberParams, type MemberRow } from '../rows.js';
+import { MEMBER_COLUMNS, memberColumnsOf, memberFromRow, memberParams, type MemberRow } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
 
 const FIELDS = ['name', 'headline', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url', 'plan', 'visibility'] as const;
@@ -21,9 +21,7 @@ const INSERT_NEW = `${INSERT} ON CONFLICT (workspace_id, id) DO NOTHING RETURNIN
 
 const UPDATE = `UPDATE members m SET ${FIELDS.map((f) => `${f} = i.${f}`).join(', ')}, updated_at = $13
   FROM ${INPUT} WHERE m.workspace_id = $1 AND m.id = i.id
-  RETURNING ${MEMBER_COLUMNS.split(', ')
-    .map((c) => `m.${c}`)
-    .join(', ')}`;
+  RETURNING ${memberColumnsOf('m')}`;
 
 function columns(workspaceId: string, rows: readonly Params[], now: number): unknown[] {
   return [workspaceId, rows.map((r) => r.id), ...FIELDS.map((f) => rows.map((r) => r[f])), now];
