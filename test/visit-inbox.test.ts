@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY_MS, VISIT_SOURCES, type AcceptedVisit, type Store, type ViewerPageQuery, type ViewerRows, type ViewerSummary } from '../src/core/index.js';
-import { FOLD_SQL, foldPending } from '../src/storage/sqlite/fold.js';
+import { FOLD_SQL, FOLD_TAKE_SQL, foldPending } from '../src/storage/sqlite/fold.js';
 import { startFolder } from '../src/storage/sqlite/folder.js';
 import { SWAP_ROWS } from '../src/storage/sqlite/inbox-db.js';
 import { GATE_WORKER_JS, WriteGate } from '../src/storage/sqlite/write-gate.js';
@@ -355,6 +355,30 @@ describe('SQLite fold', () => {
     } finally {
       await reference.close();
       await lazy.close();
+    }
+  });
+
+  it('visits copied out of the inbox by one folder and folded meanwhile by another are folded once', async () => {
+    const reference = open(tempPath('ref.db'), 'inline', 0);
+    const first = open(path, 'manual', 0);
+    const second = open(path, 'manual', 0);
+    try {
+      const visits = randomVisits({ seed: 11, count: 120, starOneIn: 3, days: 20 });
+      await reference.visits.record(WS, visits, W);
+      await first.visits.record(WS, visits, W);
+      // The first folder copies the oldest 50, as foldPending does before its write transaction...
+      foldPending(first.raw, 0); // prepares its temp tables, takes nothing
+      for (const sql of FOLD_TAKE_SQL) first.raw.prepare(sql).run(...(sql.includes('@limit') ? [{ limit: 50 }] : []));
+      // ...the second folds the oldest 80 before it, then the first folds what is left of its copy.
+      expect(foldPending(second.raw, 80)).toBe(80);
+      first.raw.transaction(() => FOLD_SQL.forEach((sql) => first.raw.prepare(sql).run()))();
+      expect(first.raw.prepare('SELECT folded_through FROM fold_state').pluck().get()).toBe(80);
+      while (foldPending(first.raw, 30) > 0);
+      expect(tables(first)).toEqual(tables(reference));
+    } finally {
+      await reference.close();
+      await first.close();
+      await second.close();
     }
   });
 

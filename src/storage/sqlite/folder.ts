@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteSynchronous } from './database.js';
 import { BACKSTOP_PAGES } from './checkpointer.js';
-import { BATCH_TAKEN, FOLD_SETUP_SQL, FOLD_SQL } from './fold.js';
+import { FOLD_SETUP_SQL, FOLD_SQL, FOLD_TAKE_SQL } from './fold.js';
 import { inboxPath } from './inbox-db.js';
 import { GATE_WORKER_JS, type WriteGate } from './write-gate.js';
 
@@ -55,15 +55,12 @@ db.prepare('ATTACH DATABASE ? AS inbox').run(w.inboxPath);
 db.pragma('inbox.busy_timeout = 5000');
 db.pragma('inbox.synchronous = ' + w.synchronous);
 for (const sql of w.setup) db.exec(sql);
+const run = (s) => (s.source.includes('@limit') ? s.run({ limit: w.limit }) : s.run());
+const take = w.take.map((sql) => db.prepare(sql));
 const fold = w.fold.map((sql) => db.prepare(sql));
-const batch = db.transaction(() => {
-  let n = 0;
-  fold.forEach((s, i) => {
-    const r = s.source.includes('@limit') ? s.run({ limit: w.limit }) : s.run();
-    if (i === w.batchTaken) n = r.changes;
-  });
-  return n;
-});
+// The copy out of the inbox writes only temp tables: it needs no write gate (fold.ts).
+const takeBatch = db.transaction(() => take.map(run).at(-1).changes);
+const foldBatch = db.transaction(() => fold.forEach(run));
 const mainGate = gate(w.gate);
 const signals = new Int32Array(w.signals);
 const sleep = (ms) => Atomics.wait(signals, ${STOP}, 0, ms);
@@ -72,8 +69,11 @@ for (;;) {
   const wakes = Atomics.load(signals, ${WAKE});
   let folded = 0;
   try {
-    mainGate.acquire();
-    try { folded = batch(); } finally { mainGate.release(); }
+    folded = takeBatch();
+    if (folded > 0) {
+      mainGate.acquire();
+      try { foldBatch(); } finally { mainGate.release(); }
+    }
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message || err) });
     sleep(1000);
@@ -109,9 +109,9 @@ export function startFolder(opts: FolderOptions): Folder {
     inboxPath: inboxPath(opts.path),
     synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL',
     setup: FOLD_SETUP_SQL,
+    take: FOLD_TAKE_SQL,
     fold: FOLD_SQL,
     backstopPages: BACKSTOP_PAGES,
-    batchTaken: BATCH_TAKEN,
     limit: FOLD_BATCH,
     nice: FOLD_NICE,
     gate: opts.gate.buffer,
