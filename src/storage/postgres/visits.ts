@@ -10,15 +10,19 @@ import { addDayDelta, dayDeltaColumns, dayOf } from '../viewer-days.js';
  * so that step 2 has a row to lock even for a first visit. New rows are placeholders
  * (view_count 0) that this transaction fills in or deletes before it commits, so no other
  * transaction ever sees one. Keys are inserted in one fixed order: two batches creating the
- * same new pairs wait for each other instead of deadlocking.
+ * same new pairs wait for each other instead of deadlocking. The rows it returns are the ones
+ * it inserted, which this transaction holds already: step 2 locks only the others, and is left
+ * out when there are none (a first visit of its pair, most single visits).
  */
 const CREATE_MISSING = `INSERT INTO visitor_summary (workspace_id, profile_id, viewer_id, view_count, first_viewed_at, last_viewed_at, last_source)
   SELECT $1, p, v, 0, 0, 0, 'other' FROM unnest($2::text[], $3::text[]) AS t(p, v)
   ORDER BY p COLLATE "C", v COLLATE "C"
-  ON CONFLICT DO NOTHING`;
+  ON CONFLICT DO NOTHING
+  RETURNING profile_id, viewer_id`;
 
 /**
- * Step 2: lock every summary row of the batch, in key order (the lock is taken above the sort).
+ * Step 2: lock the batch's summary rows that step 1 did not insert, in key order (the lock is
+ * taken above the sort).
  * From here to COMMIT this transaction is the only writer of these pairs in any process: a
  * concurrent `record` of the same pair waits here, then reads what this one committed.
  */
@@ -155,18 +159,26 @@ export class PgVisits implements VisitStore {
   private async apply(c: pg.PoolClient, ws: string, visits: readonly AcceptedVisit[], windowMs: number): Promise<RecordOutcome[]> {
     const pairs = new Map<string, [string, string]>();
     for (const v of visits) pairs.set(pairKey(v.profileId, v.viewerId), [v.profileId, v.viewerId]);
-    const pairCols = [ws, [...pairs.values()].map((p) => p[0]), [...pairs.values()].map((p) => p[1])];
+    const columnsOf = (list: [string, string][]) => [ws, list.map((p) => p[0]), list.map((p) => p[1])];
 
-    await c.query({ name: 'visits_create_missing', text: CREATE_MISSING, values: pairCols });
-    const locked = await c.query<{
-      profile_id: string;
-      viewer_id: string;
-      view_count: number;
-      first_viewed_at: number;
-      last_viewed_at: number;
-      last_source: VisitSource;
-    }>({ name: 'visits_lock', text: LOCK_SUMMARIES, values: pairCols });
+    const created = await c.query<{ profile_id: string; viewer_id: string }>({ name: 'visits_create_missing', text: CREATE_MISSING, values: columnsOf([...pairs.values()]) });
     const state = new Map<string, SummaryState>();
+    for (const r of created.rows) {
+      // As step 2 would read the placeholder this statement just inserted.
+      state.set(pairKey(r.profile_id, r.viewer_id), { profileId: r.profile_id, viewerId: r.viewer_id, stored: false, lastBefore: 0, count: 0, first: 0, last: 0, lastSource: 'other', batch: [] });
+    }
+    const existing = [...pairs].filter(([key]) => !state.has(key)).map(([, pair]) => pair);
+    const locked =
+      existing.length === 0
+        ? { rows: [] }
+        : await c.query<{
+            profile_id: string;
+            viewer_id: string;
+            view_count: number;
+            first_viewed_at: number;
+            last_viewed_at: number;
+            last_source: VisitSource;
+          }>({ name: 'visits_lock', text: LOCK_SUMMARIES, values: columnsOf(existing) });
     for (const r of locked.rows) {
       state.set(pairKey(r.profile_id, r.viewer_id), {
         profileId: r.profile_id,
