@@ -114,6 +114,8 @@ const RAW_PAGE = `SELECT
 
 type PageRow = { total: number; rows: [string, number, number, number, VisitSource, MemberTuple | null][] };
 
+type SummaryRow = { profile_id: string; viewer_id: string; view_count: number; first_viewed_at: number; last_viewed_at: number; last_source: VisitSource };
+
 interface SummaryState {
   profileId: string;
   viewerId: string;
@@ -163,23 +165,7 @@ export class PgVisits implements VisitStore {
 
     const created = await c.query<{ profile_id: string; viewer_id: string }>({ name: 'visits_create_missing', text: CREATE_MISSING, values: columnsOf([...pairs.values()]) });
     const state = new Map<string, SummaryState>();
-    for (const r of created.rows) {
-      // As step 2 would read the placeholder this statement just inserted.
-      state.set(pairKey(r.profile_id, r.viewer_id), { profileId: r.profile_id, viewerId: r.viewer_id, stored: false, lastBefore: 0, count: 0, first: 0, last: 0, lastSource: 'other', batch: [] });
-    }
-    const existing = [...pairs].filter(([key]) => !state.has(key)).map(([, pair]) => pair);
-    const locked =
-      existing.length === 0
-        ? { rows: [] }
-        : await c.query<{
-            profile_id: string;
-            viewer_id: string;
-            view_count: number;
-            first_viewed_at: number;
-            last_viewed_at: number;
-            last_source: VisitSource;
-          }>({ name: 'visits_lock', text: LOCK_SUMMARIES, values: columnsOf(existing) });
-    for (const r of locked.rows) {
+    const keep = (r: SummaryRow) =>
       state.set(pairKey(r.profile_id, r.viewer_id), {
         profileId: r.profile_id,
         viewerId: r.viewer_id,
@@ -191,6 +177,12 @@ export class PgVisits implements VisitStore {
         lastSource: r.last_source,
         batch: [],
       });
+    // The rows this statement inserted, as step 2 would read them: placeholders.
+    for (const r of created.rows) keep({ ...r, view_count: 0, first_viewed_at: 0, last_viewed_at: 0, last_source: 'other' });
+    const existing = [...pairs].filter(([key]) => !state.has(key)).map(([, pair]) => pair);
+    if (existing.length > 0) {
+      const locked = await c.query<SummaryRow>({ name: 'visits_lock', text: LOCK_SUMMARIES, values: columnsOf(existing) });
+      for (const r of locked.rows) keep(r);
     }
     // A summary row removed between steps 1 and 2 (by an erase, say): start again, recreating it.
     if (state.size < pairs.size) throw new RetryTransaction('a summary row disappeared before it could be locked');

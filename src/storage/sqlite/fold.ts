@@ -17,12 +17,9 @@
  * the batch's last seq in the same transaction. They are copied out of the inbox first, in a
  * short transaction of their own (`FOLD_TAKE_SQL`): a transaction that reads the inbox keeps a
  * snapshot of it, and while one is open the inbox's WAL can neither be checkpointed past it nor
- * start over from its beginning. Folding inside the one transaction held a snapshot almost all
- * the time: in the bench's single-visit scenario on the full file the inbox WAL (of a 4 MB
- * inbox) peaked at 257 and 332 MB, every commit extending the file (the kernel zeroing each new
- * block was 6% of the request thread's time); with the copy apart, 153 and 232 MB (alternating
- * runs). What still keeps it growing: recordings commit while the checkpoint thread copies the
- * WAL back, so a checkpoint seldom ends with nothing left to copy, which starting over needs.
+ * start over from its beginning: folding inside the one transaction held a snapshot almost all
+ * the time, and the WAL of a few-MB inbox grew to hundreds of MB, every commit extending the
+ * file (docs/benchmarks.md, writes item 8).
  * The write transaction's first statement writes to the main file, so it holds the main write
  * lock (and only that one: recording goes on in the inbox meanwhile) before it reads the
  * watermark, and it drops what another folder folded since the copy: two folders never fold
@@ -37,11 +34,9 @@
  * some 20 MB, in 1 KB allocations that the allocator returned to the system and faulted back in
  * for the next batch (most of the third of the fold thread's time that a profile of single
  * visits on the full bench file put in growing the heap). A function call may fail, so SQLite
- * counts a two-value `min()` as such a statement: until stop 17 the summary update still copied
- * about 5,000 pages per batch for its `min()` and `max()`, and without them a batch folds in
- * 91 to 106 ms instead of 120 to 162 (medians of 30 batches of 1,000 random visits on a copy of
- * the full bench file, three alternating runs each). The batch is one transaction, undone whole
- * if any of it fails, so a statement never needs undoing on its own.
+ * counts a two-value `min()` as such a statement: the summary update copied about 5,000 pages
+ * per batch for its `min()` and `max()` (docs/benchmarks.md, writes item 7). The batch is one
+ * transaction, undone whole if any of it fails, so a statement never needs undoing on its own.
  */
 import type { SqliteDb } from './database.js';
 

@@ -67,10 +67,10 @@ const sleep = (ms) => Atomics.wait(signals, ${STOP}, 0, ms);
 for (;;) {
   if (Atomics.load(signals, ${STOP})) break;
   const wakes = Atomics.load(signals, ${WAKE});
-  let folded = 0;
+  let taken = 0;
   try {
-    folded = takeBatch();
-    if (folded > 0) {
+    taken = takeBatch();
+    if (taken > 0) {
       mainGate.acquire();
       try { foldBatch(); } finally { mainGate.release(); }
     }
@@ -79,7 +79,7 @@ for (;;) {
     sleep(1000);
     continue;
   }
-  if (folded === 0) Atomics.wait(signals, ${WAKE}, wakes, 1000);
+  if (taken === 0) Atomics.wait(signals, ${WAKE}, wakes, 1000);
 }
 db.close();
 parentPort.postMessage({ stopped: true });
