@@ -187,6 +187,35 @@ describe.each(BACKENDS)('recording visits on $name', (backend) => {
       expect(Object.fromEntries(list.viewers.map((v) => [v.viewer.id, v.viewCount]))).toEqual({ v1: 2, v2: 1 });
     });
 
+    it('an id stored for one viewer and sent again for a viewer never seen is a replay that leaves no trace of the new viewer', async () => {
+      const w = await workspace();
+      expect((await w.visit({ id: 'moved', profileId: 'owner', viewerId: 'v1' })).body.status).toBe('recorded');
+      const res = await w.batch([{ id: 'moved', profileId: 'owner', viewerId: 'v3' }]);
+      expect(res.body.results.map((r: any) => r.status)).toEqual(['replayed']);
+      expect((await w.visitors()).viewers.map((v) => [v.viewer.id, v.viewCount])).toEqual([['v1', 1]]);
+      // The first real visit of v3 still counts as its first.
+      expect((await w.visit({ profileId: 'owner', viewerId: 'v3' })).body.status).toBe('recorded');
+      const list = await w.visitors();
+      expect(list.total).toBe(2);
+      expect(list.viewers.find((v) => v.viewer.id === 'v3')?.viewCount).toBe(1);
+    });
+
+    it('an id whose first use in a batch is deduplicated is recorded at its next use, for a viewer never seen', async () => {
+      const w = await workspace();
+      const T = t.clock.now() - 5 * HOUR;
+      expect((await w.visit({ profileId: 'owner', viewerId: 'v1', viewedAt: T })).body.status).toBe('recorded');
+      const res = await w.batch([
+        { id: 'shared', profileId: 'owner', viewerId: 'v1', viewedAt: T + MIN },
+        { id: 'shared', profileId: 'owner', viewerId: 'v3', viewedAt: T + 2 * MIN },
+      ]);
+      expect(res.body.results.map((r: any) => r.status)).toEqual(['deduplicated', 'recorded']);
+      const list = await w.visitors();
+      expect(Object.fromEntries(list.viewers.map((v) => [v.viewer.id, [v.viewCount, v.lastViewedAt]]))).toEqual({
+        v1: [1, T],
+        v3: [1, T + 2 * MIN],
+      });
+    });
+
     it('concurrent retries of one id record it once', async () => {
       const w = await workspace();
       const results = await Promise.all(

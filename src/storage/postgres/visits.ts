@@ -7,15 +7,18 @@ import { addDayDelta, dayDeltaColumns, dayOf } from '../viewer-days.js';
 
 /**
  * Step 1 of `record`: make sure a summary row exists for every (profile, viewer) of the batch,
- * so that step 2 has a row to lock even for a first visit. New rows are placeholders
- * (view_count 0) that this transaction fills in or deletes before it commits, so no other
- * transaction ever sees one. Keys are inserted in one fixed order: two batches creating the
- * same new pairs wait for each other instead of deadlocking. The rows it returns are the ones
- * it inserted, which this transaction holds already: step 2 locks only the others, and is left
- * out when there are none (a first visit of its pair, most single visits).
+ * so that step 2 has a row to lock even for a first visit. A new row is written with what the
+ * batch makes of a pair that has no stored visit ($4 to $7, a count of 0 where the batch counts
+ * none): for a first visit, the usual case, that is already the row to commit, and it is
+ * written once instead of inserted and then updated (every update of a summary moves its
+ * entries in all three indexes, since `last_viewed_at` is indexed). Keys are inserted in one
+ * fixed order: two batches creating the same new pairs wait for each other instead of
+ * deadlocking. The rows it returns are the ones it inserted, which this transaction holds
+ * already: step 2 locks only the others, and is left out when there are none (a first visit of
+ * its pair, most single visits).
  */
 const CREATE_MISSING = `INSERT INTO visitor_summary (workspace_id, profile_id, viewer_id, view_count, first_viewed_at, last_viewed_at, last_source)
-  SELECT $1, p, v, 0, 0, 0, 'other' FROM unnest($2::text[], $3::text[]) AS t(p, v)
+  SELECT $1, p, v, n, f, l, src FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[]) AS t(p, v, n, f, l, src)
   ORDER BY p COLLATE "C", v COLLATE "C"
   ON CONFLICT DO NOTHING
   RETURNING profile_id, viewer_id`;
@@ -41,7 +44,8 @@ const NEAR_STORED = `SELECT t.i FROM unnest($2::text[], $3::text[], $4::int8[], 
 
 /**
  * Step 4, one statement: claim the client ids, insert the visits (ids drawn in input order
- * from the sequence), write the summaries computed under the locks, drop unused placeholders.
+ * from the sequence), write the summaries computed under the locks where step 1 did not write
+ * them already, drop the rows step 1 created for pairs the batch ends up not counting.
  * A client id claimed meanwhile by another transaction (the same id sent for another pair)
  * comes back short: the whole transaction is then run again and sees it as a replay.
  */
@@ -61,7 +65,7 @@ const WRITE = `WITH claimed AS (
     WHERE s.workspace_id = $1 AND s.profile_id = u.p AND s.viewer_id = u.v
   ), unused AS (
     DELETE FROM visitor_summary s USING unnest($15::text[], $16::text[]) AS d(p, v)
-    WHERE s.workspace_id = $1 AND s.profile_id = d.p AND s.viewer_id = d.v AND s.view_count = 0
+    WHERE s.workspace_id = $1 AND s.profile_id = d.p AND s.viewer_id = d.v
   ), days AS (
     INSERT INTO viewer_day_counts (workspace_id, profile_id, day, viewers)
     SELECT $1, p, d, n FROM unnest($17::text[], $18::int4[], $19::int4[]) AS t(p, d, n) ORDER BY p COLLATE "C", d
@@ -163,26 +167,49 @@ export class PgVisits implements VisitStore {
     for (const v of visits) pairs.set(pairKey(v.profileId, v.viewerId), [v.profileId, v.viewerId]);
     const columnsOf = (list: [string, string][]) => [ws, list.map((p) => p[0]), list.map((p) => p[1])];
 
-    const created = await c.query<{ profile_id: string; viewer_id: string }>({ name: 'visits_create_missing', text: CREATE_MISSING, values: columnsOf([...pairs.values()]) });
+    // What the batch makes of each pair if it has no stored visit and replays nothing: the row
+    // step 1 writes. Step 4 corrects the few rows this guessed wrong (see `updates`).
+    const fresh = new Map<string, SummaryState>();
+    for (const [key, [profileId, viewerId]] of pairs) fresh.set(key, placeholder(profileId, viewerId));
+    decide(visits, fresh, new Set(), new Set(), windowMs);
+    const firstRows = [...fresh.values()];
+    const created = await c.query<{ profile_id: string; viewer_id: string }>({
+      name: 'visits_create_missing',
+      text: CREATE_MISSING,
+      values: [
+        ws,
+        firstRows.map((s) => s.profileId),
+        firstRows.map((s) => s.viewerId),
+        firstRows.map((s) => s.count),
+        firstRows.map((s) => s.first),
+        firstRows.map((s) => s.last),
+        firstRows.map((s) => s.lastSource),
+      ],
+    });
     const state = new Map<string, SummaryState>();
-    const keep = (r: SummaryRow) =>
-      state.set(pairKey(r.profile_id, r.viewer_id), {
-        profileId: r.profile_id,
-        viewerId: r.viewer_id,
-        stored: r.view_count > 0,
-        lastBefore: r.last_viewed_at,
-        count: r.view_count,
-        first: r.first_viewed_at,
-        last: r.last_viewed_at,
-        lastSource: r.last_source,
-        batch: [],
-      });
-    // The rows this statement inserted, as step 2 would read them: placeholders.
-    for (const r of created.rows) keep({ ...r, view_count: 0, first_viewed_at: 0, last_viewed_at: 0, last_source: 'other' });
+    /** The rows step 1 inserted, as it wrote them. */
+    const written = new Map<string, SummaryState>();
+    for (const r of created.rows) {
+      const key = pairKey(r.profile_id, r.viewer_id);
+      state.set(key, placeholder(r.profile_id, r.viewer_id));
+      written.set(key, fresh.get(key)!);
+    }
     const existing = [...pairs].filter(([key]) => !state.has(key)).map(([, pair]) => pair);
     if (existing.length > 0) {
       const locked = await c.query<SummaryRow>({ name: 'visits_lock', text: LOCK_SUMMARIES, values: columnsOf(existing) });
-      for (const r of locked.rows) keep(r);
+      for (const r of locked.rows) {
+        state.set(pairKey(r.profile_id, r.viewer_id), {
+          profileId: r.profile_id,
+          viewerId: r.viewer_id,
+          stored: r.view_count > 0,
+          lastBefore: r.last_viewed_at,
+          count: r.view_count,
+          first: r.first_viewed_at,
+          last: r.last_viewed_at,
+          lastSource: r.last_source,
+          batch: [],
+        });
+      }
     }
     // A summary row removed between steps 1 and 2 (by an erase, say): start again, recreating it.
     if (state.size < pairs.size) throw new RetryTransaction('a summary row disappeared before it could be locked');
@@ -221,51 +248,21 @@ export class PgVisits implements VisitStore {
       }
     }
 
-    const outcomes: RecordOutcome[] = [];
-    const toInsert: number[] = [];
-    const claimed = new Set<string>();
-    visits.forEach((v, i) => {
-      if (v.clientId !== null && (seen.has(v.clientId) || claimed.has(v.clientId))) {
-        outcomes.push({ status: 'replayed', visitId: v.clientId });
-        return;
-      }
-      const s = state.get(pairKey(v.profileId, v.viewerId))!;
-      if (s.count > 0 && windowMs > 0) {
-        const duplicate =
-          v.viewedAt >= s.last ? v.viewedAt - s.last < windowMs : nearStored.has(i) || hasWithin(s.batch, v.viewedAt, windowMs);
-        if (duplicate) {
-          outcomes.push({ status: 'deduplicated', visitId: v.clientId ?? '' });
-          return;
-        }
-      }
-      if (s.count === 0) {
-        s.first = v.viewedAt;
-        s.last = v.viewedAt;
-        s.lastSource = v.source;
-      } else {
-        s.first = Math.min(s.first, v.viewedAt);
-        if (v.viewedAt >= s.last) {
-          s.last = v.viewedAt;
-          s.lastSource = v.source;
-        }
-      }
-      s.count++;
-      insertSorted(s.batch, v.viewedAt);
-      if (v.clientId !== null) claimed.add(v.clientId);
-      toInsert.push(i);
-      outcomes.push({ status: 'recorded', visitId: v.clientId ?? '' });
-    });
+    const { outcomes, toInsert } = decide(visits, state, seen, nearStored, windowMs);
 
-    const all = [...state.values()];
-    const changed = all.filter((s) => s.batch.length > 0);
+    const all = [...state.entries()];
+    const changed = all.filter(([, s]) => s.batch.length > 0).map(([, s]) => s);
     const deltas = new Map<string, number>();
     for (const s of changed) if (!s.stored || s.last !== s.lastBefore) addDayDelta(deltas, s.profileId, s.stored ? s.lastBefore : null, s.last);
     const days = dayDeltaColumns(deltas);
-    const unused = all.filter((s) => s.count === 0);
+    // Step 1 wrote the final row of a pair's first visits; it differs only where the batch
+    // replays a stored client id for that pair, or repeats a client id across pairs.
+    const updates = all.filter(([key, s]) => s.batch.length > 0 && !sameSummary(s, written.get(key))).map(([, s]) => s);
+    const unused = all.filter(([, s]) => s.count === 0).map(([, s]) => s);
     if (toInsert.length === 0 && unused.length === 0) return outcomes;
     const rows = toInsert.map((i) => visits[i]!);
     const withIds = rows.filter((v) => v.clientId !== null);
-    const { rows: written } = await c.query<{ claimed: number; ids: (string | number)[] | null }>({
+    const { rows: result4 } = await c.query<{ claimed: number; ids: (string | number)[] | null }>({
       name: 'visits_write',
       text: WRITE,
       values: [
@@ -277,12 +274,12 @@ export class PgVisits implements VisitStore {
         rows.map((v) => v.clientId),
         withIds.map((v) => v.clientId),
         withIds.map((v) => v.viewedAt),
-        changed.map((s) => s.profileId),
-        changed.map((s) => s.viewerId),
-        changed.map((s) => s.count),
-        changed.map((s) => s.first),
-        changed.map((s) => s.last),
-        changed.map((s) => s.lastSource),
+        updates.map((s) => s.profileId),
+        updates.map((s) => s.viewerId),
+        updates.map((s) => s.count),
+        updates.map((s) => s.first),
+        updates.map((s) => s.last),
+        updates.map((s) => s.lastSource),
         unused.map((s) => s.profileId),
         unused.map((s) => s.viewerId),
         days.profiles,
@@ -290,7 +287,7 @@ export class PgVisits implements VisitStore {
         days.changes,
       ],
     });
-    const result = written[0]!;
+    const result = result4[0]!;
     if (Number(result.claimed) < withIds.length) throw new RetryTransaction('a client id was claimed by a concurrent transaction');
     const ids = result.ids ?? [];
     toInsert.forEach((i, k) => {
@@ -320,6 +317,63 @@ export class PgVisits implements VisitStore {
     });
     return { total: row!.total, rows, viewers };
   }
+}
+
+/** A pair with no stored visit: its summary before the batch counts anything. */
+function placeholder(profileId: string, viewerId: string): SummaryState {
+  return { profileId, viewerId, stored: false, lastBefore: 0, count: 0, first: 0, last: 0, lastSource: 'other', batch: [] };
+}
+
+function sameSummary(a: SummaryState, b: SummaryState | undefined): boolean {
+  return b !== undefined && a.count === b.count && a.first === b.first && a.last === b.last && a.lastSource === b.lastSource;
+}
+
+/**
+ * Decides each visit in input order (replayed, deduplicated or recorded) and applies the
+ * recorded ones to their pair's summary in `state`. `nearStored` holds the visits a stored
+ * visit of their pair deduplicates.
+ */
+function decide(
+  visits: readonly AcceptedVisit[],
+  state: Map<string, SummaryState>,
+  seen: ReadonlySet<string>,
+  nearStored: ReadonlySet<number>,
+  windowMs: number,
+): { outcomes: RecordOutcome[]; toInsert: number[] } {
+  const outcomes: RecordOutcome[] = [];
+  const toInsert: number[] = [];
+  const claimed = new Set<string>();
+  visits.forEach((v, i) => {
+    if (v.clientId !== null && (seen.has(v.clientId) || claimed.has(v.clientId))) {
+      outcomes.push({ status: 'replayed', visitId: v.clientId });
+      return;
+    }
+    const s = state.get(pairKey(v.profileId, v.viewerId))!;
+    if (s.count > 0 && windowMs > 0) {
+      const duplicate = v.viewedAt >= s.last ? v.viewedAt - s.last < windowMs : nearStored.has(i) || hasWithin(s.batch, v.viewedAt, windowMs);
+      if (duplicate) {
+        outcomes.push({ status: 'deduplicated', visitId: v.clientId ?? '' });
+        return;
+      }
+    }
+    if (s.count === 0) {
+      s.first = v.viewedAt;
+      s.last = v.viewedAt;
+      s.lastSource = v.source;
+    } else {
+      s.first = Math.min(s.first, v.viewedAt);
+      if (v.viewedAt >= s.last) {
+        s.last = v.viewedAt;
+        s.lastSource = v.source;
+      }
+    }
+    s.count++;
+    insertSorted(s.batch, v.viewedAt);
+    if (v.clientId !== null) claimed.add(v.clientId);
+    toInsert.push(i);
+    outcomes.push({ status: 'recorded', visitId: v.clientId ?? '' });
+  });
+  return { outcomes, toInsert };
 }
 
 /** Whether the sorted `times` hold one strictly closer than `windowMs` to `t`. */
