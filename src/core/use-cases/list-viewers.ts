@@ -9,6 +9,7 @@ import {
 import { connectionDegrees } from '../rules/connection-degrees.js';
 import type { Member, Workspace } from '../types.js';
 import type { CoreDeps } from './deps.js';
+import type { ViewerRows } from '../store.js';
 
 export interface ListViewersQuery {
   ownerId: string;
@@ -56,16 +57,9 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
     limit: q.limit,
   });
   const members = page.viewers ?? (await deps.store.members.getMany(workspace.id, page.rows.map((r) => r.viewerId)));
-  // Only viewers shown in full carry a degree, so the graph is searched for them alone.
-  const shownInFull = page.rows
-    .filter((r, i) => {
-      const m = members.get(r.viewerId);
-      return m !== undefined && appearanceFor(m.visibility, owner, q.offset + i, workspace.settings).appearance === 'full';
-    })
-    .map((r) => r.viewerId);
-  const depth = q.withDegrees === 1 ? 1 : 3;
-  const degrees =
-    q.withDegrees && shownInFull.length ? await connectionDegrees(deps.store.connections, workspace.id, owner.id, shownInFull, depth) : undefined;
+  // Only viewers shown in full carry a degree, so the graph is searched for them alone (and
+  // their appearance is worked out twice only for a list that asks for degrees).
+  const degrees = q.withDegrees ? await degreesOfShownInFull(deps, workspace, owner, page.rows, members, q.offset, q.withDegrees) : undefined;
   const viewers: VisibleViewer[] = [];
   page.rows.forEach((row, i) => {
     const viewer = members.get(row.viewerId);
@@ -75,4 +69,23 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
     viewers.push(renderViewer(row, viewer, owner, q.offset + i, workspace.settings, degree));
   });
   return { owner, total: page.total, offset: q.offset, since, until, viewers };
+}
+
+async function degreesOfShownInFull(
+  deps: CoreDeps,
+  workspace: Workspace,
+  owner: Member,
+  rows: ViewerRows['rows'],
+  members: ReadonlyMap<string, Member>,
+  offset: number,
+  withDegrees: true | 1 | 3,
+) {
+  const shownInFull = rows
+    .filter((r, i) => {
+      const m = members.get(r.viewerId);
+      return m !== undefined && appearanceFor(m.visibility, owner, offset + i, workspace.settings).appearance === 'full';
+    })
+    .map((r) => r.viewerId);
+  if (shownInFull.length === 0) return undefined;
+  return connectionDegrees(deps.store.connections, workspace.id, owner.id, shownInFull, withDegrees === 1 ? 1 : 3);
 }
