@@ -188,11 +188,11 @@ export class PgVisits implements VisitStore {
     });
     const state = new Map<string, SummaryState>();
     /** The rows step 1 inserted, as it wrote them. */
-    const written = new Map<string, SummaryState>();
+    const inserted = new Map<string, SummaryState>();
     for (const r of created.rows) {
       const key = pairKey(r.profile_id, r.viewer_id);
       state.set(key, placeholder(r.profile_id, r.viewer_id));
-      written.set(key, fresh.get(key)!);
+      inserted.set(key, fresh.get(key)!);
     }
     const existing = [...pairs].filter(([key]) => !state.has(key)).map(([, pair]) => pair);
     if (existing.length > 0) {
@@ -257,12 +257,12 @@ export class PgVisits implements VisitStore {
     const days = dayDeltaColumns(deltas);
     // Step 1 wrote the final row of a pair's first visits; it differs only where the batch
     // replays a stored client id for that pair, or repeats a client id across pairs.
-    const updates = all.filter(([key, s]) => s.batch.length > 0 && !sameSummary(s, written.get(key))).map(([, s]) => s);
+    const updates = all.filter(([key, s]) => s.batch.length > 0 && !sameSummary(s, inserted.get(key))).map(([, s]) => s);
     const unused = all.filter(([, s]) => s.count === 0).map(([, s]) => s);
     if (toInsert.length === 0 && unused.length === 0) return outcomes;
     const rows = toInsert.map((i) => visits[i]!);
     const withIds = rows.filter((v) => v.clientId !== null);
-    const { rows: result4 } = await c.query<{ claimed: number; ids: (string | number)[] | null }>({
+    const { rows: written } = await c.query<{ claimed: number; ids: (string | number)[] | null }>({
       name: 'visits_write',
       text: WRITE,
       values: [
@@ -287,7 +287,7 @@ export class PgVisits implements VisitStore {
         days.changes,
       ],
     });
-    const result = result4[0]!;
+    const result = written[0]!;
     if (Number(result.claimed) < withIds.length) throw new RetryTransaction('a client id was claimed by a concurrent transaction');
     const ids = result.ids ?? [];
     toInsert.forEach((i, k) => {
