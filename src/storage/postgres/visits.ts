@@ -176,15 +176,7 @@ export class PgVisits implements VisitStore {
     const created = await c.query<{ profile_id: string; viewer_id: string }>({
       name: 'visits_create_missing',
       text: CREATE_MISSING,
-      values: [
-        ws,
-        firstRows.map((s) => s.profileId),
-        firstRows.map((s) => s.viewerId),
-        firstRows.map((s) => s.count),
-        firstRows.map((s) => s.first),
-        firstRows.map((s) => s.last),
-        firstRows.map((s) => s.lastSource),
-      ],
+      values: [ws, ...summaryColumns(firstRows)],
     });
     const state = new Map<string, SummaryState>();
     /** The rows step 1 inserted, as it wrote them. */
@@ -274,12 +266,7 @@ export class PgVisits implements VisitStore {
         rows.map((v) => v.clientId),
         withIds.map((v) => v.clientId),
         withIds.map((v) => v.viewedAt),
-        updates.map((s) => s.profileId),
-        updates.map((s) => s.viewerId),
-        updates.map((s) => s.count),
-        updates.map((s) => s.first),
-        updates.map((s) => s.last),
-        updates.map((s) => s.lastSource),
+        ...summaryColumns(updates),
         unused.map((s) => s.profileId),
         unused.map((s) => s.viewerId),
         days.profiles,
@@ -322,6 +309,18 @@ export class PgVisits implements VisitStore {
 /** A pair with no stored visit: its summary before the batch counts anything. */
 function placeholder(profileId: string, viewerId: string): SummaryState {
   return { profileId, viewerId, stored: false, lastBefore: 0, count: 0, first: 0, last: 0, lastSource: 'other', batch: [] };
+}
+
+/** Summary rows as the parallel arrays the statements unnest: profile, viewer, count, first, last, source. */
+function summaryColumns(rows: readonly SummaryState[]) {
+  return [
+    rows.map((s) => s.profileId),
+    rows.map((s) => s.viewerId),
+    rows.map((s) => s.count),
+    rows.map((s) => s.first),
+    rows.map((s) => s.last),
+    rows.map((s) => s.lastSource),
+  ];
 }
 
 function sameSummary(a: SummaryState, b: SummaryState | undefined): boolean {
