@@ -6,3 +6,4 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 export const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;

@@ -4,7 +4,7 @@
  * `renderViewer`, so a privacy or plan rule cannot differ between them.
  */
 import { AppError } from '../errors.js';
-import { DAY_MS } from '../clock.js';
+import { DAY_MS, HOUR_MS } from '../clock.js';
 import type { Degree, Member, ViewerSummary, Visibility, WorkspaceSettings } from '../types.js';
 
 /** What an owner may see of one viewer; presenters read nothing else. */
@@ -27,7 +27,10 @@ export interface VisibleViewer {
   } | null;
   /** Display text: the name, "Someone at ...", or "Anonymous member". */
   label: string;
-  /** Company/industry/location, for `full` and `characteristics` viewers only (breakdowns use these). */
+  /**
+   * Company/industry/location of a viewer shown in full; of one shown by characteristics only
+   * the one its label names (the others null); null for a private viewer.
+   */
   traits: { company: string | null; industry: string | null; location: string | null } | null;
   /** Connection degree, only for viewers shown in full. */
   degree: Degree | null;
@@ -67,34 +70,62 @@ export function assertMaySeeViewers(owner: Pick<Member, 'plan' | 'visibility'>):
 }
 
 /**
- * The appearance of the viewer at `position` (0-based, over the whole list, not the page) as
- * seen by `owner`: the viewer's own choice, lowered to `characteristics` beyond the free
- * plan's first N viewers.
+ * The appearance of the viewer of recency rank `rank` as seen by `owner`: the viewer's own
+ * choice, lowered to `characteristics` beyond the free plan's first N viewers. The rank is
+ * 0-based among ALL the owner's viewers within the plan horizon, most recent first: never a
+ * position in a page or in a narrower range a request asked for (list-viewers.ts works it out).
  */
 export function appearanceFor(
   viewerVisibility: Visibility,
   owner: Pick<Member, 'plan'>,
-  position: number,
+  rank: number,
   settings: WorkspaceSettings,
 ): { appearance: Visibility; blurred: boolean } {
-  const beyondFree = owner.plan === 'free' && position >= settings.freeFullViewers;
+  const beyondFree = owner.plan === 'free' && rank >= settings.freeFullViewers;
   if (beyondFree && viewerVisibility === 'full') return { appearance: 'characteristics', blurred: true };
   return { appearance: viewerVisibility, blurred: beyondFree };
 }
 
+/** Times of a hidden entry are floored to this: no finer, so they cannot be matched to a visit. */
+export const HIDDEN_TIME_GRANULARITY_MS = HOUR_MS;
+
+/** The start of the hour `t` falls in (epoch ms; hours are whole in UTC and every offset of them). */
+export function floorToHour(t: number): number {
+  return t - (t % HOUR_MS);
+}
+
+/**
+ * The label's one characteristic of a viewer shown by characteristics, the others null: company,
+ * industry and location together would single a person out where one of them does not.
+ */
+export function labelTraits(m: Pick<Member, 'company' | 'industry' | 'location'>): NonNullable<VisibleViewer['traits']> {
+  if (m.company) return { company: m.company, industry: null, location: null };
+  if (m.industry) return { company: null, industry: m.industry, location: null };
+  if (m.location) return { company: null, industry: null, location: m.location };
+  return { company: null, industry: null, location: null };
+}
+
+/**
+ * One viewer as `owner` may see them, given their recency `rank` (see `appearanceFor`). A hidden
+ * entry (private, characteristics, or blurred by the plan) carries nothing a member could match
+ * against someone they know (docs/compatibility.md, "Hidden entries"): no identity, at most the
+ * one characteristic of its label, and its times floored to the hour. Every surface renders from
+ * this, so none can show more.
+ */
 export function renderViewer(
   summary: ViewerSummary,
   viewer: Member,
   owner: Pick<Member, 'plan'>,
-  position: number,
+  rank: number,
   settings: WorkspaceSettings,
   degree: Degree | null,
 ): VisibleViewer {
-  const { appearance, blurred } = appearanceFor(viewer.visibility, owner, position, settings);
+  const { appearance, blurred } = appearanceFor(viewer.visibility, owner, rank, settings);
+  const shown = appearance === 'full';
   const counts = {
     viewCount: summary.viewCount,
-    firstViewedAt: summary.firstViewedAt,
-    lastViewedAt: summary.lastViewedAt,
+    firstViewedAt: shown ? summary.firstViewedAt : floorToHour(summary.firstViewedAt),
+    lastViewedAt: shown ? summary.lastViewedAt : floorToHour(summary.lastViewedAt),
     lastSource: summary.lastSource,
   };
   if (appearance === 'full') {
@@ -124,7 +155,7 @@ export function renderViewer(
       blurred,
       identity: null,
       label: characteristicsLabel(viewer),
-      traits: { company: viewer.company, industry: viewer.industry, location: viewer.location },
+      traits: labelTraits(viewer),
       degree: null,
       ...counts,
     };

@@ -7,7 +7,7 @@ import {
   type VisibleViewer,
 } from '../rules/reading-rules.js';
 import { connectionDegrees } from '../rules/connection-degrees.js';
-import type { Member, Workspace } from '../types.js';
+import type { Member, ViewerSummary, Workspace } from '../types.js';
 import type { CoreDeps } from './deps.js';
 import type { ViewerRows } from '../store.js';
 
@@ -46,7 +46,8 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
   if (!owner) throw notFound(`member ${q.ownerId} not found`);
   assertMaySeeViewers(owner);
   const now = deps.clock.now();
-  const since = Math.max(q.since ?? 0, historyHorizon(owner, workspace.settings, now));
+  const horizon = historyHorizon(owner, workspace.settings, now);
+  const since = Math.max(q.since ?? 0, horizon);
   const until = q.until ?? null;
   const page = await deps.store.visits.listViewers({
     workspaceId: workspace.id,
@@ -57,18 +58,54 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
     limit: q.limit,
   });
   const members = page.viewers ?? (await deps.store.members.getMany(workspace.id, page.rows.map((r) => r.viewerId)));
+  const rankOf = await recencyRanks(deps, workspace, owner, horizon, since, until, q.offset, page.rows);
   // Only viewers shown in full carry a degree, so the graph is searched for them alone (and
   // their appearance is worked out twice only for a list that asks for degrees).
-  const degrees = q.withDegrees ? await degreesOfShownInFull(deps, workspace, owner, page.rows, members, q.offset, q.withDegrees) : undefined;
+  const degrees = q.withDegrees ? await degreesOfShownInFull(deps, workspace, owner, page.rows, members, rankOf, q.withDegrees) : undefined;
   const viewers: VisibleViewer[] = [];
   page.rows.forEach((row, i) => {
     const viewer = members.get(row.viewerId);
     // An erased viewer disappears; its summary rows are removed with it, this guards a race.
     if (!viewer) return;
     const degree = degrees?.get(row.viewerId) ?? null;
-    viewers.push(renderViewer(row, viewer, owner, q.offset + i, workspace.settings, degree));
+    viewers.push(renderViewer(row, viewer, owner, rankOf(row, i), workspace.settings, degree));
   });
   return { owner, total: page.total, offset: q.offset, since, until, viewers };
+}
+
+type RankOf = (row: ViewerSummary, indexInPage: number) => number;
+
+/**
+ * Each row's recency rank among ALL the owner's viewers within the plan horizon, which is what
+ * the free plan's blur follows (docs/compatibility.md, "Who is shown in full"): a time bound,
+ * a `timeRange`, a page or an offset must not change who is in full. When the request asks for
+ * the whole horizon the page's own position is that rank. Otherwise the rank is known only for
+ * the first `freeFullViewers` of the unfiltered list, read once more (a few rows); every other
+ * viewer ranks after them, which is all the rule needs. Premium owners blur nobody: no read.
+ */
+async function recencyRanks(
+  deps: CoreDeps,
+  workspace: Workspace,
+  owner: Member,
+  horizon: number,
+  since: number,
+  until: number | null,
+  offset: number,
+  rows: ViewerRows['rows'],
+): Promise<RankOf> {
+  const wholeHorizon = since <= horizon && until === null;
+  const inFull = workspace.settings.freeFullViewers;
+  if (wholeHorizon || owner.plan !== 'free' || inFull <= 0 || rows.length === 0) return (_row, i) => offset + i;
+  const top = await deps.store.visits.listViewers({
+    workspaceId: workspace.id,
+    profileId: owner.id,
+    since: horizon,
+    until: null,
+    offset: 0,
+    limit: inFull,
+  });
+  const ranks = new Map(top.rows.map((r, i) => [r.viewerId, i]));
+  return (row) => ranks.get(row.viewerId) ?? Number.POSITIVE_INFINITY;
 }
 
 async function degreesOfShownInFull(
@@ -77,13 +114,13 @@ async function degreesOfShownInFull(
   owner: Member,
   rows: ViewerRows['rows'],
   members: ReadonlyMap<string, Member>,
-  offset: number,
+  rankOf: RankOf,
   withDegrees: true | 1 | 3,
 ) {
   const shownInFull = rows
     .filter((r, i) => {
       const m = members.get(r.viewerId);
-      return m !== undefined && appearanceFor(m.visibility, owner, offset + i, workspace.settings).appearance === 'full';
+      return m !== undefined && appearanceFor(m.visibility, owner, rankOf(r, i), workspace.settings).appearance === 'full';
     })
     .map((r) => r.viewerId);
   if (shownInFull.length === 0) return undefined;

@@ -9,7 +9,7 @@ export function presentVisitor(v: VisibleViewer, settings: WorkspaceSettings, no
     name: v.label,
     headline: shown?.headline ?? null,
     profilePicture: shown?.imageUrl ?? null,
-    viewedAt: viewedAgo(v.lastViewedAt, now),
+    viewedAt: viewedAgo(v.lastViewedAt, now, shown ? 'minute' : 'hour'),
     connectionDegree: v.degree,
     profileUrl: shown?.profileUrl ?? null,
   };
