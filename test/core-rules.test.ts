@@ -41,6 +41,16 @@ describe('relative viewedAt text, at each unit boundary', () => {
   it('reads a view dated slightly ahead of the clock as just now', () => {
     expect(viewedAgo(NOW + 2 * MIN, NOW)).toBe('Viewed just now');
   });
+
+  it.each([
+    [0, 'Viewed within the hour'],
+    [47 * MIN, 'Viewed within the hour'],
+    [60 * MIN, 'Viewed 1h ago'],
+    [3 * 60 * MIN + 59 * MIN, 'Viewed 3h ago'],
+    [2 * DAY_MS, 'Viewed 2d ago'],
+  ])('for a hidden entry, %i ms ago reads "%s": never minutes', (age, text) => {
+    expect(viewedAgo(NOW - age, NOW, 'hour')).toBe(text);
+  });
 });
 
 describe('what an owner sees of a viewer', () => {
