@@ -176,7 +176,7 @@ export function markdownSection(report: RunReport): string {
       (report.store === 'postgres' ? ' (PostgreSQL itself included).' : '.') +
       (busy.length ? ` **Other processes were busy during ${busy.map((r) => r.id).join(', ')}: those figures understate the service.**` : ''),
     '',
-    `Targets (issue 5, stated for full on SQLite${report.store === 'sqlite' && report.scale === 'full' ? '' : '; shown here for reference only'}):`,
+    `Targets (stated for full on SQLite${report.store === 'sqlite' && report.scale === 'full' ? '' : '; shown here for reference only'}):`,
     '',
     '| target | measured | result |',
     '| --- | ---: | --- |',

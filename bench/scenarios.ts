@@ -1,5 +1,5 @@
 /**
- * The scenarios of issue 5. Each says which server it runs against and how to build its next
+ * The bench's scenarios (docs/benchmarks.md). Each says which server it runs against and how to build its next
  * request; requests for lists are spread over owners by the dataset's Zipf law, with a share
  * aimed at the celebrity, and never at owners who may not read their viewers (free and
  * private: those answer 403 by the reciprocity rule).

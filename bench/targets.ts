@@ -1,4 +1,4 @@
-/** The first performance targets of issue 5, stated for `full` on SQLite, and their pass/miss. */
+/** The first performance targets (docs/benchmarks.md), stated for `full` on SQLite, and their pass/miss. */
 import type { ScenarioResult } from './report.js';
 
 /** autocannon's request timeout. */

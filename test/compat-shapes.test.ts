@@ -1,8 +1,8 @@
 /**
- * Compatibility of the three drop-in APIs with their documentation (seeds 000, 001, 002): the
- * shape of each seed's sample response (field names, JSON types, nesting, nulls) is derived and
- * our real responses, with visible and blurred viewers, are checked against it; then each
- * documented error status and body, rate limiting included.
+ * Compatibility of the three drop-in APIs with their documentation (docs/compatibility.md):
+ * the shape of each API's documented sample response (field names, JSON types, nesting, nulls)
+ * is derived and our real responses, with visible and blurred viewers, are checked against it;
+ * then each documented error status and body, rate limiting included.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemberInput } from '../src/core/index.js';
@@ -113,7 +113,7 @@ describe('the shape checker itself', () => {
   });
 });
 
-describe.each(BACKENDS)('compatible APIs against the seeds on $name', (backend) => {
+describe.each(BACKENDS)('compatible APIs against their documented samples on $name', (backend) => {
   let t: TestApp;
   let admin: string;
   let premKey: string;
@@ -149,9 +149,9 @@ describe.each(BACKENDS)('compatible APIs against the seeds on $name', (backend) 
   });
   afterAll(() => t?.close());
 
-  describe('Networked (seed 000)', () => {
+  describe('Networked', () => {
     const shape = shapeOf(NETWORKED_VISITS_SAMPLE);
-    // The sample's `nextStart` is false (no more records); PRODUCT.md makes it the next start when more remain.
+    // The sample's `nextStart` is false (no more records); docs/compatibility.md makes it the next start when more remain.
     const opts: ShapeCheckOptions = { alsoAllowed: { 'data.nextStart': ['number'] } };
 
     it('visible and blurred viewers both have every field of the sample, with its types (hidden fields are empty strings)', async () => {
@@ -196,7 +196,7 @@ describe.each(BACKENDS)('compatible APIs against the seeds on $name', (backend) 
     });
   });
 
-  describe('LinkupAPI (seed 001)', () => {
+  describe('LinkupAPI', () => {
     const shape = shapeOf(LINKUP_VIEWERS_SAMPLE);
     // Each of our viewers is compared with the sample's blurred viewer (index 0) or its visible one (index 1).
     const opts: ShapeCheckOptions = {
@@ -274,7 +274,7 @@ describe.each(BACKENDS)('compatible APIs against the seeds on $name', (backend) 
     });
   });
 
-  describe('ConnectSafely (seed 002)', () => {
+  describe('ConnectSafely', () => {
     const shape = shapeOf(CONNECTSAFELY_VISITORS_SAMPLE);
     // A hidden viewer (blurred or private) may have null where the sample has a string; a visible one may not.
     const opts: ShapeCheckOptions = { element: (_path, el: any) => ({ sampleIndex: 0, hidden: !VISIBLE_NAMES.has(el.name) }) };
@@ -313,7 +313,7 @@ describe.each(BACKENDS)('compatible APIs against the seeds on $name', (backend) 
       expect(res.body).toMatchObject({ success: true, accountId: 'prem', hasMore: false, timeRange: null, filters: { timeRange: 'past_90_days', fetchAll: false, maxVisitors: 20 } });
     });
 
-    it('401 "Unauthorized - Invalid credentials" without a Bearer key or with an unknown one, in the seed\'s {error} shape too', async () => {
+    it('401 "Unauthorized - Invalid credentials" without a Bearer key or with an unknown one, in the documented {error} shape too', async () => {
       for (const headers of [{}, bearer('pv_member_not-a-real-key'), { authorization: 'Basic abc' }, auth(premKey)]) {
         const res = await csPost(t, headers, { maxVisitors: 20 });
         expectConnectSafelyError(res, 401, 'Unauthorized - Invalid credentials');

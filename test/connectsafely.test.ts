@@ -1,5 +1,5 @@
 /**
- * ConnectSafely's POST /linkedin/profile/visitors in detail (seed 002 and PRODUCT.md): the
+ * ConnectSafely's POST /linkedin/profile/visitors in detail (docs/compatibility.md): the
  * account a key reads, timeRange windows under the plan's horizon, count/start/fetchAll/
  * maxVisitors and their echo, connection degrees on a small known graph, relative viewedAt at
  * each unit boundary. Plus what LinkupAPI derives from the same data: cta_action, entity_urn
@@ -360,7 +360,7 @@ describe.each(BACKENDS)('ConnectSafely visitors and LinkupAPI details on $name',
       [6 * DAY + 23 * HOUR, 'Viewed 6d ago'],
       [7 * DAY, 'Viewed 1w ago'],
       [29 * DAY, 'Viewed 4w ago'],
-      // PRODUCT.md lists "Viewed 5w ago": weeks go on past 30 days, at least to 5 weeks.
+      // "Viewed 5w ago" exists (docs/compatibility.md): weeks go on past 30 days, at least to 5 weeks.
       [30 * DAY, 'Viewed 4w ago'],
       [35 * DAY, 'Viewed 5w ago'],
       [120 * DAY, 'Viewed 4mo ago'],

@@ -1,5 +1,5 @@
 /**
- * PRODUCT.md: "An erased member disappears everywhere at once, as viewer and as owner."
+ * docs/rules.md#erase: an erased member disappears everywhere at once, as viewer and as owner.
  * Checked through every surface that lists viewers, on every backend.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Networked's GET /api/v1/profile/visits, checked against its documentation (seed 000): the
+ * Networked's GET /api/v1/profile/visits, checked against its documentation (docs/compatibility.md): the
  * envelope, every field's name and type, the pagination arithmetic, auth and errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,7 +112,7 @@ describe.each(BACKENDS)('Networked GET /api/v1/profile/visits on $name', (backen
     }
   });
 
-  it('renders each visitor as the seed does: id, name, title, image, industries and the last view in ms', async () => {
+  it('renders each visitor as its documentation does: id, name, title, image, industries and the last view in ms', async () => {
     const res = await visits(ownerKey, '?start=0&count=2');
     expect(res.status).toBe(200);
     expect(res.body.data.content).toEqual([

@@ -55,7 +55,7 @@ type Expected =
   | { forbidden: true }
   | { forbidden: false; appearance: Visibility; label: string; hidden: string[] };
 
-/** What PRODUCT.md says the owner sees of `m` in the situation of `row`. */
+/** What docs/rules.md#reading says the owner sees of `m` in the situation of `row`. */
 function expectedFor(row: Row, m: MemberInput): Expected {
   if (row.plan === 'free' && row.ownerMode === 'private') return { forbidden: true };
   const blurred = row.plan === 'free' && row.position >= 5;

@@ -1,5 +1,5 @@
 /**
- * The recording rules of PRODUCT.md through POST /v1/visits and POST /v1/visits/batch, judged by
+ * The recording rules (docs/rules.md#recording) through POST /v1/visits and POST /v1/visits/batch, judged by
  * what members then see in GET /v1/members/:id/visitors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

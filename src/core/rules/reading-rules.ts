@@ -1,5 +1,5 @@
 /**
- * The reading rules of PRODUCT.md, in one place. Every surface (native API, the three
+ * The reading rules (docs/rules.md#reading), in one place. Every surface (native API, the three
  * compatible APIs, and later insights, webhooks, exports, dashboard) renders viewers through
  * `renderViewer`, so a privacy or plan rule cannot differ between them.
  */
@@ -59,7 +59,7 @@ export function historyHorizon(owner: Pick<Member, 'plan'>, settings: WorkspaceS
   return now - historyDays(owner, settings) * DAY_MS;
 }
 
-/** Reciprocity: a free member who browses privately does not get to see who viewed them. */
+/** Reciprocity (docs/rules.md#reciprocity): a free member who browses privately does not get to see who viewed them. */
 export function assertMaySeeViewers(owner: Pick<Member, 'plan' | 'visibility'>): void {
   if (owner.plan === 'free' && owner.visibility === 'private') {
     throw new AppError(

@@ -2,7 +2,7 @@ import { AppError } from '../errors.js';
 import type { ApiKey } from '../types.js';
 import type { CoreDeps } from './deps.js';
 
-/** Viewers per credit on the metered (LinkupAPI) surface. */
+/** Viewers per credit on the metered (LinkupAPI) surface (docs/rules.md#credits). */
 export const VIEWERS_PER_CREDIT = 10;
 
 export function creditsFor(viewersReturned: number): number {

@@ -1,4 +1,4 @@
-/** ConnectSafely `POST /linkedin/profile/visitors`, field for field as seed 002 and PRODUCT.md. */
+/** ConnectSafely `POST /linkedin/profile/visitors`, field for field as its public documentation (docs/compatibility.md). */
 import { Type } from 'typebox';
 import { Nullable, StringEnum } from '../schema-helpers.js';
 

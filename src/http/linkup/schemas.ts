@@ -1,4 +1,4 @@
-/** LinkupAPI v2 `POST /v2/profiles` (action get_viewers), field for field as seed 001 and PRODUCT.md. */
+/** LinkupAPI v2 `POST /v2/profiles` (action get_viewers), field for field as its public documentation (docs/compatibility.md). */
 import { Type } from 'typebox';
 import { Nullable } from '../schema-helpers.js';
 

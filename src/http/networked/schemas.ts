@@ -1,4 +1,4 @@
-/** Networked's GET /api/v1/profile/visits, field for field as its documentation (seed 000). */
+/** Networked's GET /api/v1/profile/visits, field for field as its public documentation (docs/compatibility.md). */
 import { Type } from 'typebox';
 
 export const VisitsQuery = Type.Object({

@@ -15,11 +15,12 @@
  *   recordings), which every read checks first; a move this process did not make drops
  *   everything, since we cannot tell what that write changed. Folding visits from the inbox
  *   into the summary changes nothing a reader sees, so it moves no epoch and costs the cache
- *   nothing. The epochs are read only when `PRAGMA data_version` says another connection
- *   committed (1 to 2 µs per file otherwise: a WAL read lock taken and released), and that is
- *   asked only when a file's WAL-index header moved since the last check (wal-header.ts). Within a
- *   request that check is made once, by its first read (`beginRequest`): a fifth of a cached
- *   list request's CPU when each of its three reads made it.
+ *   nothing. The epochs are read only when `PRAGMA data_version` (SQLite's documented way to
+ *   ask "has another connection committed to this file since I last asked?") says so for
+ *   either file; otherwise the check is those two pragmas (each a WAL read lock taken and
+ *   released, 2 to 8 µs depending on the load). Within a request that check is made once, by
+ *   its first read (`beginRequest`): a fifth of a cached list request's CPU when each of its
+ *   three reads made it.
  * better-sqlite3 is synchronous, so a read and the fill that follows it cannot be split by a
  * write of this process.
  *
@@ -28,7 +29,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Member, ViewerSummary } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
-import { WalHeaderWatch } from './wal-header.js';
 
 /** A visitor page with the range of `since` values for which it stays exactly the same answer. */
 export interface CachedPage {
@@ -99,8 +99,6 @@ export type Epoch = 'main' | 'inbox';
 export class ReadCache {
   private lru: LRUCache<string, Entry> | null;
   private versions;
-  /** Skips the exact check when no file's WAL-index header moved (wal-header.ts); null where it cannot be read. */
-  private watch: WalHeaderWatch | null;
   private epochs;
   private bumps;
   private seen: { main: number; inbox: number; mainVersion: number; inboxVersion: number };
@@ -132,8 +130,6 @@ export class ReadCache {
     const [main, inbox] = this.epochs.get()!;
     const [mainVersion0, inboxVersion0] = this.versions();
     this.seen = { main, inbox, mainVersion: mainVersion0, inboxVersion: inboxVersion0 };
-    // Both files have now been read in WAL mode, so SQLite holds their -shm files open.
-    this.watch = this.lru ? WalHeaderWatch.open(db) : null;
   }
 
   /** False with a zero budget: callers skip work done only to fill the cache. */
@@ -170,7 +166,6 @@ export class ReadCache {
   }
 
   private check(lru: LRUCache<string, Entry>): void {
-    if (this.watch?.unchanged()) return;
     const [mainVersion, inboxVersion] = this.versions();
     if (mainVersion !== this.seen.mainVersion || inboxVersion !== this.seen.inboxVersion) {
       const [main, inbox] = this.epochs.get()!;
@@ -183,8 +178,6 @@ export class ReadCache {
         lru.clear();
       }
     }
-    // Only a check that went through makes the headers it followed the reference.
-    this.watch?.settle();
   }
 
   /**

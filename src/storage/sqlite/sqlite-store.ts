@@ -10,7 +10,7 @@ import { SqliteVisits, type FoldPolicy } from './visits.js';
 import { SqliteWorkspaces } from './workspaces.js';
 import { WriteGate } from './write-gate.js';
 
-export type SqliteStore = Store & { raw: ReturnType<typeof openSqlite>; visits: SqliteVisits };
+export type SqliteStore = Store & { raw: ReturnType<typeof openSqlite>; visits: SqliteVisits; beginRequest(): void };
 
 /**
  * The embedded default: one SQLite file in WAL mode with its inbox file beside it (shared by
