@@ -411,6 +411,144 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
     });
   });
 
+  describe('refusals made before any route, in each API\'s own shape', () => {
+    type Api = 'native' | 'networked' | 'linkup' | 'connectsafely';
+    /** One path of each API, with a key header it accepts. */
+    const APIS: Array<{ api: Api; path: string; method: string; headers: () => Record<string, string>; body?: unknown }> = [
+      { api: 'native', method: 'GET', path: '/v1/workspace', headers: () => ({ 'x-api-key': admin }) },
+      { api: 'networked', method: 'GET', path: '/api/v1/profile/visits?start=0&count=1&userId=owner', headers: () => ({ 'x-api-key': admin }) },
+      { api: 'linkup', method: 'POST', path: '/v2/profiles', headers: () => ({ 'x-api-key': admin }), body: { account_id: 'owner', action: 'get_viewers' } },
+      { api: 'connectsafely', method: 'POST', path: '/linkedin/profile/visitors', headers: () => ({ authorization: `Bearer ${admin}` }), body: { accountId: 'owner' } },
+    ];
+    /** Each API's error shape; `status` and a message pattern. */
+    const expectShape = (api: Api, res: HttpResponse, status: number, message?: RegExp) => {
+      expect(res.status, res.text).toBe(status);
+      if (api === 'native') expectNativeError(res, status, message);
+      if (api === 'networked') expectNetworkedError(res, status, message);
+      if (api === 'linkup') {
+        expect(res.body, res.text).toMatchObject({ success: false, error: { code: expect.any(String), message: expect.any(String) }, metadata: { credits_consumed: 0 } });
+        if (message) expect(res.body.error.message).toMatch(message);
+      }
+      if (api === 'connectsafely') {
+        expect(res.body, res.text).toMatchObject({ success: false, error: expect.any(String), code: expect.any(String), message: expect.any(String) });
+        if (message) expect(res.body.message).toMatch(message);
+      }
+    };
+    /** A path of the API's own prefix with `segment` in it. */
+    const under = (api: Api, segment: string) =>
+      ({ native: `/v1/members/${segment}`, networked: `/api/v1/profile/${segment}`, linkup: `/v2/${segment}`, connectsafely: `/linkedin/${segment}` })[api];
+
+    it.each(APIS)('$api: malformed percent-encoding in the path is a 400', async ({ api, headers }) => {
+      for (const segment of ['%E0%A4%A', '%ZZ', '%ED%A0%80', '%C0%AF']) {
+        expectShape(api, await t.request('GET', under(api, segment), { headers: headers() }), 400, /percent-encoded UTF-8/);
+      }
+    });
+
+    it.each(APIS)('$api: an over-long path segment is a 4xx, never the framework\'s own body', async ({ api, headers }) => {
+      const res = await t.request('GET', under(api, long(600)), { headers: headers() });
+      // A parameter the router cannot take is a 400; a path no route has is a 404.
+      expectShape(api, res, api === 'native' ? 400 : 404, api === 'native' ? /longer than 512/ : /no route/);
+    });
+
+    it.each(APIS)('$api: over-large headers are a 431', async ({ api, path, method, headers, body }) => {
+      const res = await t.request(method, path, { headers: { ...headers(), 'x-padding': long(20_000) }, ...(body ? { body } : {}) });
+      expectShape(api, res, 431, /too large/);
+    });
+
+    it.each(APIS)('$api: an over-large query string is a 431', async ({ api, path, method, headers, body }) => {
+      const res = await t.request(method, `${path}${path.includes('?') ? '&' : '?'}padding=${long(70_000)}`, { headers: headers(), ...(body ? { body } : {}) });
+      expectShape(api, res, 431, /query string are too large/);
+    });
+
+    it.each(APIS)('$api: a wrong method on its path is a 405 with Allow', async ({ api, path, method, headers }) => {
+      for (const wrong of ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].filter((m) => m !== method)) {
+        const res = await t.request(wrong, path, { headers: headers() });
+        const allow = method === 'GET' ? 'GET, HEAD' : method;
+        expectShape(api, res, 405, new RegExp(`${wrong} is not allowed.*use ${allow}`));
+        expect(res.headers.get('allow')).toBe(allow);
+      }
+    });
+
+    it.each(APIS.filter((a) => a.body !== undefined))('$api: a body that is not JSON is a 415 naming application/json', async ({ api, path, headers }) => {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) {
+        const res = await t.request('POST', path, { headers: { ...headers(), 'content-type': type }, body: 'account_id=owner' });
+        expectShape(api, res, 415, /send the body as application\/json/);
+      }
+    });
+
+    it('every route of the service answers a wrong method with 405 and the methods it takes', async () => {
+      /** Each path of the service and the methods it takes (GET brings HEAD). */
+      const paths: Array<[Api, string, string[]]> = [
+        ['native', '/v1/workspace', ['GET']],
+        ['native', '/v1/workspace/settings', ['PATCH']],
+        ['native', '/v1/members/owner', ['GET', 'PUT', 'DELETE']],
+        ['native', '/v1/members/owner/visitors', ['GET']],
+        ['native', '/v1/members/owner/connections', ['GET']],
+        ['native', '/v1/members/owner/connections/v1', ['PUT', 'DELETE']],
+        ['native', '/v1/visits', ['POST']],
+        ['native', '/v1/visits/batch', ['POST']],
+        ['native', '/v1/keys', ['GET', 'POST']],
+        ['native', `/v1/keys/${keyId}`, ['DELETE']],
+        ['native', `/v1/keys/${keyId}/credits`, ['PUT']],
+        ['native', '/healthz', ['GET']],
+        ['native', '/openapi.json', ['GET']],
+        ['networked', '/api/v1/profile/visits', ['GET']],
+        ['linkup', '/v2/profiles', ['POST']],
+        ['connectsafely', '/linkedin/profile/visitors', ['POST']],
+      ];
+      for (const [api, path, methods] of paths) {
+        const allow = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => methods.includes(m) || (m === 'HEAD' && methods.includes('GET')));
+        for (const wrong of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !allow.includes(m))) {
+          const res = await t.request(wrong, path, { headers: { 'x-api-key': admin } });
+          expectShape(api, res, 405, new RegExp(`use ${allow.join(', ')}$`));
+          expect(res.headers.get('allow'), `${wrong} ${path}`).toBe(allow.join(', '));
+        }
+      }
+    });
+
+    it('LinkupAPI says a Bearer key belongs in x-api-key', async () => {
+      const res = await t.request('POST', '/v2/profiles', { headers: { authorization: `Bearer ${admin}` }, body: { account_id: 'owner', action: 'get_viewers' } });
+      expectShape('linkup', res, 403, /expects the API key in the x-api-key header/);
+      expect(res.body.error.code).toBe('INVALID_API_KEY');
+    });
+
+    it('an unknown path under a compatible API is a 404 in that API\'s shape', async () => {
+      expectShape('linkup', await t.request('POST', '/v2/nope', { headers: { 'x-api-key': admin }, body: {} }), 404, /no route/);
+      expectShape('connectsafely', await t.request('GET', '/linkedin/nope', { headers: { authorization: `Bearer ${admin}` } }), 404, /no route/);
+      expectShape('networked', await t.request('GET', '/api/v1/nope', { headers: { 'x-api-key': admin } }), 404, /no route/);
+    });
+  });
+
+  describe('a batch refuses only the item holding text PostgreSQL cannot store, and that item leaves no trace', () => {
+    it('the other items are recorded; no member is created by the refused item\'s inline profile or ids', async () => {
+      const res = await t.request('POST', '/v1/visits/batch', {
+        headers: { 'x-api-key': admin },
+        body: {
+          visits: [
+            { profileId: 'owner', viewerId: 'sur\ud800rogate', viewer: { name: 'From A Bad Id' } },
+            { profileId: 'owner', viewerId: 'inline-bad', viewer: { name: 'Bad \udc00 Name' } },
+            { profileId: 'owner', viewerId: 'v1', id: 'batch-\udbff' },
+            { profileId: 'owner', viewerId: 'v1', id: 'batch-good' },
+          ],
+        },
+      });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toMatchObject({ recorded: 1, rejected: 3 });
+      expect(res.body.results.map((r: any) => [r.status, r.error?.code ?? null, r.error?.details?.field ?? null])).toEqual([
+        ['error', 'invalid_input', 'viewerId'],
+        ['error', 'invalid_input', 'viewer.name'],
+        ['error', 'invalid_input', 'id'],
+        ['recorded', null, null],
+      ]);
+      // Neither the surrogate's id nor what a driver would have made of it (U+FFFD) exists.
+      for (const id of ['inline-bad', 'sur%EF%BF%BDrogate', 'sur%EF%BF%BDrogate'.replace('%EF%BF%BD', '')]) {
+        expectError(await t.request('GET', `/v1/members/${id}`, { headers: { 'x-api-key': admin } }), 'native', 404);
+      }
+      const visitors = await t.request('GET', '/v1/members/owner/visitors', { headers: { 'x-api-key': admin } });
+      expect(visitors.body.viewers.map((v: any) => v.viewer?.id)).toEqual(['v1']);
+    });
+  });
+
   describe('limits that must be accepted', () => {
     it('a member id of exactly 128 characters can be created and read', async () => {
       const id = long(128, 'a');
