@@ -13,6 +13,10 @@ export type ErrorCode =
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  /** The path exists, with other methods (the HTTP layer says which in `Allow`). */
+  | 'method_not_allowed'
+  /** The request's head (headers, or a query string) is larger than the server reads. */
+  | 'headers_too_large'
   | 'insufficient_credits'
   | 'rate_limited'
   | 'unavailable'

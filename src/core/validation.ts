@@ -28,7 +28,7 @@ export function checkId(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length < 1 || value.length > ID_MAX) {
     throw invalidInput(`${field} must be a string of 1 to ${ID_MAX} characters`, { field });
   }
-  return refuseNul(value, field);
+  return refuseUnstorable(value, field);
 }
 
 function optionalText(v: unknown, field: string, max: number): string | null | undefined {
@@ -36,18 +36,32 @@ function optionalText(v: unknown, field: string, max: number): string | null | u
   if (typeof v !== 'string' || v.length > max) {
     throw invalidInput(`${field} must be a string of at most ${max} characters or null`, { field });
   }
-  return refuseNul(v, field);
+  return refuseUnstorable(v, field);
 }
 
 /**
- * No text may hold the NUL character: PostgreSQL cannot store it, and every backend must accept
- * the same data. The HTTP schemas say the same (http/plugins/validation.ts); this covers what
- * arrives otherwise (batch items, which are checked one by one, and the CLI's imports).
+ * No text may hold what PostgreSQL cannot store as text: the NUL character, or a lone UTF-16
+ * surrogate (half of a pair, which has no UTF-8 form; the driver would quietly replace it, so
+ * two different ids could become one member). Every backend must accept the same data, so both
+ * refuse it with a 400 naming the field rather than store something else. The HTTP schemas say
+ * the same (http/plugins/validation.ts); this covers what arrives otherwise (batch items,
+ * which are checked one by one, settings, key names, and the CLI's imports).
  */
-export function refuseNul(value: string, field: string): string {
-  if (value.includes('\u0000')) throw invalidInput(`${field} must not contain the NUL character (U+0000)`, { field });
+export function refuseUnstorable(value: string, field: string): string {
+  const problem = unstorableText(value);
+  if (problem) throw invalidInput(`${field} ${problem}`, { field });
   return value;
 }
+
+/** Why `value` cannot be stored as text, or null when it can. */
+export function unstorableText(value: string): string | null {
+  if (value.includes('\u0000')) return 'must not contain the NUL character (U+0000)';
+  if (!value.isWellFormed()) return 'must not contain a lone UTF-16 surrogate (U+D800 to U+DFFF)';
+  return null;
+}
+
+/** The former name, from when NUL was the only text refused; it refuses both now. */
+export const refuseNul = refuseUnstorable;
 
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], field: string): T | undefined {
   if (v === undefined) return undefined;

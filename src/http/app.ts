@@ -18,7 +18,14 @@ import { linkupRoutes } from './linkup/routes.js';
 import { connectSafelyRoutes } from './connectsafely/routes.js';
 import { assetsPlugin } from './plugins/assets.js';
 import { serializersOnFirstUse } from './schema-compilers.js';
-import { AppError } from '../core/index.js';
+import { MAX_PARAM_LENGTH } from './errors.js';
+import { clientErrorsIn, frameworkErrorsIn, presenterByPath, useUnroutedHandler } from './plugins/refusals.js';
+import { presentNetworkedError } from './networked/presenters.js';
+import { linkupErrorPresenter } from './linkup/presenters.js';
+import { presentConnectSafelyError } from './connectsafely/presenters.js';
+import { CONNECTSAFELY_PREFIX } from './connectsafely/routes.js';
+import { LINKUP_PREFIX } from './linkup/routes.js';
+import { NETWORKED_PREFIX } from './networked/routes.js';
 
 export interface AppOptions {
   config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'>;
@@ -33,17 +40,33 @@ export interface AppOptions {
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const clock = opts.clock ?? systemClock;
+  // Refusals that no route's context sees (no route, a path the router cannot read, a request
+  // head too large) answer in the shape of the API that owns the path.
+  const presentByPath = presenterByPath(
+    [
+      { prefix: NETWORKED_PREFIX, present: presentNetworkedError },
+      { prefix: LINKUP_PREFIX, present: linkupErrorPresenter(() => clock.now()) },
+      { prefix: CONNECTSAFELY_PREFIX, present: presentConnectSafelyError },
+    ],
+    presentNativeError,
+  );
   const app = Fastify({
     logger: opts.logger ?? { level: opts.config.logLevel },
     bodyLimit: opts.config.bodyLimitBytes,
     return503OnClosing: true,
     // Member ids go up to 128 characters, URL-encoded ids can be three times longer.
-    routerOptions: { maxParamLength: 512 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorsIn(presentByPath),
+    clientErrorHandler: clientErrorsIn(presentByPath),
     forceCloseConnections: 'idle',
     ...(opts.eagerSchemas ? {} : { schemaController: { compilersFactory: { buildSerializer: serializersOnFirstUse } } }),
   });
   installValidators(app, { onFirstUse: !opts.eagerSchemas });
-  await app.register(corePlugin, { store: opts.store, clock: opts.clock ?? systemClock, authCacheMs: opts.config.authCacheMs });
+  // Every body this service reads is JSON: Fastify's text/plain parser would hand a route a
+  // string where it expects an object; without it such a body is a 415 naming application/json.
+  app.removeContentTypeParser('text/plain');
+  await app.register(corePlugin, { store: opts.store, clock, authCacheMs: opts.config.authCacheMs });
   await app.register(openapiPlugin);
 
   await app.register(rateLimitPlugin, { max: opts.config.rateLimitMax, timeWindowMs: opts.config.rateLimitWindowMs });
@@ -56,10 +79,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(connectSafelyRoutes);
   await app.register(assetsPlugin);
 
-  useErrorPresenter(app, presentNativeError);
-  app.setNotFoundHandler((request, reply) => {
-    const { status, body } = presentNativeError(new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
-    return reply.status(status).send(body);
-  });
+  useErrorPresenter(app, presentByPath);
+  useUnroutedHandler(app, presentByPath);
   return app;
 }

@@ -16,6 +16,8 @@ export const DEFAULT_STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  method_not_allowed: 405,
+  headers_too_large: 431,
   insufficient_credits: 402,
   rate_limited: 429,
   unavailable: 503,
@@ -26,15 +28,31 @@ const BY_STATUS: Record<number, ErrorCode> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
+  405: 'method_not_allowed',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'rate_limited',
+  431: 'headers_too_large',
 };
 
-export function toAppError(err: unknown): AppError {
+/** Every body this service reads is JSON. */
+export const EXPECTED_CONTENT_TYPE = 'application/json';
+
+export function toAppError(err: unknown, request?: Pick<FastifyRequest, 'headers'>): AppError {
   if (err instanceof AppError) return err;
   const fe = err as Partial<FastifyError> & { validation?: unknown[] };
   if (fe && Array.isArray(fe.validation)) return new AppError('invalid_input', validationMessage(fe.validationContext, fe.validation as AjvIssue[]));
+  if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    // Say what to send instead: the newcomer's usual mistake is a form or text/plain body.
+    const sent = request?.headers['content-type'];
+    return new AppError(
+      'unsupported_media_type',
+      `unsupported media type ${sent ? `"${sent}"` : '(no Content-Type header)'}: send the body as ${EXPECTED_CONTENT_TYPE}`,
+      { expected: EXPECTED_CONTENT_TYPE },
+    );
+  }
+  if (fe?.code === 'FST_ERR_BAD_URL') return new AppError('invalid_input', 'the path is not valid percent-encoded UTF-8');
+  if (fe?.code === 'FST_ERR_MAX_PARAM_LENGTH') return new AppError('invalid_input', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`);
   const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
   if (status >= 400 && status < 500) {
     const message = status === 413 ? 'request body is too large' : fe.message ?? 'bad request';
@@ -49,7 +67,11 @@ export interface PresentedError {
   headers?: Record<string, string>;
 }
 
-export type ErrorPresenter = (err: AppError, request: FastifyRequest) => PresentedError;
+/** `request` is absent for a refusal made before a request exists (an unreadable request head). */
+export type ErrorPresenter = (err: AppError, request?: Pick<FastifyRequest, 'body' | 'url'>) => PresentedError;
+
+/** The longest path parameter the router takes: member ids go up to 128 characters, URL-encoded three times longer. */
+export const MAX_PARAM_LENGTH = 512;
 
 /**
  * Installs a dialect's presenter as the error handler of its encapsulated context: validation,
@@ -58,7 +80,7 @@ export type ErrorPresenter = (err: AppError, request: FastifyRequest) => Present
  */
 export function useErrorPresenter(app: FastifyInstance, present: ErrorPresenter): void {
   app.setErrorHandler((err, request, reply: FastifyReply) => {
-    const appErr = toAppError(err);
+    const appErr = toAppError(err, request);
     if (appErr.code === 'internal') request.log.error({ err }, 'request failed');
     const { status, body, headers } = present(appErr, request);
     if (headers) reply.headers(headers);

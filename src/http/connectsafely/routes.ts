@@ -7,6 +7,9 @@ import { actingMember, principalOf } from '../plugins/core.js';
 import { presentConnectSafelyError, presentVisitor } from './presenters.js';
 import * as S from './schemas.js';
 
+/** ConnectSafely's paths: any path under it answers in ConnectSafely's error shape (app.ts). */
+export const CONNECTSAFELY_PREFIX = '/linkedin';
+
 export async function connectSafelyRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   useErrorPresenter(app, presentConnectSafelyError);
@@ -17,7 +20,7 @@ export async function connectSafelyRoutes(fastify: FastifyInstance) {
   });
 
   app.post(
-    '/linkedin/profile/visitors',
+    `${CONNECTSAFELY_PREFIX}/profile/visitors`,
     {
       schema: {
         tags: ['connectsafely'],

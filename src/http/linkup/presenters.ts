@@ -24,7 +24,9 @@ const CODES: Record<ErrorCode, [string, number]> = {
   unknown_members: ['INVALID_ACCOUNT', 404],
   conflict: ['INVALID_PARAMS', 400],
   payload_too_large: ['INVALID_PARAMS', 400],
-  unsupported_media_type: ['INVALID_PARAMS', 400],
+  unsupported_media_type: ['INVALID_PARAMS', 415],
+  method_not_allowed: ['METHOD_NOT_ALLOWED', 405],
+  headers_too_large: ['INVALID_PARAMS', 431],
   insufficient_credits: ['INSUFFICIENT_CREDITS', 402],
   rate_limited: ['RATE_LIMITED', 429],
   unavailable: ['INTERNAL_ERROR', 500],
@@ -34,9 +36,9 @@ const CODES: Record<ErrorCode, [string, number]> = {
 export const INVALID_ACTION = 'INVALID_ACTION';
 
 export function linkupErrorPresenter(now: () => number) {
-  return (err: AppError, request: FastifyRequest): PresentedError => {
+  return (err: AppError, request?: Pick<FastifyRequest, 'body' | 'url'>): PresentedError => {
     const [code, status] = err.details?.linkupCode === INVALID_ACTION ? [INVALID_ACTION, 400] : CODES[err.code];
-    const body = (request.body ?? null) as { action?: unknown } | null;
+    const body = (request?.body ?? null) as { action?: unknown } | null;
     return {
       status,
       body: {

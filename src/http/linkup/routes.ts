@@ -3,20 +3,23 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AppError, chargeCredits, creditsFor, listViewers } from '../../core/index.js';
 import { useErrorPresenter } from '../errors.js';
 import { anonymousAvatarUrl } from '../plugins/assets.js';
-import { fromXApiKey, requireApiKey } from '../plugins/auth.js';
+import { expectsXApiKey, fromXApiKey, requireApiKey } from '../plugins/auth.js';
 import { actingMember } from '../plugins/core.js';
 import { INVALID_ACTION, linkupErrorPresenter, presentViewer } from './presenters.js';
 import * as S from './schemas.js';
+
+/** LinkupAPI's paths: any path under it answers in LinkupAPI's error shape (app.ts). */
+export const LINKUP_PREFIX = '/v2';
 
 export async function linkupRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const clock = app.core.clock;
   useErrorPresenter(app, linkupErrorPresenter(() => clock.now()));
   // After parsing, so that even an INVALID_API_KEY error echoes the request's action.
-  requireApiKey(app, fromXApiKey, 'preValidation');
+  requireApiKey(app, fromXApiKey, 'preValidation', expectsXApiKey('LinkupAPI'));
 
   app.post(
-    '/v2/profiles',
+    `${LINKUP_PREFIX}/profiles`,
     {
       schema: {
         tags: ['linkupapi'],

@@ -1,25 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { AppError, listViewers } from '../../core/index.js';
+import { listViewers } from '../../core/index.js';
 import { useErrorPresenter } from '../errors.js';
-import { fromXApiKey, requireApiKey } from '../plugins/auth.js';
+import { expectsXApiKey, fromXApiKey, requireApiKey } from '../plugins/auth.js';
 import { actingMember } from '../plugins/core.js';
 import { presentNetworkedError, presentVisit } from './presenters.js';
 import * as S from './schemas.js';
 
-/** Networked lives under /api/v1: its routes, and any unknown path there, answer in its error shape. */
+/** Networked's paths: its routes, and any unknown path or wrong method there, answer in its error shape (app.ts). */
+export const NETWORKED_PREFIX = '/api/v1';
+
 export async function networkedRoutes(fastify: FastifyInstance) {
-  await fastify.register(networkedApi, { prefix: '/api/v1' });
+  await fastify.register(networkedApi, { prefix: NETWORKED_PREFIX });
 }
 
 async function networkedApi(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   useErrorPresenter(app, presentNetworkedError);
-  requireApiKey(app, fromXApiKey);
-  app.setNotFoundHandler((request, reply) => {
-    const { status, body } = presentNetworkedError(new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
-    return reply.status(status).send(body);
-  });
+  requireApiKey(app, fromXApiKey, 'onRequest', expectsXApiKey('Networked'));
 
   app.get(
     '/profile/visits',
