@@ -58,6 +58,12 @@ export interface ViewerPageQuery {
   until: number | null;
   offset: number;
   limit: number;
+  /**
+   * Viewers left out of the rows AND the total, as if they had never viewed the profile: the
+   * members blocked by or blocking the owner (docs/privacy-controls.md). Sorted, no repeats;
+   * absent or empty leaves nobody out.
+   */
+  excludeViewerIds?: readonly string[];
 }
 
 export interface VisitStore {
@@ -106,6 +112,31 @@ export interface KeyStore {
   charge(workspaceId: string, id: string, amount: number): Promise<ChargeResult>;
 }
 
+/** One member's block of another (stored one way; it applies both ways). */
+export interface Block {
+  memberId: string;
+  blockedId: string;
+  createdAt: number;
+}
+
+/**
+ * Blocks between members of a workspace. A block is stored as made (A blocked B); the policy
+ * that it works in both directions is the core's (use-cases/blocks.ts, list-viewers.ts,
+ * record-visits.ts).
+ */
+export interface BlockStore {
+  /** Returns false when the block already existed. */
+  add(workspaceId: string, memberId: string, blockedId: string, now: number): Promise<boolean>;
+  /** Returns false when there was no such block. */
+  remove(workspaceId: string, memberId: string, blockedId: string): Promise<boolean>;
+  /** The blocks `memberId` made, oldest first. */
+  list(workspaceId: string, memberId: string): Promise<Block[]>;
+  /** Everyone `memberId` blocked or was blocked by, sorted, no repeats. */
+  between(workspaceId: string, memberId: string): Promise<string[]>;
+  /** The blocks made by any of `memberIds` (a pair of them is blocked when either made one). */
+  madeBy(workspaceId: string, memberIds: readonly string[]): Promise<Block[]>;
+}
+
 export type StoreKind = 'sqlite' | 'postgres';
 
 export interface Store {
@@ -115,6 +146,7 @@ export interface Store {
   readonly connections: ConnectionStore;
   readonly visits: VisitStore;
   readonly keys: KeyStore;
+  readonly blocks: BlockStore;
   /**
    * A request (or another unit of work) begins: its reads must see every commit made before
    * it, by any process, and need not see later ones. A store that checks for other processes'

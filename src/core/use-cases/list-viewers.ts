@@ -9,6 +9,7 @@ import {
 import { connectionDegrees } from '../rules/connection-degrees.js';
 import type { Member, ViewerSummary, Workspace } from '../types.js';
 import type { CoreDeps } from './deps.js';
+import { blockedViewers } from './blocks.js';
 import type { ViewerRows } from '../store.js';
 
 export interface ListViewersQuery {
@@ -49,6 +50,8 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
   const horizon = historyHorizon(owner, workspace.settings, now);
   const since = Math.max(q.since ?? 0, horizon);
   const until = q.until ?? null;
+  // Blocks hide both members from each other's viewers, in the rows and the total alike.
+  const excludeViewerIds = await blockedViewers(deps, workspace.id, owner.id);
   const page = await deps.store.visits.listViewers({
     workspaceId: workspace.id,
     profileId: owner.id,
@@ -56,6 +59,7 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
     until,
     offset: q.offset,
     limit: q.limit,
+    ...(excludeViewerIds ? { excludeViewerIds } : {}),
   });
   const members = page.viewers ?? (await deps.store.members.getMany(workspace.id, page.rows.map((r) => r.viewerId)));
   const rankOf = await recencyRanks(deps, workspace, owner, horizon, since, until, q.offset, page.rows);

@@ -3,13 +3,15 @@ import { DAY_MS } from '../clock.js';
 import { checkVisitShape } from '../validation.js';
 import type { AcceptedVisit, MemberInput, RecordStatus, VisitInput, Workspace } from '../types.js';
 import type { CoreDeps } from './deps.js';
+import { blockedVisits } from './blocks.js';
 
 /** Clock skew tolerated for visits dated slightly in the future. */
 export const FUTURE_SKEW_MS = 5 * 60_000;
 export const MAX_BATCH = 10_000;
 
 export type VisitResult =
-  | { ok: true; status: RecordStatus | 'self_view'; visitId: string }
+  /** `self_view` and `blocked` are acknowledged and not stored (docs/privacy-controls.md for blocks). */
+  | { ok: true; status: RecordStatus | 'self_view' | 'blocked'; visitId: string }
   | { ok: false; error: AppError };
 
 interface Pending {
@@ -57,7 +59,7 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
   const wanted = [...new Set(pending.flatMap((p) => p.needs.filter((id) => !carriedIds.has(id))))];
   const known = wanted.length ? await deps.store.members.existingIds(workspace.id, wanted) : new Set<string>();
 
-  const storable: Pending[] = [];
+  let storable: Pending[] = [];
   for (const p of pending) {
     const missing = p.needs.filter((id) => !carriedIds.has(id) && !known.has(id));
     if (missing.length) {
@@ -68,6 +70,15 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
         }),
       };
     } else storable.push(p);
+  }
+  // A visit between two members with a block in either direction is acknowledged and dropped,
+  // before anything (an inline profile either) is written for it.
+  const blocked = await blockedVisits(deps, workspace.id, storable.map((p) => p.visit));
+  if (blocked.size > 0) {
+    storable.forEach((p, i) => {
+      if (blocked.has(i)) results[p.index] = { ok: true, status: 'blocked', visitId: p.visit.clientId ?? '' };
+    });
+    storable = storable.filter((_, i) => !blocked.has(i));
   }
   // Inline profiles are upserted only for visits that will be stored: a refused visit leaves no trace.
   const inline = new Map<string, MemberInput>();

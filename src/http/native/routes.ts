@@ -5,6 +5,9 @@ import { Type } from 'typebox';
 import {
   AppError,
   addConnection,
+  blockMember,
+  listBlocks,
+  unblockMember,
   createApiKey,
   eraseMember,
   getMember,
@@ -161,6 +164,45 @@ export async function nativeRoutes(fastify: FastifyInstance) {
     },
   );
 
+  const BlockParams = Type.Object({ memberId: S.Id, otherId: S.Id });
+  const blocksDoc = 'Blocks work both ways: neither member appears among the other\'s viewers on any surface (past visits included, totals too), and visits between them are acknowledged with status `blocked` and not stored.';
+
+  app.get(
+    '/members/:memberId/blocks',
+    {
+      schema: {
+        tags,
+        description: 'The blocks this member made (admin, or the member).',
+        params: MemberParams,
+        response: { 200: Type.Object({ memberId: Type.String(), blocks: Type.Array(S.Block) }), ...S.errorResponses },
+      },
+    },
+    async (request) => {
+      const { principal, memberId } = ownOrAdmin(request, request.params.memberId);
+      return { memberId, blocks: await listBlocks(deps, principal.workspace, memberId) };
+    },
+  );
+
+  app.put(
+    '/members/:memberId/blocks/:otherId',
+    { schema: { tags, description: blocksDoc, params: BlockParams, response: { 200: S.BlockResult, ...S.errorResponses } } },
+    async (request) => {
+      const { principal, memberId } = ownOrAdmin(request, request.params.memberId);
+      const r = await blockMember(deps, principal.workspace, memberId, request.params.otherId);
+      return { memberId: r.memberId, otherId: r.otherId, blocked: true, changed: r.created };
+    },
+  );
+
+  app.delete(
+    '/members/:memberId/blocks/:otherId',
+    { schema: { tags, description: 'Remove a block: what was stored before it shows again.', params: BlockParams, response: { 200: S.BlockResult, ...S.errorResponses } } },
+    async (request) => {
+      const { principal, memberId } = ownOrAdmin(request, request.params.memberId);
+      const r = await unblockMember(deps, principal.workspace, memberId, request.params.otherId);
+      return { memberId: r.memberId, otherId: r.otherId, blocked: false, changed: r.removed };
+    },
+  );
+
   app.post(
     '/visits',
     { schema: { tags, body: S.Visit, response: { 200: S.VisitResult, 201: S.VisitResult, 422: S.ErrorBody, ...S.errorResponses } } },
@@ -195,7 +237,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
           const e = r.error;
           return { index, status: 'error' as const, error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
         }
-        if (r.status === 'self_view') counts.ignored++;
+        if (r.status === 'self_view' || r.status === 'blocked') counts.ignored++;
         else counts[r.status]++;
         return { index, status: r.status, visitId: r.visitId };
       });

@@ -67,7 +67,9 @@ export const Visit = Type.Object(
 );
 
 export const VisitResult = Type.Object({
-  status: StringEnum(['recorded', 'deduplicated', 'replayed', 'self_view'] as const),
+  status: StringEnum(['recorded', 'deduplicated', 'replayed', 'self_view', 'blocked'] as const, {
+    description: 'self_view and blocked (a block between the two members) are acknowledged and not stored',
+  }),
   visitId: Type.String(),
 });
 
@@ -78,7 +80,7 @@ export const BatchBody = Type.Object(
 
 export const BatchItemResult = Type.Object({
   index: Type.Integer(),
-  status: StringEnum(['recorded', 'deduplicated', 'replayed', 'self_view', 'error'] as const),
+  status: StringEnum(['recorded', 'deduplicated', 'replayed', 'self_view', 'blocked', 'error'] as const),
   visitId: Type.Optional(Type.String()),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })),
 });
@@ -87,7 +89,7 @@ export const BatchResponse = Type.Object({
   recorded: Type.Integer(),
   deduplicated: Type.Integer(),
   replayed: Type.Integer(),
-  ignored: Type.Integer(),
+  ignored: Type.Integer({ description: 'self-views and visits between blocked members: acknowledged, not stored' }),
   rejected: Type.Integer(),
   results: Type.Array(BatchItemResult),
 });
@@ -187,3 +189,16 @@ export const errorResponses = {
   404: ErrorBody,
   429: ErrorBody,
 };
+
+export const Block = Type.Object({
+  memberId: Type.String(),
+  blockedId: Type.String(),
+  createdAt: Millis,
+});
+
+export const BlockResult = Type.Object({
+  memberId: Type.String(),
+  otherId: Type.String(),
+  blocked: Type.Boolean({ description: 'whether the block stands after this call' }),
+  changed: Type.Boolean({ description: 'false when it already stood (PUT) or did not exist (DELETE)' }),
+});

@@ -140,6 +140,8 @@ export class PgMembers implements MemberStore {
       );
       await c.query('DELETE FROM connections WHERE workspace_id = $1 AND member_id = $2', p);
       await c.query('UPDATE api_keys SET revoked_at = $3 WHERE workspace_id = $1 AND member_id = $2 AND revoked_at IS NULL', [...p, now]);
+      // Their blocks, made and received: the pair's history is gone with them anyway.
+      await c.query('DELETE FROM blocks WHERE workspace_id = $1 AND (member_id = $2 OR blocked_id = $2)', p);
       await c.query('DELETE FROM members WHERE workspace_id = $1 AND id = $2', p);
       return true;
     });

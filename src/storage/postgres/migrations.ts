@@ -157,4 +157,19 @@ ALTER TABLE viewer_day_counts DROP CONSTRAINT viewer_day_counts_pkey,
   ADD PRIMARY KEY (workspace_id, profile_id, day) INCLUDE (viewers);
 `,
   },
+  {
+    version: 7,
+    name: 'blocks between members',
+    // Stored as made (A blocked B); a list asks for both directions, hence the second index.
+    sql: `
+CREATE TABLE blocks (
+  workspace_id text COLLATE "C" NOT NULL,
+  member_id text COLLATE "C" NOT NULL,
+  blocked_id text COLLATE "C" NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (workspace_id, member_id, blocked_id)
+);
+CREATE INDEX blocks_blocked ON blocks (workspace_id, blocked_id);
+`,
+  },
 ];

@@ -1,5 +1,6 @@
 import type { Store } from '../../core/index.js';
 import { PgDatabase, checkPostgresUrl, connectClient } from './database.js';
+import { PgBlocks } from './blocks.js';
 import { PgConnections } from './connections.js';
 import { PgKeys } from './keys.js';
 import { PgMembers } from './members.js';
@@ -52,6 +53,7 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     connections: new PgConnections(db),
     visits: new PgVisits(db, partitions),
     keys: new PgKeys(db),
+    blocks: new PgBlocks(db),
     close: () => db.close(),
   };
 }

@@ -59,6 +59,9 @@ export class SqliteMembers implements MemberStore {
       'DELETE FROM connections WHERE workspace_id = @ws AND other_id = @id AND member_id IN (SELECT other_id FROM connections WHERE workspace_id = @ws AND member_id = @id)',
       'DELETE FROM connections WHERE workspace_id = @ws AND member_id = @id',
       'UPDATE api_keys SET revoked_at = @now WHERE workspace_id = @ws AND member_id = @id AND revoked_at IS NULL',
+      // Their blocks, made and received: the pair's history is gone with them anyway.
+      'DELETE FROM blocks WHERE workspace_id = @ws AND member_id = @id',
+      'DELETE FROM blocks WHERE workspace_id = @ws AND blocked_id = @id',
     ].map((sql) => db.prepare(sql));
     const removeMember = db.prepare('DELETE FROM members WHERE workspace_id = @ws AND id = @id');
     this.eraseTx = db.transaction((p: { ws: string; id: string; now: number }) => {

@@ -154,4 +154,19 @@ INSERT INTO change_epoch (id, n) VALUES (1, 0);
 CREATE INDEX members_ids ON members (workspace_id, id);
 `,
   },
+  {
+    version: 8,
+    name: 'blocks between members',
+    // Stored as made (A blocked B); a list asks for both directions, hence the second index.
+    sql: `
+CREATE TABLE blocks (
+  workspace_id TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  blocked_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, member_id, blocked_id)
+) WITHOUT ROWID;
+CREATE INDEX blocks_blocked ON blocks (workspace_id, blocked_id);
+`,
+  },
 ];

@@ -1,6 +1,7 @@
 import type { Store } from '../../core/index.js';
 import { openSqlite, type SqliteOptions } from './database.js';
 import { startCheckpointer } from './checkpointer.js';
+import { SqliteBlocks } from './blocks.js';
 import { SqliteConnections } from './connections.js';
 import { startFolder } from './folder.js';
 import { SqliteKeys } from './keys.js';
@@ -42,6 +43,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     connections: new SqliteConnections(db, cache, gate),
     visits,
     keys: new SqliteKeys(db, cache, gate),
+    blocks: new SqliteBlocks(db, cache, gate),
     beginRequest: () => cache.beginRequest(),
     async close() {
       await visits.drain();

@@ -52,6 +52,10 @@ export class VisitorListReader {
   private oldestInRange;
   private byTime;
   private byViewer;
+  private byTimeExcluding;
+  private byViewerExcluding;
+  private pageExcluding;
+  private excludedInRange;
   private viewsInRange;
   private pairInRange;
   private sourceAt;
@@ -66,12 +70,23 @@ export class VisitorListReader {
   ) {
     // Served by the covering index visitor_summary_page: the offset is skipped and the page read
     // without touching the table.
-    this.page = db
-      .prepare<{ ws: string; profile: string; since: number; limit: number; offset: number }, SummaryTuple>(`
+    // Blocks leave viewers out (`excludeViewerIds`): the statements that read rows or totals have
+    // a second form with `@exclude`, a JSON list, so that lists without blocks run unchanged.
+    const pageOf = (not: string) =>
+      db
+        .prepare<{ ws: string; profile: string; since: number; limit: number; offset: number; exclude?: string }, SummaryTuple>(`
       SELECT ${SUMMARY_COLUMNS} FROM main.visitor_summary
-      WHERE workspace_id = @ws AND profile_id = @profile AND last_viewed_at >= @since
+      WHERE workspace_id = @ws AND profile_id = @profile AND last_viewed_at >= @since${not}
       ORDER BY last_viewed_at DESC, viewer_id LIMIT @limit OFFSET @offset`)
-      .raw();
+        .raw();
+    this.page = pageOf('');
+    this.pageExcluding = pageOf(EXCLUDE);
+    this.excludedInRange = db
+      .prepare<{ ws: string; profile: string; since: number; exclude: string }, number>(
+        `SELECT count(*) FROM main.visitor_summary WHERE workspace_id = @ws AND profile_id = @profile AND last_viewed_at >= @since
+         AND viewer_id IN (SELECT value FROM json_each(@exclude))`,
+      )
+      .pluck();
     this.row = db
       .prepare<[string, string, string], SummaryTuple>(`SELECT ${SUMMARY_COLUMNS} FROM main.visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?`)
       .raw();
@@ -94,16 +109,18 @@ export class VisitorListReader {
     // few are grouped after reading them in time order, many by reading the profile's views in
     // viewer order, which groups them without sorting (see BY_VIEWER_FROM).
     const where = 'workspace_id = @ws AND profile_id = @profile AND viewed_at >= @since AND viewed_at < @until';
-    const plan = (index: string) => ({
+    const plan = (index: string, not: string) => ({
       page: db
         .prepare<[Range & { limit: number; offset: number }], RangeTuple>(`
-        SELECT viewer_id, count(*), min(viewed_at), max(viewed_at) AS last FROM main.visits INDEXED BY ${index} WHERE ${where}
+        SELECT viewer_id, count(*), min(viewed_at), max(viewed_at) AS last FROM main.visits INDEXED BY ${index} WHERE ${where}${not}
         GROUP BY viewer_id ORDER BY last DESC, viewer_id LIMIT @limit OFFSET @offset`)
         .raw(),
-      total: db.prepare<[Range], number>(`SELECT count(*) FROM (SELECT 1 FROM main.visits INDEXED BY ${index} WHERE ${where} GROUP BY viewer_id)`).pluck(),
+      total: db.prepare<[Range], number>(`SELECT count(*) FROM (SELECT 1 FROM main.visits INDEXED BY ${index} WHERE ${where}${not} GROUP BY viewer_id)`).pluck(),
     });
-    this.byTime = plan('visits_profile_time');
-    this.byViewer = plan('visits_profile_viewer_time');
+    this.byTime = plan('visits_profile_time', '');
+    this.byViewer = plan('visits_profile_viewer_time', '');
+    this.byTimeExcluding = plan('visits_profile_time', EXCLUDE);
+    this.byViewerExcluding = plan('visits_profile_viewer_time', EXCLUDE);
     this.viewsInRange = db
       .prepare<[Range & { cap: number }], number>(`SELECT count(*) FROM (SELECT 1 FROM main.visits INDEXED BY visits_profile_time WHERE ${where} LIMIT @cap)`)
       .pluck();
@@ -125,6 +142,9 @@ export class VisitorListReader {
 
   list(q: ViewerPageQuery): ViewerPage {
     if (q.until !== null) return this.bounded({ ...q, until: q.until });
+    // A list with blocks neither reads nor fills the page cache: its key does not say who was
+    // left out. Blocked members are few; a block's change drops the pages of both (blocks.ts).
+    if (q.excludeViewerIds?.length) return this.openEnded(q);
     const hit = this.cache.page(q.workspaceId, q.profileId, q.since, q.offset, q.limit);
     if (hit) return { total: hit.total, rows: hit.rows as ViewerSummary[] };
     return this.openEnded(q);
@@ -133,9 +153,9 @@ export class VisitorListReader {
   private readOpenEnded(q: ViewerPageQuery): ViewerPage {
     const { workspaceId: ws, profileId: profile, since } = q;
     this.inbox.beginRead();
-    const pending = this.inbox.pending(ws, profile, since, END_OF_TIME);
+    const pending = withoutExcluded(q, this.inbox.pending(ws, profile, since, END_OF_TIME));
     const { total, rows, lowestMergedLast, oldestInRange } = pending.length === 0 ? this.folded(q) : this.merged(q, pending);
-    if (!this.cache.enabled) return { total, rows };
+    if (!this.cache.enabled || q.excludeViewerIds?.length) return { total, rows };
     // As time moves the window on, this answer holds until the oldest viewer in range drops
     // out of the total or a row's oldest in-range view drops out of its count.
     let sinceTo = Math.min(oldestInRange ?? this.oldestInRange.get(ws, profile, since) ?? END_OF_TIME, lowestMergedLast);
@@ -151,12 +171,12 @@ export class VisitorListReader {
    * descents fewer for them (the histogram, the boundary day, the oldest view).
    */
   private folded(q: ViewerPageQuery): ViewerPage & { lowestMergedLast: number; oldestInRange?: number } {
-    const rows = this.page.all({ ws: q.workspaceId, profile: q.profileId, since: q.since, limit: q.limit, offset: q.offset }).map(summaryFromTuple);
+    const rows = this.summaryPage(q, q.offset, q.limit).map(summaryFromTuple);
     // An empty page after an offset may have skipped past the end: its total is unknown.
     const end = rows.length < q.limit && (rows.length > 0 || q.offset === 0);
     const oldestInRange = end ? (rows.at(-1)?.lastViewedAt ?? END_OF_TIME) : undefined;
     for (const r of rows) this.countWithin(q, r);
-    const total = end ? q.offset + rows.length : this.total(q.workspaceId, q.profileId, q.since);
+    const total = end ? q.offset + rows.length : this.total(q);
     return { total, rows, lowestMergedLast: END_OF_TIME, oldestInRange };
   }
 
@@ -168,7 +188,7 @@ export class VisitorListReader {
     const { workspaceId: ws, profileId: profile, since } = q;
     const groups = groupByViewer(pending);
     const from = Math.max(0, q.offset - groups.size);
-    const window = this.page.all({ ws, profile, since, limit: q.offset + q.limit - from, offset: from }).map(summaryFromTuple);
+    const window = this.summaryPage(q, from, q.offset + q.limit - from).map(summaryFromTuple);
     const inWindow = new Map(window.map((r) => [r.viewerId, r]));
     const merged: ViewerSummary[] = [];
     const replaced: ViewerSummary[] = [];
@@ -193,7 +213,13 @@ export class VisitorListReader {
     }
     const page = mergePage(window, from, q.offset, q.limit, merged, replaced);
     for (const r of page) if (!groups.has(r.viewerId)) this.countWithin(q, r);
-    return { total: this.total(ws, profile, since) + newViewers, rows: page, lowestMergedLast };
+    return { total: this.total(q) + newViewers, rows: page, lowestMergedLast };
+  }
+
+  /** Summary rows in range from `offset`, blocked viewers left out. */
+  private summaryPage(q: ViewerPageQuery, offset: number, limit: number): SummaryTuple[] {
+    const p = { ws: q.workspaceId, profile: q.profileId, since: q.since, limit, offset };
+    return q.excludeViewerIds?.length ? this.pageExcluding.all({ ...p, exclude: JSON.stringify(q.excludeViewerIds) }) : this.page.all(p);
   }
 
   private storedRow(ws: string, profile: string, viewerId: string): ViewerSummary | undefined {
@@ -214,10 +240,14 @@ export class VisitorListReader {
   }
 
   /** Distinct folded viewers whose last view is in range: whole days after the boundary from the histogram, the boundary day from the summary index. */
-  private total(ws: string, profile: string, since: number): number {
+  private total(q: ViewerPageQuery): number {
+    const { workspaceId: ws, profileId: profile, since } = q;
     const day = dayOf(since);
     const whole = this.daysAfter.get(ws, profile, day)!.n ?? 0;
-    return whole + this.boundaryCount.get(ws, profile, since, (day + 1) * 86_400_000)!.n;
+    const all = whole + this.boundaryCount.get(ws, profile, since, (day + 1) * 86_400_000)!.n;
+    // The histogram counts every viewer: blocked ones in range are taken off.
+    if (!q.excludeViewerIds?.length) return all;
+    return all - this.excludedInRange.get({ ws, profile, since, exclude: JSON.stringify(q.excludeViewerIds) })!;
   }
 
   /**
@@ -227,8 +257,13 @@ export class VisitorListReader {
   private readBounded(q: ViewerPageQuery & { until: number }): ViewerPage {
     this.inbox.beginRead();
     const range: Range = { ws: q.workspaceId, profile: q.profileId, since: q.since, until: q.until };
-    const pending = this.inbox.pending(range.ws, range.profile, range.since, range.until);
-    const plan = this.viewsInRange.get({ ...range, cap: this.byViewerFrom })! >= this.byViewerFrom ? this.byViewer : this.byTime;
+    const pending = withoutExcluded(q, this.inbox.pending(range.ws, range.profile, range.since, range.until));
+    const many = this.viewsInRange.get({ ...range, cap: this.byViewerFrom })! >= this.byViewerFrom;
+    const plan = q.excludeViewerIds?.length
+      ? excluding(many ? this.byViewerExcluding : this.byTimeExcluding, JSON.stringify(q.excludeViewerIds))
+      : many
+        ? this.byViewer
+        : this.byTime;
     const page: ViewerPage =
       pending.length === 0
         ? { total: plan.total.get(range)!, rows: rangeRows(plan.page.all({ ...range, offset: q.offset, limit: q.limit })) }
@@ -263,6 +298,23 @@ export class VisitorListReader {
     }
     return { total: plan.total.get(range)! + newViewers, rows: mergePage(window, from, q.offset, q.limit, merged, replaced) };
   }
+}
+
+const EXCLUDE = ' AND viewer_id NOT IN (SELECT value FROM json_each(@exclude))';
+
+/** Pending views of viewers a block leaves out are dropped before they are grouped. */
+function withoutExcluded(q: ViewerPageQuery, pending: PendingVisit[]): PendingVisit[] {
+  if (!q.excludeViewerIds?.length || pending.length === 0) return pending;
+  const out = new Set(q.excludeViewerIds);
+  return pending.filter((p) => !out.has(p.viewerId));
+}
+
+/** A range plan's statements with the blocked viewers' list bound. */
+function excluding(plan: RangePlan, exclude: string): RangePlan {
+  return {
+    page: { all: (p) => plan.page.all({ ...p, exclude } as never) },
+    total: { get: (p) => plan.total.get({ ...p, exclude } as never) },
+  };
 }
 
 type RangeTuple = [viewerId: string, viewCount: number, firstViewedAt: number, lastViewedAt: number];
