@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ProjectionRunner, type RecordOutcome, type Store } from '../src/core/index.js';
+import { ProjectionRunner, mergeView, type RecordOutcome, type Store } from '../src/core/index.js';
 import { openStore } from '../src/storage/open-store.js';
 import { BACKENDS, dropPostgresDatabase, testStoreConfig, type TestBackend } from './support/backends.js';
 import { freePort, killServers, runCli, secretFrom, startServerProcess } from './support/processes.js';
@@ -226,5 +226,18 @@ describe.each(BACKENDS)('a server SIGKILLed while recording and projecting on $n
       await killServers();
       await cleanUp(backend, url);
     }
+  });
+});
+
+describe('the summary merge (src/core/rules/summary-merge.ts)', () => {
+  it('counts, keeps the earliest first view and the latest last view, a tie going to the visit recorded later', () => {
+    let s = mergeView(null, 2_000, 'search');
+    expect(s).toEqual({ count: 1, first: 2_000, last: 2_000, lastSource: 'search' });
+    s = mergeView(s, 1_000, 'feed');
+    expect(s).toEqual({ count: 2, first: 1_000, last: 2_000, lastSource: 'search' });
+    s = mergeView(s, 2_000, 'profile');
+    expect(s).toEqual({ count: 3, first: 1_000, last: 2_000, lastSource: 'profile' });
+    s = mergeView(s, 3_000, 'other');
+    expect(s).toEqual({ count: 4, first: 1_000, last: 3_000, lastSource: 'other' });
   });
 });

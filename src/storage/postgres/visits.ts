@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AcceptedVisit, Member, RecordOutcome, ViewerPageQuery, ViewerRows, VisitSource, VisitStore } from '../../core/index.js';
+import { mergeView, type AcceptedVisit, type Member, type RecordOutcome, type ViewerPageQuery, type ViewerRows, type VisitSource, type VisitStore } from '../../core/index.js';
 import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
 import { isMissingPartition, type VisitPartitions } from './partitions.js';
@@ -373,18 +373,7 @@ function decide(
         return;
       }
     }
-    if (s.count === 0) {
-      s.first = v.viewedAt;
-      s.last = v.viewedAt;
-      s.lastSource = v.source;
-    } else {
-      s.first = Math.min(s.first, v.viewedAt);
-      if (v.viewedAt >= s.last) {
-        s.last = v.viewedAt;
-        s.lastSource = v.source;
-      }
-    }
-    s.count++;
+    Object.assign(s, mergeView(s, v.viewedAt, v.source));
     insertSorted(s.batch, v.viewedAt);
     if (v.clientId !== null) claimed.add(v.clientId);
     toInsert.push(i);
