@@ -14,7 +14,7 @@ import type { PostgresStore } from '../src/storage/postgres/postgres-store.js';
 import type { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { BACKENDS, dropPostgresDatabase, postgresAvailable, postgresBackend, sqliteBackend, testStoreConfig } from './support/backends.js';
 import { freePort, killServers, runCli, secretFrom, startServerProcess, type ServerProcess } from './support/processes.js';
-import { wholeLog } from './support/projection-harness.js';
+import { rebuildProjection, wholeLog } from './support/projection-harness.js';
 import { startTestApp } from './support/test-app.js';
 
 const T = { timeout: 180_000 };
@@ -163,6 +163,37 @@ describe.each(BACKENDS)('GET /healthz?detail=1 on $name', (backend) => {
       // Another workspace's admin sees its own (empty) log, nothing of acme's.
       const theirs = await t.request('GET', '/healthz?detail=1', { headers: { 'x-api-key': other } });
       expect(theirs.body.projections).toEqual([{ name: 'summary', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 }]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe.each(BACKENDS)('erasing a member on $name', (backend) => {
+  it('removes their visits from the log too, so a rebuild does not bring them back', T, async () => {
+    const t = await startTestApp(backend);
+    try {
+      const key = await t.adminKey('acme');
+      const headers = { 'x-api-key': key };
+      await t.members('acme', ['owner', 'gone', 'stays'].map((id) => ({ id, plan: 'premium' as const })));
+      for (const [profileId, viewerId] of [
+        ['owner', 'gone'],
+        ['owner', 'stays'],
+        ['gone', 'owner'],
+        ['stays', 'owner'],
+      ]) {
+        expect((await t.request('POST', '/v1/visits', { headers, body: { profileId, viewerId } })).status).toBe(201);
+      }
+      expect((await t.request('DELETE', '/v1/members/gone', { headers })).status).toBeLessThan(300);
+      const log = await wholeLog(t.store);
+      expect(log.map((e) => [e.profileId, e.viewerId])).toEqual([
+        ['owner', 'stays'],
+        ['stays', 'owner'],
+      ]);
+      await rebuildProjection(t.store.visitLog, t.store.projections.find((p) => p.name === 'summary')!);
+      const list = await t.request('GET', '/v1/members/owner/visitors', { headers });
+      expect(list.body.total).toBe(1);
+      expect(list.body.viewers.map((v: { viewer: { id: string } | null }) => v.viewer?.id)).toEqual(['stays']);
     } finally {
       await t.close();
     }
