@@ -20,3 +20,4 @@ export * from './visit-log.js';
 export * from './projection.js';
 export * from './projection-runner.js';
 export * from './rules/summary-merge.js';
+export * from './rules/recording-rule.js';
