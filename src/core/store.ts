@@ -74,6 +74,19 @@ export interface VisitStore {
   record(workspaceId: string, visits: readonly AcceptedVisit[], dedupWindowMs: number): Promise<RecordOutcome[]>;
   /** Distinct viewers with a view in the range, newest view first, ties by viewer id; counts are within the range. */
   listViewers(query: ViewerPageQuery): Promise<ViewerRows>;
+  /**
+   * The stored visits these client ids name (recorded or pending), for the core to tell a retry
+   * from an id reused for another visit (use-cases/record-visits.ts). An id whose visit is gone
+   * (purged, or its member erased) is absent.
+   */
+  byClientIds(workspaceId: string, clientIds: readonly string[]): Promise<Map<string, StoredVisit>>;
+}
+
+/** What a client id names: the visit it was first sent with. */
+export interface StoredVisit {
+  profileId: string;
+  viewerId: string;
+  viewedAt: number;
 }
 
 export interface ViewerRows {

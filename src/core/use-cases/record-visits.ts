@@ -11,7 +11,8 @@ export const MAX_BATCH = 10_000;
 
 export type VisitResult =
   /** `self_view` and `blocked` are acknowledged and not stored (docs/privacy-controls.md for blocks). */
-  | { ok: true; status: RecordStatus | 'self_view' | 'blocked'; visitId: string }
+  /** `visitId` is absent when the visit has none: sent without an id and not stored (deduplicated, self-view, blocked). */
+  | { ok: true; status: RecordStatus | 'self_view' | 'blocked'; visitId?: string }
   | { ok: false; error: AppError };
 
 interface Pending {
@@ -21,7 +22,11 @@ interface Pending {
   needs: string[];
   /** Members whose profile this visit carries inline. */
   carried: MemberInput[];
+  /** Whether the client gave the time (a retry without one is dated anew, so its time is no evidence). */
+  timed: boolean;
 }
+
+const withId = (status: VisitResult & { ok: true }, visitId: string): VisitResult => (visitId === '' ? status : { ...status, visitId });
 
 /**
  * Validates and stores a batch of visits. Each item gets its own result: valid items are stored
@@ -39,7 +44,7 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
       const input = checkVisitShape(raw);
       const visit = accept(input, now, horizon);
       if (visit.profileId === visit.viewerId) {
-        results[index] = { ok: true, status: 'self_view', visitId: visit.clientId ?? '' };
+        results[index] = withId({ ok: true, status: 'self_view' }, visit.clientId ?? '');
         return;
       }
       const carried: MemberInput[] = [];
@@ -48,7 +53,7 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
         if (profile) carried.push({ ...profile, id });
         else needs.push(id);
       }
-      pending.push({ index, visit, needs, carried });
+      pending.push({ index, visit, needs, carried, timed: input.viewedAt !== undefined });
     } catch (err) {
       results[index] = { ok: false, error: asAppError(err) };
     }
@@ -76,7 +81,7 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
   const blocked = await blockedVisits(deps, workspace.id, storable.map((p) => p.visit));
   if (blocked.size > 0) {
     storable.forEach((p, i) => {
-      if (blocked.has(i)) results[p.index] = { ok: true, status: 'blocked', visitId: p.visit.clientId ?? '' };
+      if (blocked.has(i)) results[p.index] = withId({ ok: true, status: 'blocked' }, p.visit.clientId ?? '');
     });
     storable = storable.filter((_, i) => !blocked.has(i));
   }
@@ -92,10 +97,47 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
     );
     storable.forEach((p, i) => {
       const o = outcomes[i]!;
-      results[p.index] = { ok: true, status: o.status, visitId: o.visitId };
+      results[p.index] = withId({ ok: true, status: o.status }, o.visitId);
     });
+    await refuseReusedIds(deps, workspace.id, storable, outcomes.map((o) => o.status), results);
   }
   return results;
+}
+
+/**
+ * A replayed id must name the same visit: same profile, same viewer and, when the client gave
+ * one, the same time. An id reused for another visit is a conflict (409), reported for that
+ * item alone; the stored visit is unchanged. Decided after the write, from what the id names
+ * once committed (so two items of one batch sharing an id are compared too: the second one
+ * replays the first).
+ */
+async function refuseReusedIds(
+  deps: CoreDeps,
+  workspaceId: string,
+  storable: readonly Pending[],
+  statuses: readonly RecordStatus[],
+  results: VisitResult[],
+): Promise<void> {
+  const replays = storable.filter((p, i) => statuses[i] === 'replayed' && p.visit.clientId !== null);
+  if (replays.length === 0) return;
+  const stored = await deps.store.visits.byClientIds(workspaceId, replays.map((p) => p.visit.clientId!));
+  for (const p of replays) {
+    const s = stored.get(p.visit.clientId!);
+    // Gone (purged, or a member erased): nothing to compare with, the replay stands.
+    if (!s) continue;
+    const differs: string[] = [];
+    if (s.profileId !== p.visit.profileId) differs.push('profileId');
+    if (s.viewerId !== p.visit.viewerId) differs.push('viewerId');
+    if (p.timed && s.viewedAt !== p.visit.viewedAt) differs.push('viewedAt');
+    if (differs.length === 0) continue;
+    results[p.index] = {
+      ok: false,
+      error: new AppError('conflict', `visit id ${p.visit.clientId} was already used for another visit (different ${differs.join(', ')})`, {
+        field: 'id',
+        differs,
+      }),
+    };
+  }
 }
 
 /** One visit; a refusal is thrown rather than reported. */

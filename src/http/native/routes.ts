@@ -205,12 +205,12 @@ export async function nativeRoutes(fastify: FastifyInstance) {
 
   app.post(
     '/visits',
-    { schema: { tags, body: S.Visit, response: { 200: S.VisitResult, 201: S.VisitResult, 422: S.ErrorBody, ...S.errorResponses } } },
+    { schema: { tags, body: S.Visit, response: { 200: S.VisitResult, 201: S.VisitResult, 409: S.ErrorBody, 422: S.ErrorBody, ...S.errorResponses } } },
     async (request, reply) => {
       const { workspace } = requireAdmin(request);
       const result = await recordVisit(deps, workspace, request.body);
       if (!result.ok) throw new AppError('internal', 'unexpected');
-      return reply.status(result.status === 'recorded' ? 201 : 200).send({ status: result.status, visitId: result.visitId });
+      return reply.status(result.status === 'recorded' ? 201 : 200).send(result.visitId === undefined ? { status: result.status } : { status: result.status, visitId: result.visitId });
     },
   );
 
@@ -239,7 +239,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
         }
         if (r.status === 'self_view' || r.status === 'blocked') counts.ignored++;
         else counts[r.status]++;
-        return { index, status: r.status, visitId: r.visitId };
+        return r.visitId === undefined ? { index, status: r.status } : { index, status: r.status, visitId: r.visitId };
       });
       return { ...counts, results: out };
     },

@@ -1,4 +1,4 @@
-import type { AcceptedVisit, RecordOutcome, ViewerPageQuery, ViewerSummary, VisitStore } from '../../core/index.js';
+import type { AcceptedVisit, RecordOutcome, StoredVisit, ViewerPageQuery, ViewerSummary, VisitStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 import { foldPending } from './fold.js';
 import { VisitInbox } from './inbox.js';
@@ -59,6 +59,7 @@ export class SqliteVisits implements VisitStore {
   private markIdle: () => void = () => {};
 
   private byClientId;
+  private visitOfClientId;
   private summary;
   private nearby;
   private backlog;
@@ -75,6 +76,11 @@ export class SqliteVisits implements VisitStore {
     this.inbox = new VisitInbox(db);
     this.reader = new VisitorListReader(db, this.inbox, cache, byViewerFrom);
     this.byClientId = db.prepare<[string, string], { id: number }>('SELECT id FROM main.visits WHERE workspace_id = ? AND client_id = ?');
+    // Folded first, then the inbox: a visit is in one or the other (or both, briefly, with the same values).
+    this.visitOfClientId = db.prepare<[string, string, string, string], { profile_id: string; viewer_id: string; viewed_at: number }>(
+      `SELECT profile_id, viewer_id, viewed_at FROM main.visits WHERE workspace_id = ? AND client_id = ?
+       UNION ALL SELECT profile_id, viewer_id, viewed_at FROM inbox.visit_inbox WHERE workspace_id = ? AND client_id = ? LIMIT 1`,
+    );
     this.summary = db.prepare<[string, string, string], { last_viewed_at: number }>(
       'SELECT last_viewed_at FROM main.visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
     );
@@ -199,6 +205,15 @@ export class SqliteVisits implements VisitStore {
     }
     const seq = this.inbox.append(ws, v);
     return { status: 'recorded', visitId: v.clientId ?? String(seq) };
+  }
+
+  async byClientIds(workspaceId: string, clientIds: readonly string[]): Promise<Map<string, StoredVisit>> {
+    const out = new Map<string, StoredVisit>();
+    for (const id of new Set(clientIds)) {
+      const r = this.visitOfClientId.get(workspaceId, id, workspaceId, id);
+      if (r) out.set(id, { profileId: r.profile_id, viewerId: r.viewer_id, viewedAt: r.viewed_at });
+    }
+    return out;
   }
 
   async listViewers(q: ViewerPageQuery): Promise<{ total: number; rows: ViewerSummary[] }> {

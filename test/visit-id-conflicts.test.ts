@@ -1,0 +1,118 @@
+/**
+ * A visit id names one visit (docs/privacy-controls.md, "Visit ids"): a retry with the same
+ * profile, viewer and time is replayed; the id sent again with another profile, viewer or
+ * time is a 409 conflict (in a batch, that item alone), and the stored visit stays as it was.
+ * A visit deduplicated without an id answers without a `visitId`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from './support/backends.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { allVisitors, auth, expectNativeError } from './support/assertions.js';
+
+const MIN = 60_000;
+
+describe.each(BACKENDS)('visit id conflicts on $name', (backend) => {
+  let t: TestApp;
+  let admin: string;
+  let now: number;
+  const WS = 'ids';
+
+  beforeAll(async () => {
+    t = await startTestApp(backend);
+    now = t.clock.now();
+    admin = await t.adminKey(WS);
+    await t.members(WS, [
+      { id: 'owner', name: 'Owner', plan: 'premium' },
+      { id: 'other-owner', name: 'Other Owner', plan: 'premium' },
+      { id: 'viewer', name: 'Viewer' },
+      { id: 'viewer2', name: 'Viewer Two' },
+    ]);
+  });
+  afterAll(() => t?.close());
+
+  const visit = (body: unknown) => t.request('POST', '/v1/visits', { headers: auth(admin), body });
+
+  it('a retry is replayed; the id with another profile, viewer or time is a 409 naming what differs', async () => {
+    const first = { id: 'c-1', profileId: 'owner', viewerId: 'viewer', viewedAt: now - 10 * MIN };
+    const r1 = await visit(first);
+    expect(r1.status, r1.text).toBe(201);
+    expect(r1.body).toEqual({ status: 'recorded', visitId: 'c-1' });
+
+    const again = await visit(first);
+    expect(again.status, again.text).toBe(200);
+    expect(again.body).toEqual({ status: 'replayed', visitId: 'c-1' });
+
+    // Without a time the retry is dated by the server: its time is no evidence of another visit.
+    const untimed = await visit({ id: 'c-1', profileId: 'owner', viewerId: 'viewer' });
+    expect(untimed.status, untimed.text).toBe(200);
+    expect(untimed.body.status).toBe('replayed');
+
+    for (const [change, field] of [
+      [{ profileId: 'other-owner' }, 'profileId'],
+      [{ viewerId: 'viewer2' }, 'viewerId'],
+      [{ viewedAt: now - 11 * MIN }, 'viewedAt'],
+    ] as const) {
+      const res = await visit({ ...first, ...change });
+      expectNativeError(res, 409, /already used for another visit/);
+      expect(res.body.error.code).toBe('conflict');
+      expect(res.body.error.details).toEqual({ field: 'id', differs: [field] });
+    }
+
+    // The stored visit is the first one, counted once; nothing was stored for the others.
+    const owner = await allVisitors(t, admin, 'owner');
+    expect(owner.viewers.map((v) => [v.viewer.id, v.viewCount, v.lastViewedAt])).toEqual([['viewer', 1, now - 10 * MIN]]);
+    expect((await allVisitors(t, admin, 'other-owner')).total).toBe(0);
+  });
+
+  it('in a batch only the conflicting item is refused, including an id repeated within the batch', async () => {
+    const res = await t.request('POST', '/v1/visits/batch', {
+      headers: auth(admin),
+      body: {
+        visits: [
+          { id: 'b-1', profileId: 'other-owner', viewerId: 'viewer', viewedAt: now - 30 * MIN },
+          { id: 'b-1', profileId: 'other-owner', viewerId: 'viewer2', viewedAt: now - 30 * MIN },
+          { id: 'c-1', profileId: 'owner', viewerId: 'viewer2', viewedAt: now - 10 * MIN },
+          { id: 'c-1', profileId: 'owner', viewerId: 'viewer', viewedAt: now - 10 * MIN },
+          { id: 'b-2', profileId: 'other-owner', viewerId: 'viewer2', viewedAt: now - 20 * MIN },
+        ],
+      },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ recorded: 2, replayed: 1, rejected: 2 });
+    expect(res.body.results.map((r: any) => [r.status, r.visitId ?? null, r.error?.code ?? null, r.error?.details?.differs ?? null])).toEqual([
+      ['recorded', 'b-1', null, null],
+      ['error', null, 'conflict', ['viewerId']],
+      ['error', null, 'conflict', ['viewerId']],
+      ['replayed', 'c-1', null, null],
+      ['recorded', 'b-2', null, null],
+    ]);
+    const list = await allVisitors(t, admin, 'other-owner');
+    expect(list.viewers.map((v) => [v.viewer.id, v.viewCount]).sort()).toEqual([
+      ['viewer', 1],
+      ['viewer2', 1],
+    ]);
+  });
+
+  it('a visit deduplicated without an id answers without a visitId, in a single call and in a batch', async () => {
+    const first = await visit({ profileId: 'owner', viewerId: 'viewer2', viewedAt: now - 3 * MIN });
+    expect(first.status, first.text).toBe(201);
+    expect(first.body.visitId).toMatch(/^\d+$/);
+    const dup = await visit({ profileId: 'owner', viewerId: 'viewer2', viewedAt: now - 2 * MIN });
+    expect(dup.status, dup.text).toBe(200);
+    expect(dup.body).toEqual({ status: 'deduplicated' });
+    expect(dup.text).not.toContain('visitId');
+
+    const batch = await t.request('POST', '/v1/visits/batch', {
+      headers: auth(admin),
+      body: { visits: [{ profileId: 'owner', viewerId: 'viewer2', viewedAt: now - 1 * MIN }, { profileId: 'owner', viewerId: 'owner' }] },
+    });
+    expect(batch.status, batch.text).toBe(200);
+    expect(batch.body.results).toEqual([
+      { index: 0, status: 'deduplicated' },
+      { index: 1, status: 'self_view' },
+    ]);
+    // With an id, a deduplicated visit still answers with it.
+    const withId = await visit({ id: 'd-1', profileId: 'owner', viewerId: 'viewer2', viewedAt: now - 1 * MIN });
+    expect(withId.body).toEqual({ status: 'deduplicated', visitId: 'd-1' });
+  });
+});
