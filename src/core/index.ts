@@ -3,6 +3,8 @@ export * from './types.js';
 export * from './errors.js';
 export * from './clock.js';
 export * from './store.js';
+export * from './audit.js';
+export * from './use-cases/audit.js';
 export * from './validation.js';
 export * from './rules/reading-rules.js';
 export * from './use-cases/deps.js';

@@ -172,4 +172,21 @@ CREATE TABLE blocks (
 CREATE INDEX blocks_blocked ON blocks (workspace_id, blocked_id);
 `,
   },
+  {
+    version: 8,
+    name: 'audit log',
+    // Appended by admin actions, read by time; the id orders entries of one millisecond.
+    sql: `
+CREATE TABLE audit_log (
+  id bigserial PRIMARY KEY,
+  workspace_id text COLLATE "C" NOT NULL,
+  at bigint NOT NULL,
+  actor_key_id text COLLATE "C",
+  action text NOT NULL,
+  target text COLLATE "C" NOT NULL,
+  details jsonb
+);
+CREATE INDEX audit_log_time ON audit_log (workspace_id, at, id);
+`,
+  },
 ];

@@ -1,5 +1,6 @@
 import type { Store } from '../../core/index.js';
 import { PgDatabase, checkPostgresUrl, connectClient } from './database.js';
+import { PgAudit } from './audit.js';
 import { PgBlocks } from './blocks.js';
 import { PgConnections } from './connections.js';
 import { PgKeys } from './keys.js';
@@ -54,6 +55,7 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     visits: new PgVisits(db, partitions),
     keys: new PgKeys(db),
     blocks: new PgBlocks(db),
+    audit: new PgAudit(db),
     close: () => db.close(),
   };
 }
