@@ -13,6 +13,7 @@ export * from './use-cases/list-viewers.js';
 export * from './use-cases/members.js';
 export * from './use-cases/connections.js';
 export * from './use-cases/blocks.js';
+export * from './use-cases/export-member.js';
 export * from './use-cases/api-keys.js';
 export * from './use-cases/workspaces.js';
 export * from './use-cases/charge-credits.js';

@@ -81,6 +81,20 @@ export interface VisitStore {
    * (purged, or its member erased) is absent.
    */
   byClientIds(workspaceId: string, clientIds: readonly string[]): Promise<Map<string, StoredVisit>>;
+  /**
+   * The profiles `viewerId` viewed, one row per profile (counts and times over every stored
+   * visit, pending ones included), ordered by profile id from just after `afterProfileId`
+   * (empty: from the start). For a member's export: their own actions, page by page.
+   */
+  viewedBy(workspaceId: string, viewerId: string, afterProfileId: string, limit: number): Promise<ViewedProfile[]>;
+}
+
+/** One profile a member viewed, as their export lists it. */
+export interface ViewedProfile {
+  profileId: string;
+  viewCount: number;
+  firstViewedAt: number;
+  lastViewedAt: number;
 }
 
 /** What a client id names: the visit it was first sent with. */

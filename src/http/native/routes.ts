@@ -29,6 +29,7 @@ import { actingMember, principalOf, requireAdmin } from '../plugins/core.js';
 import { presentKey, presentNativeError, presentViewer } from './presenters.js';
 import * as S from './schemas.js';
 import { actorOf, auditRoutes } from './audit-routes.js';
+import { exportRoutes } from './export-routes.js';
 
 const MemberParams = Type.Object({ memberId: S.Id });
 
@@ -305,4 +306,5 @@ export async function nativeRoutes(fastify: FastifyInstance) {
   );
 
   await app.register(auditRoutes);
+  await app.register(exportRoutes);
 }

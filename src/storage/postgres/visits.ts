@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AcceptedVisit, Member, RecordOutcome, StoredVisit, ViewerPageQuery, ViewerRows, VisitSource, VisitStore } from '../../core/index.js';
+import type { AcceptedVisit, Member, RecordOutcome, StoredVisit, ViewedProfile, ViewerPageQuery, ViewerRows, VisitSource, VisitStore } from '../../core/index.js';
 import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
 import { isMissingPartition, type VisitPartitions } from './partitions.js';
@@ -306,6 +306,16 @@ export class PgVisits implements VisitStore {
     });
     for (const r of rows) out.set(r.client_id, { profileId: r.profile_id, viewerId: r.viewer_id, viewedAt: Number(r.viewed_at) });
     return out;
+  }
+
+  async viewedBy(workspaceId: string, viewerId: string, afterProfileId: string, limit: number): Promise<ViewedProfile[]> {
+    const rows = await this.db.query<{ profile_id: string; view_count: number; first_viewed_at: string; last_viewed_at: string }>({
+      name: 'visits_viewed_by',
+      text: `SELECT profile_id, view_count, first_viewed_at, last_viewed_at FROM visitor_summary
+        WHERE workspace_id = $1 AND viewer_id = $2 AND profile_id > $3 ORDER BY profile_id LIMIT $4`,
+      values: [workspaceId, viewerId, afterProfileId, limit],
+    });
+    return rows.map((r) => ({ profileId: r.profile_id, viewCount: Number(r.view_count), firstViewedAt: Number(r.first_viewed_at), lastViewedAt: Number(r.last_viewed_at) }));
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { AcceptedVisit, RecordOutcome, StoredVisit, ViewerPageQuery, ViewerSummary, VisitStore } from '../../core/index.js';
+import type { AcceptedVisit, RecordOutcome, StoredVisit, ViewedProfile, ViewerPageQuery, ViewerSummary, VisitStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 import { foldPending } from './fold.js';
 import { VisitInbox } from './inbox.js';
@@ -60,6 +60,7 @@ export class SqliteVisits implements VisitStore {
 
   private byClientId;
   private visitOfClientId;
+  private viewedPage;
   private summary;
   private nearby;
   private backlog;
@@ -80,6 +81,19 @@ export class SqliteVisits implements VisitStore {
     this.visitOfClientId = db.prepare<[string, string, string, string], { profile_id: string; viewer_id: string; viewed_at: number }>(
       `SELECT profile_id, viewer_id, viewed_at FROM main.visits WHERE workspace_id = ? AND client_id = ?
        UNION ALL SELECT profile_id, viewer_id, viewed_at FROM inbox.visit_inbox WHERE workspace_id = ? AND client_id = ? LIMIT 1`,
+    );
+    // A page of the summary by viewer (its index, in profile order), merged with the viewer's
+    // pending visits beyond the fold (a scan of the small inbox); the inner limit keeps each
+    // page an index range however many profiles the viewer viewed.
+    this.viewedPage = db.prepare<{ ws: string; viewer: string; after: string; limit: number }, { profile_id: string; n: number; f: number; l: number }>(
+      `SELECT profile_id, sum(n) AS n, min(f) AS f, max(l) AS l FROM (
+         SELECT * FROM (SELECT profile_id, view_count AS n, first_viewed_at AS f, last_viewed_at AS l FROM main.visitor_summary
+           WHERE workspace_id = :ws AND viewer_id = :viewer AND profile_id > :after ORDER BY profile_id LIMIT :limit)
+         UNION ALL
+         SELECT profile_id, count(*), min(viewed_at), max(viewed_at) FROM inbox.visit_inbox
+           WHERE workspace_id = :ws AND viewer_id = :viewer AND profile_id > :after AND seq > (SELECT folded_through FROM main.fold_state WHERE id = 1)
+           GROUP BY profile_id)
+       GROUP BY profile_id ORDER BY profile_id LIMIT :limit`,
     );
     this.summary = db.prepare<[string, string, string], { last_viewed_at: number }>(
       'SELECT last_viewed_at FROM main.visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
@@ -214,6 +228,12 @@ export class SqliteVisits implements VisitStore {
       if (r) out.set(id, { profileId: r.profile_id, viewerId: r.viewer_id, viewedAt: r.viewed_at });
     }
     return out;
+  }
+
+  async viewedBy(workspaceId: string, viewerId: string, afterProfileId: string, limit: number): Promise<ViewedProfile[]> {
+    return this.viewedPage
+      .all({ ws: workspaceId, viewer: viewerId, after: afterProfileId, limit })
+      .map((r) => ({ profileId: r.profile_id, viewCount: r.n, firstViewedAt: r.f, lastViewedAt: r.l }));
   }
 
   async listViewers(q: ViewerPageQuery): Promise<{ total: number; rows: ViewerSummary[] }> {
