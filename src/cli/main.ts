@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { serveCommand } from './serve.js';
 import { keysCreate, keysList, keysRevoke } from './keys.js';
 import { migrateCommand } from './migrate.js';
+import { purgeCommand } from './purge.js';
 
 type Flags = Partial<Record<keyof Config, string>>;
 
@@ -61,6 +62,13 @@ withConfigFlags(keys.command('list').description('list the keys of a workspace')
 withConfigFlags(keys.command('revoke').description('revoke a key').argument('<keyId>'))
   .requiredOption('--workspace <id>', 'workspace id')
   .action((keyId: string, flags: Flags & { workspace: string }) => keysRevoke(config(flags), flags.workspace, keyId));
+
+withConfigFlags(program.command('purge').description("remove visits older than each workspace's retentionDays (the server also does it every PURGE_INTERVAL_MS)"))
+  .option('--dry-run', 'count what would go, change nothing', false)
+  .option('--json', 'print the report as JSON', false)
+  .action(async (flags: Flags & { dryRun: boolean; json: boolean }) => {
+    await purgeCommand(config(flags), flags);
+  });
 
 withConfigFlags(program.command('migrate').description('apply pending schema migrations')).action((flags: Flags) => migrateCommand(config(flags)));
 

@@ -4,6 +4,8 @@ export * from './errors.js';
 export * from './clock.js';
 export * from './store.js';
 export * from './audit.js';
+export * from './retention.js';
+export * from './use-cases/purge.js';
 export * from './use-cases/audit.js';
 export * from './validation.js';
 export * from './rules/reading-rules.js';

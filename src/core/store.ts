@@ -16,6 +16,7 @@ import type {
   WorkspaceSettings,
 } from './types.js';
 import type { AuditStore } from './audit.js';
+import type { RetentionStore } from './retention.js';
 
 export interface WorkspaceStore {
   get(id: string): Promise<Workspace | undefined>;
@@ -176,6 +177,7 @@ export interface Store {
   readonly keys: KeyStore;
   readonly blocks: BlockStore;
   readonly audit: AuditStore;
+  readonly retention: RetentionStore;
   /**
    * A request (or another unit of work) begins: its reads must see every commit made before
    * it, by any process, and need not see later ones. A store that checks for other processes'

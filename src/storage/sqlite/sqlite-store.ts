@@ -2,6 +2,7 @@ import type { Store } from '../../core/index.js';
 import { openSqlite, type SqliteOptions } from './database.js';
 import { startCheckpointer } from './checkpointer.js';
 import { SqliteAudit } from './audit.js';
+import { SqliteRetention } from './retention.js';
 import { SqliteBlocks } from './blocks.js';
 import { SqliteConnections } from './connections.js';
 import { startFolder } from './folder.js';
@@ -46,6 +47,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     keys: new SqliteKeys(db, cache, gate),
     blocks: new SqliteBlocks(db, cache, gate),
     audit: new SqliteAudit(db, gate),
+    retention: new SqliteRetention(db, cache, gate),
     beginRequest: () => cache.beginRequest(),
     async close() {
       await visits.drain();
