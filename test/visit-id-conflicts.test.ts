@@ -93,6 +93,31 @@ describe.each(BACKENDS)('visit id conflicts on $name', (backend) => {
     ]);
   });
 
+  it('a conflicting item carrying inline profiles leaves no trace: its new member is not created', async () => {
+    const res = await t.request('POST', '/v1/visits/batch', {
+      headers: auth(admin),
+      body: {
+        visits: [
+          { id: 'c-1', profileId: 'owner', viewerId: 'newbie', viewedAt: now - 10 * MIN, viewer: { name: 'New Viewer' } },
+          { id: 'n-1', profileId: 'owner', viewerId: 'newbie2', viewedAt: now - 9 * MIN, viewer: { name: 'Second' } },
+          { id: 'n-1', profileId: 'other-owner', viewerId: 'newbie3', viewedAt: now - 9 * MIN, viewer: { name: 'Third' } },
+        ],
+      },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.results.map((r: any) => [r.status, r.error?.details?.differs ?? null])).toEqual([
+      ['error', ['viewerId']],
+      ['recorded', null],
+      ['error', ['profileId', 'viewerId']],
+    ]);
+    for (const [id, status] of [['newbie', 404], ['newbie2', 200], ['newbie3', 404]] as const) {
+      expect((await t.request('GET', `/v1/members/${id}`, { headers: auth(admin) })).status, id).toBe(status);
+    }
+    const single = await visit({ id: 'c-1', profileId: 'owner', viewerId: 'newbie4', viewer: { name: 'Fourth' } });
+    expectNativeError(single, 409);
+    expect((await t.request('GET', '/v1/members/newbie4', { headers: auth(admin) })).status).toBe(404);
+  });
+
   it('a visit deduplicated without an id answers without a visitId, in a single call and in a batch', async () => {
     const first = await visit({ profileId: 'owner', viewerId: 'viewer2', viewedAt: now - 3 * MIN });
     expect(first.status, first.text).toBe(201);

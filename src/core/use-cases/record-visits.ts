@@ -3,6 +3,7 @@ import { DAY_MS } from '../clock.js';
 import { checkVisitShape } from '../validation.js';
 import type { AcceptedVisit, MemberInput, RecordStatus, VisitInput, Workspace } from '../types.js';
 import type { CoreDeps } from './deps.js';
+import type { StoredVisit } from '../store.js';
 import { blockedVisits } from './blocks.js';
 
 /** Clock skew tolerated for visits dated slightly in the future. */
@@ -85,6 +86,14 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
     });
     storable = storable.filter((_, i) => !blocked.has(i));
   }
+  // An id reused for another visit is refused before anything is written for it when the item
+  // carries inline profiles (so they are not merged); other items are checked after the write,
+  // where it costs a lookup only for the replays.
+  const conflicting = await reusedIdsCarryingProfiles(deps, workspace.id, storable);
+  if (conflicting.size > 0) {
+    for (const [p, differs] of conflicting) results[p.index] = { ok: false, error: conflict(p, differs) };
+    storable = storable.filter((p) => !conflicting.has(p));
+  }
   // Inline profiles are upserted only for visits that will be stored: a refused visit leaves no trace.
   const inline = new Map<string, MemberInput>();
   for (const p of storable) for (const m of p.carried) inline.set(m.id, { ...inline.get(m.id), ...m });
@@ -125,20 +134,38 @@ async function refuseReusedIds(
     const s = stored.get(p.visit.clientId!);
     // Gone (purged, or a member erased): nothing to compare with, the replay stands.
     if (!s) continue;
-    const differs: string[] = [];
-    if (s.profileId !== p.visit.profileId) differs.push('profileId');
-    if (s.viewerId !== p.visit.viewerId) differs.push('viewerId');
-    if (p.timed && s.viewedAt !== p.visit.viewedAt) differs.push('viewedAt');
-    if (differs.length === 0) continue;
-    results[p.index] = {
-      ok: false,
-      error: new AppError('conflict', `visit id ${p.visit.clientId} was already used for another visit (different ${differs.join(', ')})`, {
-        field: 'id',
-        differs,
-      }),
-    };
+    const differs = differences(p, s);
+    if (differs.length > 0) results[p.index] = { ok: false, error: conflict(p, differs) };
   }
 }
+
+/** The items with an id and inline profiles whose id names another visit: stored, or an earlier item of the batch. */
+async function reusedIdsCarryingProfiles(deps: CoreDeps, workspaceId: string, storable: readonly Pending[]): Promise<Map<Pending, string[]>> {
+  const out = new Map<Pending, string[]>();
+  const carrying = storable.filter((p) => p.visit.clientId !== null && p.carried.length > 0);
+  if (carrying.length === 0) return out;
+  const stored = await deps.store.visits.byClientIds(workspaceId, carrying.map((p) => p.visit.clientId!));
+  const firstOf = new Map<string, Pending>();
+  for (const p of storable) if (p.visit.clientId !== null && !firstOf.has(p.visit.clientId)) firstOf.set(p.visit.clientId, p);
+  for (const p of carrying) {
+    const first = firstOf.get(p.visit.clientId!)!;
+    const s = stored.get(p.visit.clientId!) ?? (first !== p ? first.visit : undefined);
+    const differs = s ? differences(p, s) : [];
+    if (differs.length > 0) out.set(p, differs);
+  }
+  return out;
+}
+
+function differences(p: Pending, s: StoredVisit): string[] {
+  const differs: string[] = [];
+  if (s.profileId !== p.visit.profileId) differs.push('profileId');
+  if (s.viewerId !== p.visit.viewerId) differs.push('viewerId');
+  if (p.timed && s.viewedAt !== p.visit.viewedAt) differs.push('viewedAt');
+  return differs;
+}
+
+const conflict = (p: Pending, differs: string[]) =>
+  new AppError('conflict', `visit id ${p.visit.clientId} was already used for another visit (different ${differs.join(', ')})`, { field: 'id', differs });
 
 /** One visit; a refusal is thrown rather than reported. */
 export async function recordVisit(deps: CoreDeps, workspace: Workspace, raw: unknown) {
