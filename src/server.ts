@@ -6,6 +6,14 @@ import { openStore } from './storage/open-store.js';
 import type { Config } from './config.js';
 import { startPurger } from './retention/purger.js';
 import { systemClock } from './core/index.js';
+import { ProjectionRunner } from './core/index.js';
+
+/** How often the projection runner looks for new log entries, and how often lag is checked. */
+const PROJECTION_INTERVAL_MS = 200;
+const LAG_CHECK_MS = 10_000;
+/** A projection this far behind the log is reported in the logs (docs/visit-log.md). */
+export const LAG_WARN_ENTRIES = 100_000;
+export const LAG_WARN_SECONDS = 60;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -25,7 +33,24 @@ const HEAP_GROWING_PERCENT = 40;
 export async function startServer(config: Readonly<Config>): Promise<RunningServer> {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const store = await openStore(config);
-  const app = await buildApp({ config, store });
+  // Every process runs one; projections skip what another process applied (docs/visit-log.md).
+  const runner = new ProjectionRunner(store.visitLog, store.projections, {
+    onFailure: (f) => app.log.error({ projection: f.projection, workspaceId: f.workspaceId, position: f.position, error: f.message }, 'a projection stopped on a log entry it could not apply'),
+  });
+  const app = await buildApp({ config, store, projectionRunner: runner });
+  runner.start(PROJECTION_INTERVAL_MS);
+  const lagCheck = setInterval(() => {
+    runner.lag(Date.now()).then(
+      (lags) => {
+        for (const l of lags) {
+          if (l.entries >= LAG_WARN_ENTRIES || l.seconds >= LAG_WARN_SECONDS) {
+            app.log.warn({ projection: l.projection, workspaceId: l.workspaceId, lagEntries: l.entries, lagSeconds: l.seconds }, 'a projection is far behind the visit log');
+          }
+        }
+      },
+      (err: unknown) => app.log.warn({ err }, 'could not read projection lag'),
+    );
+  }, LAG_CHECK_MS).unref();
   // Every process purges (runs are idempotent and meet at the database's locks); a stop waits
   // for the batch in hand only.
   const purger =
@@ -41,7 +66,9 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
         )
       : undefined;
   app.addHook('onClose', async () => {
+    clearInterval(lagCheck);
     await purger?.stop();
+    await runner.stop();
     await store.close();
   });
   const address = await app.listen({ host: config.host, port: config.port });

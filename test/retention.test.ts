@@ -75,6 +75,8 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
   afterAll(() => t?.close());
 
   const deps = () => ({ store: t.store, clock: t.clock });
+  /** The times of a workspace's visit log entries. */
+  const logTimes = async (ws: string) => (await t.store.visitLog.read(ws, 0, 10_000)).map((e) => e.viewedAt);
 
   it('refuses a retention shorter than a plan history, with a 400 naming retentionDays', async () => {
     const res = await t.request('PATCH', '/v1/workspace/settings', { headers: auth(longKey), body: { retentionDays: 100 } });
@@ -85,7 +87,7 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
   it('a dry run counts what would go and changes nothing', async () => {
     const before = await stored('short', 'owner');
     const report = await purgeExpiredVisits(deps(), { dryRun: true });
-    expect(report.workspaces.find((w) => w.workspaceId === 'short')).toMatchObject({ visits: 5, pairsRemoved: 1, pairsChanged: 2, cutoff: now1 - 30 * DAY });
+    expect(report.workspaces.find((w) => w.workspaceId === 'short')).toMatchObject({ visits: 5, pairsRemoved: 1, pairsChanged: 2, logEntries: 5, cutoff: now1 - 30 * DAY });
     expect(report.workspaces.find((w) => w.workspaceId === 'long')).toMatchObject({ visits: 0, pairsRemoved: 0, pairsChanged: 0 });
     expect(await stored('short', 'owner')).toEqual(before);
   });
@@ -96,7 +98,8 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
       purgeExpiredVisits(deps(), {
         batch: 2,
         pause: async () => {
-          if (++batches === 1) throw new Error('killed');
+          // The 1st pause follows `long`'s (empty) batch of visits, the 2nd the first batch of `short`.
+          if (++batches === 2) throw new Error('killed');
         },
       }),
     ).rejects.toThrow('killed');
@@ -120,11 +123,15 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
     ]);
     expect((await stored('long', 'owner')).total).toBe(2);
 
+    // The visit log lost the same visits: a rebuild or a projection cannot bring them back.
+    expect((await logTimes('short')).sort()).toEqual([now1 - 3 * DAY, now1 - 2 * DAY, now1 - 1 * DAY].sort());
+    expect(await logTimes('long')).toHaveLength(2);
+
     // Idempotent: nothing more to do.
     const again = await purgeExpiredVisits(deps());
-    expect(again.workspaces.map((w) => [w.workspaceId, w.visits, w.pairsRemoved, w.pairsChanged])).toEqual([
-      ['long', 0, 0, 0],
-      ['short', 0, 0, 0],
+    expect(again.workspaces.map((w) => [w.workspaceId, w.visits, w.pairsRemoved, w.pairsChanged, w.logEntries])).toEqual([
+      ['long', 0, 0, 0, 0],
+      ['short', 0, 0, 0, 0],
     ]);
     // The purged client id is gone with its visit: the id may be used again.
     const reuse = await t.request('POST', '/v1/visits', { headers: auth(shortKey), body: { id: 'a1', profileId: 'owner', viewerId: 'va', viewedAt: now1 - DAY } });
@@ -148,6 +155,7 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
       expect((await listPartitions(pg.db.pool)).map((p) => p.name)).not.toContain(october);
     }
     expect(await stored('long', 'owner')).toEqual({ total: 0, rows: [] });
+    expect(await logTimes('long')).toEqual([]);
     // `short` keeps what is recent.
     expect((await stored('short', 'owner')).total).toBe(3);
     // Recording goes on, into months that exist or are made again.

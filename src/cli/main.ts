@@ -6,6 +6,7 @@ import { serveCommand } from './serve.js';
 import { keysCreate, keysList, keysRevoke } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { purgeCommand } from './purge.js';
+import { rebuildCommand } from './rebuild.js';
 
 type Flags = Partial<Record<keyof Config, string>>;
 
@@ -69,6 +70,10 @@ withConfigFlags(program.command('purge').description("remove visits older than e
   .action(async (flags: Flags & { dryRun: boolean; json: boolean }) => {
     await purgeCommand(config(flags), flags);
   });
+
+withConfigFlags(program.command('rebuild').description('rebuild one projection of the visit log (e.g. summary) from the log').argument('<projection>')).action(
+  (name: string, flags: Flags) => rebuildCommand(config(flags), name),
+);
 
 withConfigFlags(program.command('migrate').description('apply pending schema migrations')).action((flags: Flags) => migrateCommand(config(flags)));
 

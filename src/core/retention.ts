@@ -12,6 +12,8 @@ export interface PurgeCounts {
   pairsRemoved: number;
   /** Summaries recomputed (count, first view) from the visits that stay. */
   pairsChanged: number;
+  /** Entries removed from the visit log (docs/visit-log.md): the same visits, as the log held them. */
+  logEntries: number;
 }
 
 export interface RetentionStore {
@@ -29,9 +31,12 @@ export interface RetentionStore {
    * `cutoff` (oldest first), with their client ids, and recomputes the summaries and day
    * histogram of the pairs they belonged to from the visits that stay. Then also puts right up
    * to `limit` summaries that still count visits older than the cutoff whose rows are already
-   * gone (a range dropped whole). All zero: nothing older is left.
+   * gone (a range dropped whole). The visit log is walked in chunks of positions after the
+   * visits (it has no index by time), its entries older than the cutoff deleted. `done`: nothing
+   * older is left; otherwise call again (state between calls lives in the store instance; a
+   * new instance starts its walk over, which is only repeated work).
    */
-  purgeBatch(workspaceId: string, cutoff: number, limit: number): Promise<PurgeCounts>;
+  purgeBatch(workspaceId: string, cutoff: number, limit: number): Promise<PurgeCounts & { done: boolean }>;
   /** What `purgeBatch` would remove, counted without writing. */
   countExpired(workspaceId: string, cutoff: number): Promise<PurgeCounts>;
 }

@@ -56,7 +56,7 @@ export async function purgeExpiredVisits(deps: CoreDeps, opts: PurgeOptions = {}
   }
   for (const ws of workspaces) {
     const cutoff = retentionCutoff(ws, now);
-    const done: WorkspacePurge = { workspaceId: ws.id, retentionDays: ws.settings.retentionDays, cutoff, visits: 0, pairsRemoved: 0, pairsChanged: 0 };
+    const done: WorkspacePurge = { workspaceId: ws.id, retentionDays: ws.settings.retentionDays, cutoff, visits: 0, pairsRemoved: 0, pairsChanged: 0, logEntries: 0 };
     if (opts.dryRun) Object.assign(done, await deps.store.retention.countExpired(ws.id, cutoff));
     else {
       for (;;) {
@@ -64,15 +64,17 @@ export async function purgeExpiredVisits(deps: CoreDeps, opts: PurgeOptions = {}
         done.visits += n.visits;
         done.pairsRemoved += n.pairsRemoved;
         done.pairsChanged += n.pairsChanged;
-        if (n.visits === 0 && n.pairsRemoved === 0 && n.pairsChanged === 0) break;
+        done.logEntries += n.logEntries;
+        if (n.done) break;
         await pause();
       }
-      if (done.visits > 0 || done.pairsRemoved > 0 || done.pairsChanged > 0) {
+      if (done.visits > 0 || done.pairsRemoved > 0 || done.pairsChanged > 0 || done.logEntries > 0) {
         await recordAudit(deps, ws, opts.actor ?? { keyId: null }, 'visits.purged', ws.id, {
           cutoff,
           visits: done.visits,
           pairsRemoved: done.pairsRemoved,
           pairsChanged: done.pairsChanged,
+          logEntries: done.logEntries,
         });
       }
     }

@@ -8,6 +8,8 @@ import { PgKeys } from './keys.js';
 import { PgMembers } from './members.js';
 import { VisitPartitions, monthPartition } from './partitions.js';
 import { preparePostgresSchema } from './schema.js';
+import { PgSummaryProjection } from './summary-projection.js';
+import { PgVisitLog } from './visit-log.js';
 import { PgVisits } from './visits.js';
 import { PgWorkspaces } from './workspaces.js';
 
@@ -58,6 +60,8 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     blocks: new PgBlocks(db),
     audit: new PgAudit(db),
     retention: new PgRetention(db, partitions),
+    visitLog: new PgVisitLog(db),
+    projections: [new PgSummaryProjection(db)],
     close: () => db.close(),
   };
 }

@@ -38,6 +38,9 @@ const FIX_PAIRS = `WITH pairs AS (
   )
   SELECT (SELECT count(*) FROM removed) AS removed, (SELECT count(*) FROM changed) AS changed`;
 
+/** Log positions looked at per chunk of the visit log's walk. */
+const LOG_CHUNK = 5_000;
+
 /** Pairs per transaction when a whole month's pairs are put right before it is dropped. */
 const PAIRS_PER_FIX = 1_000;
 
@@ -51,9 +54,14 @@ async function fixPairs(c: pg.ClientBase, pairs: { w: string; p: string; v: stri
  * Retention on PostgreSQL. Months wholly older than every workspace's cutoff are dropped as
  * whole partitions (no row-by-row delete, no bloat); before one goes, the summaries of the
  * pairs it holds are recomputed without it, a thousand pairs per transaction. What is left
- * goes in batches of rows, each batch one transaction with its summaries.
+ * goes in batches of rows, each batch one transaction with its summaries. Then the visit log
+ * (docs/visit-log.md) is walked by position in chunks, its entries older than the cutoff
+ * deleted: it has no index by time, which every recording would pay for.
  */
 export class PgRetention implements RetentionStore {
+  /** Where each workspace's walk of the visit log has got to in this process (absent: not started). */
+  private logCursor = new Map<string, number>();
+
   constructor(
     private db: PgDatabase,
     private partitions: VisitPartitions,
@@ -84,13 +92,32 @@ export class PgRetention implements RetentionStore {
     return old.length;
   }
 
-  async purgeBatch(workspaceId: string, cutoff: number, limit: number): Promise<PurgeCounts> {
+  async purgeBatch(workspaceId: string, cutoff: number, limit: number): Promise<PurgeCounts & { done: boolean }> {
+    const after = this.logCursor.get(workspaceId);
+    if (after !== undefined) {
+      const [r] = await this.db.query<{ last: string | null; n: string; deleted: string }>(
+        `WITH chunk AS (SELECT position, viewed_at FROM visit_log WHERE workspace_id = $1 AND position > $2 ORDER BY position LIMIT ${LOG_CHUNK}),
+         gone AS (DELETE FROM visit_log l USING chunk WHERE l.workspace_id = $1 AND l.position = chunk.position AND chunk.viewed_at < $3 RETURNING 1)
+         SELECT (SELECT max(position) FROM chunk) AS last, (SELECT count(*) FROM chunk) AS n, (SELECT count(*) FROM gone) AS deleted`,
+        [workspaceId, after, cutoff],
+      );
+      const more = Number(r!.n) === LOG_CHUNK;
+      if (more) this.logCursor.set(workspaceId, Number(r!.last));
+      else this.logCursor.delete(workspaceId);
+      return { visits: 0, pairsRemoved: 0, pairsChanged: 0, logEntries: Number(r!.deleted), done: !more };
+    }
+    const batch = await this.visitsBatch(workspaceId, cutoff, limit);
+    if (batch.visits === 0) this.logCursor.set(workspaceId, 0);
+    return { ...batch, done: false };
+  }
+
+  private async visitsBatch(workspaceId: string, cutoff: number, limit: number): Promise<PurgeCounts> {
     return this.db.transaction(async (c) => {
       const { rows } = await c.query<{ id: string; profile_id: string; viewer_id: string; client_id: string | null }>(
         'SELECT id, profile_id, viewer_id, client_id FROM visits WHERE workspace_id = $1 AND viewed_at < $2 ORDER BY viewed_at LIMIT $3',
         [workspaceId, cutoff, limit],
       );
-      if (rows.length === 0) return { visits: 0, pairsRemoved: 0, pairsChanged: 0 };
+      if (rows.length === 0) return { visits: 0, pairsRemoved: 0, pairsChanged: 0, logEntries: 0 };
       // The old rows first, then the summaries (locked in key order): recording never touches
       // these rows, and erasing a member takes the same order; a deadlock is retried anyway.
       const pairs = rows.map((r) => ({ w: workspaceId, p: r.profile_id, v: r.viewer_id }));
@@ -102,17 +129,18 @@ export class PgRetention implements RetentionStore {
       const fixed = await fixPairs(c, pairs, cutoff);
       const clientIds = rows.flatMap((r) => (r.client_id === null ? [] : [r.client_id]));
       if (clientIds.length > 0) await c.query('DELETE FROM visit_client_ids WHERE workspace_id = $1 AND client_id = ANY($2::text[])', [workspaceId, clientIds]);
-      return { visits: deleted.rowCount ?? 0, pairsRemoved: fixed.removed, pairsChanged: fixed.changed };
+      return { visits: deleted.rowCount ?? 0, pairsRemoved: fixed.removed, pairsChanged: fixed.changed, logEntries: 0 };
     });
   }
 
   async countExpired(workspaceId: string, cutoff: number): Promise<PurgeCounts> {
-    const [r] = await this.db.query<{ visits: string; removed: string; changed: string }>(
+    const [r] = await this.db.query<{ visits: string; removed: string; changed: string; log: string }>(
       `SELECT (SELECT count(*) FROM visits WHERE workspace_id = $1 AND viewed_at < $2) AS visits,
         (SELECT count(*) FROM visitor_summary WHERE workspace_id = $1 AND last_viewed_at < $2) AS removed,
-        (SELECT count(*) FROM visitor_summary WHERE workspace_id = $1 AND first_viewed_at < $2 AND last_viewed_at >= $2) AS changed`,
+        (SELECT count(*) FROM visitor_summary WHERE workspace_id = $1 AND first_viewed_at < $2 AND last_viewed_at >= $2) AS changed,
+        (SELECT count(*) FROM visit_log WHERE workspace_id = $1 AND viewed_at < $2) AS log`,
       [workspaceId, cutoff],
     );
-    return { visits: Number(r!.visits), pairsRemoved: Number(r!.removed), pairsChanged: Number(r!.changed) };
+    return { visits: Number(r!.visits), pairsRemoved: Number(r!.removed), pairsChanged: Number(r!.changed), logEntries: Number(r!.log) };
   }
 }

@@ -9,11 +9,19 @@ import { startFolder } from './folder.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteMembers } from './members.js';
 import { ReadCache } from './read-cache.js';
+import { SqliteSummaryProjection } from './summary-projection.js';
+import { SqliteVisitLog } from './visit-log.js';
 import { SqliteVisits, type FoldPolicy } from './visits.js';
 import { SqliteWorkspaces } from './workspaces.js';
 import { WriteGate } from './write-gate.js';
 
-export type SqliteStore = Store & { raw: ReturnType<typeof openSqlite>; visits: SqliteVisits; beginRequest(): void };
+export type SqliteStore = Store & {
+  raw: ReturnType<typeof openSqlite>;
+  visits: SqliteVisits;
+  beginRequest(): void;
+  /** The main file's write gate: a projection writing the main file takes it (projection-checkpoints.ts). */
+  gate: WriteGate;
+};
 
 /**
  * The embedded default: one SQLite file in WAL mode with its inbox file beside it (shared by
@@ -48,6 +56,9 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     blocks: new SqliteBlocks(db, cache, gate),
     audit: new SqliteAudit(db, gate),
     retention: new SqliteRetention(db, cache, gate),
+    visitLog: new SqliteVisitLog(db),
+    projections: [new SqliteSummaryProjection(db, gate, cache)],
+    gate,
     beginRequest: () => cache.beginRequest(),
     async close() {
       await visits.drain();
