@@ -19,7 +19,8 @@ export function describe(report: PurgeReport): string[] {
   for (const w of report.workspaces) {
     lines.push(
       `${w.workspaceId}: retention ${w.retentionDays} days (before ${new Date(w.cutoff).toISOString()}): ${verb} ${w.visits} visit(s); ` +
-        `${w.pairsRemoved} viewer(s) ${report.dryRun ? 'would leave' : 'left'} a visitor list, ${w.pairsChanged} ${report.dryRun ? 'would be' : 'were'} recounted`,
+        `${w.pairsRemoved} viewer(s) ${report.dryRun ? 'would leave' : 'left'} a visitor list, ${w.pairsChanged} ${report.dryRun ? 'would be' : 'were'} recounted; ` +
+        `${w.logEntries} visit log entr${w.logEntries === 1 ? 'y' : 'ies'}`,
     );
   }
   if (report.workspaces.length === 0) lines.push('no workspaces');
