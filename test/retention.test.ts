@@ -11,6 +11,7 @@ import { BACKENDS } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { auth, expectNativeError, postBatch, until } from './support/assertions.js';
 import { runCli } from './support/processes.js';
+import { SURFACES, entriesOf } from './fixtures/surfaces.js';
 import { listPartitions } from '../src/storage/postgres/partitions.js';
 import type { PostgresStore } from '../src/storage/postgres/postgres-store.js';
 
@@ -122,6 +123,11 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
       ['vc', 1],
     ]);
     expect((await stored('long', 'owner')).total).toBe(2);
+    // Every API lists the same two (va, whose visits all went, is on none of them).
+    for (const surface of SURFACES) {
+      const { entries } = await entriesOf(surface, t, { key: shortKey, ownerId: 'owner', admin: true }, { limit: 20 });
+      expect(entries.map((e) => e.label), surface.name).toEqual(['vb', 'vc']);
+    }
 
     // The visit log lost the same visits: a rebuild or a projection cannot bring them back.
     expect((await logTimes('short')).sort()).toEqual([now1 - 3 * DAY, now1 - 2 * DAY, now1 - 1 * DAY].sort());
