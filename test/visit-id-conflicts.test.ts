@@ -8,6 +8,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { allVisitors, auth, expectNativeError } from './support/assertions.js';
+import { AppError } from '../src/core/index.js';
+import { presentNativeError } from '../src/http/native/presenters.js';
+import { presentNetworkedError } from '../src/http/networked/presenters.js';
+import { linkupErrorPresenter } from '../src/http/linkup/presenters.js';
+import { presentConnectSafelyError } from '../src/http/connectsafely/presenters.js';
+
+describe('a conflict in each API\'s error shape', () => {
+  // Only the native API records visits today; a conflict on any API's path is a 409 in its shape.
+  const err = new AppError('conflict', 'visit id x was already used for another visit (different viewerId)', { field: 'id', differs: ['viewerId'] });
+  it('native, Networked, LinkupAPI and ConnectSafely answer 409', () => {
+    expect(presentNativeError(err)).toEqual({ status: 409, body: { error: { code: 'conflict', message: err.message, details: { field: 'id', differs: ['viewerId'] } } } });
+    expect(presentNetworkedError(err)).toEqual({ status: 409, body: { data: null, error: true, message: err.message } });
+    expect(linkupErrorPresenter(() => 0)(err, { body: { action: 'record' }, url: '/v2/profiles' })).toEqual({
+      status: 409,
+      body: { success: false, error: { code: 'INVALID_PARAMS', message: err.message }, metadata: { action: 'record', credits_consumed: 0, timestamp: new Date(0).toISOString() } },
+    });
+    expect(presentConnectSafelyError(err)).toEqual({ status: 409, body: { success: false, error: err.message, code: 'CONFLICT', message: err.message } });
+  });
+});
 
 const MIN = 60_000;
 
