@@ -129,7 +129,10 @@ describe.each(BACKENDS)('visit id conflicts on $name', (backend) => {
       ['recorded', null],
       ['error', ['profileId', 'viewerId']],
     ]);
-    for (const [id, status] of [['newbie', 404], ['newbie2', 200], ['newbie3', 404]] as const) {
+    // The third item repeats an id of its own batch: that is known to conflict only after the
+    // batch is written (the first use might have been deduplicated, leaving the id free), so its
+    // inline profile was merged (docs/privacy-controls.md, "Visit ids", known limit).
+    for (const [id, status] of [['newbie', 404], ['newbie2', 200], ['newbie3', 200]] as const) {
       expect((await t.request('GET', `/v1/members/${id}`, { headers: auth(admin) })).status, id).toBe(status);
     }
     const single = await visit({ id: 'c-1', profileId: 'owner', viewerId: 'newbie4', viewer: { name: 'Fourth' } });

@@ -139,17 +139,18 @@ async function refuseReusedIds(
   }
 }
 
-/** The items with an id and inline profiles whose id names another visit: stored, or an earlier item of the batch. */
+/**
+ * The items with an id and inline profiles whose id names another STORED visit. Earlier items of
+ * the same batch are not compared here: whether one of them is stored (or deduplicated, which
+ * leaves its id free) is known only after the write, where `refuseReusedIds` compares them.
+ */
 async function reusedIdsCarryingProfiles(deps: CoreDeps, workspaceId: string, storable: readonly Pending[]): Promise<Map<Pending, string[]>> {
   const out = new Map<Pending, string[]>();
   const carrying = storable.filter((p) => p.visit.clientId !== null && p.carried.length > 0);
   if (carrying.length === 0) return out;
   const stored = await deps.store.visits.byClientIds(workspaceId, carrying.map((p) => p.visit.clientId!));
-  const firstOf = new Map<string, Pending>();
-  for (const p of storable) if (p.visit.clientId !== null && !firstOf.has(p.visit.clientId)) firstOf.set(p.visit.clientId, p);
   for (const p of carrying) {
-    const first = firstOf.get(p.visit.clientId!)!;
-    const s = stored.get(p.visit.clientId!) ?? (first !== p ? first.visit : undefined);
+    const s = stored.get(p.visit.clientId!);
     const differs = s ? differences(p, s) : [];
     if (differs.length > 0) out.set(p, differs);
   }
