@@ -36,6 +36,11 @@ export interface Config {
    * WORKERS x RATE_LIMIT_MAX requests per window when spread over connections.
    */
   workers: number;
+  /**
+   * PURGE_INTERVAL_MS: how often a server process removes visits older than their workspace's
+   * `retentionDays` (docs/privacy-controls.md, "Retention"); 0 leaves it to `profile-visitors purge`.
+   */
+  purgeIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -83,6 +88,7 @@ export const CONFIG_SPEC: Spec = {
   pgPoolSize: { env: 'PG_POOL_SIZE', default: 10, parse: int(1, 1000) },
   readCacheMb: { env: 'READ_CACHE_MB', default: 48, parse: int(0, 65_536) },
   workers: { env: 'WORKERS', default: 1, parse: int(1, 64) },
+  purgeIntervalMs: { env: 'PURGE_INTERVAL_MS', default: 3_600_000, parse: int(0, 7 * 86_400_000) },
 };
 
 function databaseUrl(raw: string, name: string): string {

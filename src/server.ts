@@ -4,6 +4,8 @@ import { setFlagsFromString } from 'node:v8';
 import { buildApp } from './http/app.js';
 import { openStore } from './storage/open-store.js';
 import type { Config } from './config.js';
+import { startPurger } from './retention/purger.js';
+import { systemClock } from './core/index.js';
 import { ProjectionRunner } from './core/index.js';
 
 /** How often the projection runner looks for new log entries, and how often lag is checked. */
@@ -49,8 +51,23 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       (err: unknown) => app.log.warn({ err }, 'could not read projection lag'),
     );
   }, LAG_CHECK_MS).unref();
+  // Every process purges (runs are idempotent and meet at the database's locks); a stop waits
+  // for the batch in hand only.
+  const purger =
+    config.purgeIntervalMs > 0
+      ? startPurger(
+          { store, clock: systemClock },
+          config.purgeIntervalMs,
+          (report) => {
+            const purged = report.workspaces.filter((w) => w.visits > 0 || w.pairsRemoved > 0 || w.pairsChanged > 0);
+            if (purged.length > 0 || report.rangesDropped > 0) app.log.info({ rangesDropped: report.rangesDropped, workspaces: purged }, 'retention purge');
+          },
+          (err) => app.log.error({ err }, 'retention purge failed; the next run carries on'),
+        )
+      : undefined;
   app.addHook('onClose', async () => {
     clearInterval(lagCheck);
+    await purger?.stop();
     await runner.stop();
     await store.close();
   });

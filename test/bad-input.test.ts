@@ -46,6 +46,8 @@ const ROUTES: Array<{ method: string; path: string; body?: unknown; dialect: Dia
   { method: 'DELETE', path: `/v1/keys/${KEY_ID}`, dialect: 'native' },
   { method: 'PUT', path: `/v1/keys/${KEY_ID}/credits`, body: { credits: 5 }, dialect: 'native' },
   { method: 'GET', path: '/api/v1/profile/visits?start=0&count=10&userId=owner', dialect: 'networked' },
+  { method: 'GET', path: '/v1/audit', dialect: 'native' },
+  { method: 'GET', path: '/v1/members/owner/export', dialect: 'native' },
 ];
 
 const CASES: Case[] = [
@@ -217,6 +219,18 @@ const CASES: Case[] = [
   { name: 'dedup window text', method: 'PATCH', path: '/v1/workspace/settings', body: { dedupWindowMs: 'long' }, status: 400, message: /dedupWindowMs/ },
   { name: 'dedup window numeric string', method: 'PATCH', path: '/v1/workspace/settings', body: { dedupWindowMs: '5' }, status: 400, message: /dedupWindowMs/ },
   { name: 'retention zero days', method: 'PATCH', path: '/v1/workspace/settings', body: { retentionDays: 0 }, status: 400, message: /retentionDays/ },
+  { name: 'retention below the premium history', method: 'PATCH', path: '/v1/workspace/settings', body: { retentionDays: 364 }, status: 400, message: /retentionDays/ },
+  { name: 'premium history beyond retention', method: 'PATCH', path: '/v1/workspace/settings', body: { premiumHistoryDays: 400 }, status: 400, message: /retentionDays/ },
+
+  // --- audit log and export
+  { name: 'audit limit zero', method: 'GET', path: '/v1/audit?limit=0', status: 400, message: /limit/ },
+  { name: 'audit since text', method: 'GET', path: '/v1/audit?since=yesterday', status: 400, message: /since/ },
+  { name: 'audit after negative', method: 'GET', path: '/v1/audit?after=-1', status: 400, message: /after/ },
+  { name: 'export format unknown', method: 'GET', path: '/v1/members/owner/export?format=xml', status: 400, message: /format/ },
+  { name: 'export of an unknown member', method: 'GET', path: '/v1/members/nobody/export', status: 404, message: /nobody/ },
+
+  // --- visit ids
+  { name: 'visit id reused for another viewer', method: 'POST', path: '/v1/visits', body: { id: 'bad-once', profileId: 'id-viewer', viewerId: 'id-owner' }, status: 409, message: /already used/ },
   { name: 'free full viewers fractional', method: 'PATCH', path: '/v1/workspace/settings', body: { freeFullViewers: 1.5 }, status: 400, message: /freeFullViewers/ },
   { name: 'urn prefix is a number', method: 'PATCH', path: '/v1/workspace/settings', body: { urnPrefix: 5 }, status: 400, message: /urnPrefix/ },
   { name: 'urn prefix too long', method: 'PATCH', path: '/v1/workspace/settings', body: { urnPrefix: long(129) }, status: 400, message: /urnPrefix/ },
@@ -296,6 +310,10 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
       { id: 'v1', name: 'Vic One' },
     ]);
     admin = await t.adminKey('bad');
+    // The visit whose id a case reuses for another visit (members of their own, out of the other cases' way).
+    await t.members('bad', [{ id: 'id-owner', name: 'Id Owner' }, { id: 'id-viewer', name: 'Id Viewer' }]);
+    const first = await t.request('POST', '/v1/visits', { headers: { 'x-api-key': admin }, body: { id: 'bad-once', profileId: 'id-owner', viewerId: 'id-viewer' } });
+    expect(first.status, first.text).toBe(201);
     const keys = await t.request('GET', '/v1/keys', { headers: { 'x-api-key': admin } });
     keyId = keys.body.keys[0].id;
   });

@@ -1,4 +1,7 @@
-import { AppError, createApiKey, ensureWorkspace, listApiKeys, revokeApiKey } from '../core/index.js';
+import { AppError, createApiKey, ensureWorkspace, listApiKeys, recordAudit, revokeApiKey } from '../core/index.js';
+
+/** The command line acts with no key: the audit log names it with a null actor. */
+const CLI = { keyId: null };
 import type { Config } from '../config.js';
 import { withStore } from './with-store.js';
 
@@ -14,6 +17,7 @@ export async function keysCreate(
   await withStore(config, async (deps) => {
     const workspace = await ensureWorkspace(deps, flags.workspace);
     const { key, secret } = await createApiKey(deps, workspace, { role: flags.role, memberId: flags.member, name: flags.name, credits });
+    await recordAudit(deps, workspace, CLI, 'key.created', key.id, { role: key.role, memberId: key.memberId, credits: key.credits });
     console.log(`created ${key.role} key ${key.id} in workspace ${workspace.id}${key.memberId ? ` for member ${key.memberId}` : ''}`);
     console.log(`secret (shown once): ${secret}`);
   });
@@ -37,6 +41,7 @@ export async function keysRevoke(config: Readonly<Config>, workspaceId: string, 
     const workspace = await deps.store.workspaces.get(workspaceId);
     if (!workspace) throw new AppError('not_found', `workspace ${workspaceId} not found`);
     await revokeApiKey(deps, workspace, keyId);
+    await recordAudit(deps, workspace, CLI, 'key.revoked', keyId);
     console.log(`revoked ${keyId}`);
   });
 }

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { serveCommand } from './serve.js';
 import { keysCreate, keysList, keysRevoke } from './keys.js';
 import { migrateCommand } from './migrate.js';
+import { purgeCommand } from './purge.js';
 import { rebuildCommand } from './rebuild.js';
 
 type Flags = Partial<Record<keyof Config, string>>;
@@ -62,6 +63,13 @@ withConfigFlags(keys.command('list').description('list the keys of a workspace')
 withConfigFlags(keys.command('revoke').description('revoke a key').argument('<keyId>'))
   .requiredOption('--workspace <id>', 'workspace id')
   .action((keyId: string, flags: Flags & { workspace: string }) => keysRevoke(config(flags), flags.workspace, keyId));
+
+withConfigFlags(program.command('purge').description("remove visits older than each workspace's retentionDays (the server also does it every PURGE_INTERVAL_MS)"))
+  .option('--dry-run', 'count what would go, change nothing', false)
+  .option('--json', 'print the report as JSON', false)
+  .action(async (flags: Flags & { dryRun: boolean; json: boolean }) => {
+    await purgeCommand(config(flags), flags);
+  });
 
 withConfigFlags(program.command('rebuild').description('rebuild one projection of the visit log (e.g. summary) from the log').argument('<projection>')).action(
   (name: string, flags: Flags) => rebuildCommand(config(flags), name),

@@ -15,6 +15,8 @@ import type {
   Workspace,
   WorkspaceSettings,
 } from './types.js';
+import type { AuditStore } from './audit.js';
+import type { RetentionStore } from './retention.js';
 import type { Projection } from './projection.js';
 import type { VisitLog } from './visit-log.js';
 
@@ -76,6 +78,33 @@ export interface VisitStore {
   record(workspaceId: string, visits: readonly AcceptedVisit[], dedupWindowMs: number): Promise<RecordOutcome[]>;
   /** Distinct viewers with a view in the range, newest view first, ties by viewer id; counts are within the range. */
   listViewers(query: ViewerPageQuery): Promise<ViewerRows>;
+  /**
+   * The stored visits these client ids name (recorded or pending), for the core to tell a retry
+   * from an id reused for another visit (use-cases/record-visits.ts). An id whose visit is gone
+   * (purged, or its member erased) is absent.
+   */
+  byClientIds(workspaceId: string, clientIds: readonly string[]): Promise<Map<string, StoredVisit>>;
+  /**
+   * The profiles `viewerId` viewed, one row per profile (counts and times over every stored
+   * visit, pending ones included), ordered by profile id from just after `afterProfileId`
+   * (empty: from the start). For a member's export: their own actions, page by page.
+   */
+  viewedBy(workspaceId: string, viewerId: string, afterProfileId: string, limit: number): Promise<ViewedProfile[]>;
+}
+
+/** One profile a member viewed, as their export lists it. */
+export interface ViewedProfile {
+  profileId: string;
+  viewCount: number;
+  firstViewedAt: number;
+  lastViewedAt: number;
+}
+
+/** What a client id names: the visit it was first sent with. */
+export interface StoredVisit {
+  profileId: string;
+  viewerId: string;
+  viewedAt: number;
 }
 
 export interface ViewerRows {
@@ -149,6 +178,8 @@ export interface Store {
   readonly visits: VisitStore;
   readonly keys: KeyStore;
   readonly blocks: BlockStore;
+  readonly audit: AuditStore;
+  readonly retention: RetentionStore;
   /** Every counted visit in order (docs/visit-log.md). */
   readonly visitLog: VisitLog;
   /**

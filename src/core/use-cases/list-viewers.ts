@@ -7,6 +7,7 @@ import {
   type VisibleViewer,
 } from '../rules/reading-rules.js';
 import { connectionDegrees } from '../rules/connection-degrees.js';
+import { orderHiddenTies } from '../rules/hidden-ties.js';
 import type { Member, ViewerSummary, Workspace } from '../types.js';
 import type { CoreDeps } from './deps.js';
 import { blockedViewers } from './blocks.js';
@@ -66,15 +67,16 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
   // Only viewers shown in full carry a degree, so the graph is searched for them alone (and
   // their appearance is worked out twice only for a list that asks for degrees).
   const degrees = q.withDegrees ? await degreesOfShownInFull(deps, workspace, owner, page.rows, members, rankOf, q.withDegrees) : undefined;
-  const viewers: VisibleViewer[] = [];
+  const entries: { viewer: VisibleViewer; viewerId: string; exact: number }[] = [];
   page.rows.forEach((row, i) => {
     const viewer = members.get(row.viewerId);
     // An erased viewer disappears; its summary rows are removed with it, this guards a race.
     if (!viewer) return;
     const degree = degrees?.get(row.viewerId) ?? null;
-    viewers.push(renderViewer(row, viewer, owner, rankOf(row, i), workspace.settings, degree));
+    entries.push({ viewer: renderViewer(row, viewer, owner, rankOf(row, i), workspace.settings, degree), viewerId: row.viewerId, exact: row.lastViewedAt });
   });
-  return { owner, total: page.total, offset: q.offset, since, until, viewers };
+  // Hidden entries viewed at the same instant are not left in viewer-id order.
+  return { owner, total: page.total, offset: q.offset, since, until, viewers: orderHiddenTies(entries) };
 }
 
 type RankOf = (row: ViewerSummary, indexInPage: number) => number;

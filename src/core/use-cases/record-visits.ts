@@ -3,6 +3,7 @@ import { DAY_MS } from '../clock.js';
 import { checkVisitShape } from '../validation.js';
 import type { AcceptedVisit, MemberInput, RecordStatus, VisitInput, Workspace } from '../types.js';
 import type { CoreDeps } from './deps.js';
+import type { StoredVisit } from '../store.js';
 import { blockedVisits } from './blocks.js';
 
 /** Clock skew tolerated for visits dated slightly in the future. */
@@ -11,7 +12,8 @@ export const MAX_BATCH = 10_000;
 
 export type VisitResult =
   /** `self_view` and `blocked` are acknowledged and not stored (docs/privacy-controls.md for blocks). */
-  | { ok: true; status: RecordStatus | 'self_view' | 'blocked'; visitId: string }
+  /** `visitId` is absent when the visit has none: sent without an id and not stored (deduplicated, self-view, blocked). */
+  | { ok: true; status: RecordStatus | 'self_view' | 'blocked'; visitId?: string }
   | { ok: false; error: AppError };
 
 interface Pending {
@@ -21,7 +23,11 @@ interface Pending {
   needs: string[];
   /** Members whose profile this visit carries inline. */
   carried: MemberInput[];
+  /** Whether the client gave the time (a retry without one is dated anew, so its time is no evidence). */
+  timed: boolean;
 }
+
+const withId = (status: VisitResult & { ok: true }, visitId: string): VisitResult => (visitId === '' ? status : { ...status, visitId });
 
 /**
  * Validates and stores a batch of visits. Each item gets its own result: valid items are stored
@@ -39,7 +45,7 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
       const input = checkVisitShape(raw);
       const visit = accept(input, now, horizon);
       if (visit.profileId === visit.viewerId) {
-        results[index] = { ok: true, status: 'self_view', visitId: visit.clientId ?? '' };
+        results[index] = withId({ ok: true, status: 'self_view' }, visit.clientId ?? '');
         return;
       }
       const carried: MemberInput[] = [];
@@ -48,7 +54,7 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
         if (profile) carried.push({ ...profile, id });
         else needs.push(id);
       }
-      pending.push({ index, visit, needs, carried });
+      pending.push({ index, visit, needs, carried, timed: input.viewedAt !== undefined });
     } catch (err) {
       results[index] = { ok: false, error: asAppError(err) };
     }
@@ -76,9 +82,17 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
   const blocked = await blockedVisits(deps, workspace.id, storable.map((p) => p.visit));
   if (blocked.size > 0) {
     storable.forEach((p, i) => {
-      if (blocked.has(i)) results[p.index] = { ok: true, status: 'blocked', visitId: p.visit.clientId ?? '' };
+      if (blocked.has(i)) results[p.index] = withId({ ok: true, status: 'blocked' }, p.visit.clientId ?? '');
     });
     storable = storable.filter((_, i) => !blocked.has(i));
+  }
+  // An id reused for another visit is refused before anything is written for it when the item
+  // carries inline profiles (so they are not merged); other items are checked after the write,
+  // where it costs a lookup only for the replays.
+  const conflicting = await reusedIdsCarryingProfiles(deps, workspace.id, storable);
+  if (conflicting.size > 0) {
+    for (const [p, differs] of conflicting) results[p.index] = { ok: false, error: conflict(p, differs) };
+    storable = storable.filter((p) => !conflicting.has(p));
   }
   // Inline profiles are upserted only for visits that will be stored: a refused visit leaves no trace.
   const inline = new Map<string, MemberInput>();
@@ -92,11 +106,67 @@ export async function recordVisits(deps: CoreDeps, workspace: Workspace, raws: r
     );
     storable.forEach((p, i) => {
       const o = outcomes[i]!;
-      results[p.index] = { ok: true, status: o.status, visitId: o.visitId };
+      results[p.index] = withId({ ok: true, status: o.status }, o.visitId);
     });
+    await refuseReusedIds(deps, workspace.id, storable, outcomes.map((o) => o.status), results);
   }
   return results;
 }
+
+/**
+ * A replayed id must name the same visit: same profile, same viewer and, when the client gave
+ * one, the same time. An id reused for another visit is a conflict (409), reported for that
+ * item alone; the stored visit is unchanged. Decided after the write, from what the id names
+ * once committed (so two items of one batch sharing an id are compared too: the second one
+ * replays the first).
+ */
+async function refuseReusedIds(
+  deps: CoreDeps,
+  workspaceId: string,
+  storable: readonly Pending[],
+  statuses: readonly RecordStatus[],
+  results: VisitResult[],
+): Promise<void> {
+  const replays = storable.filter((p, i) => statuses[i] === 'replayed' && p.visit.clientId !== null);
+  if (replays.length === 0) return;
+  const stored = await deps.store.visits.byClientIds(workspaceId, replays.map((p) => p.visit.clientId!));
+  for (const p of replays) {
+    const s = stored.get(p.visit.clientId!);
+    // Gone (purged, or a member erased): nothing to compare with, the replay stands.
+    if (!s) continue;
+    const differs = differences(p, s);
+    if (differs.length > 0) results[p.index] = { ok: false, error: conflict(p, differs) };
+  }
+}
+
+/**
+ * The items with an id and inline profiles whose id names another STORED visit. Earlier items of
+ * the same batch are not compared here: whether one of them is stored (or deduplicated, which
+ * leaves its id free) is known only after the write, where `refuseReusedIds` compares them.
+ */
+async function reusedIdsCarryingProfiles(deps: CoreDeps, workspaceId: string, storable: readonly Pending[]): Promise<Map<Pending, string[]>> {
+  const out = new Map<Pending, string[]>();
+  const carrying = storable.filter((p) => p.visit.clientId !== null && p.carried.length > 0);
+  if (carrying.length === 0) return out;
+  const stored = await deps.store.visits.byClientIds(workspaceId, carrying.map((p) => p.visit.clientId!));
+  for (const p of carrying) {
+    const s = stored.get(p.visit.clientId!);
+    const differs = s ? differences(p, s) : [];
+    if (differs.length > 0) out.set(p, differs);
+  }
+  return out;
+}
+
+function differences(p: Pending, s: StoredVisit): string[] {
+  const differs: string[] = [];
+  if (s.profileId !== p.visit.profileId) differs.push('profileId');
+  if (s.viewerId !== p.visit.viewerId) differs.push('viewerId');
+  if (p.timed && s.viewedAt !== p.visit.viewedAt) differs.push('viewedAt');
+  return differs;
+}
+
+const conflict = (p: Pending, differs: string[]) =>
+  new AppError('conflict', `visit id ${p.visit.clientId} was already used for another visit (different ${differs.join(', ')})`, { field: 'id', differs });
 
 /** One visit; a refusal is thrown rather than reported. */
 export async function recordVisit(deps: CoreDeps, workspace: Workspace, raw: unknown) {

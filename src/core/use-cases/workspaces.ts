@@ -28,6 +28,11 @@ export async function updateWorkspaceSettings(deps: CoreDeps, workspace: Workspa
     }
     next[field as keyof typeof LIMITS] = value;
   }
+  // Retention never cuts into what a plan shows: a premium member's year must still be there.
+  const shown = Math.max(next.premiumHistoryDays, next.freeHistoryDays);
+  if (next.retentionDays < shown) {
+    throw invalidInput(`retentionDays (${next.retentionDays}) must be at least the longest plan history (${shown} days)`, { field: 'retentionDays' });
+  }
   return deps.store.workspaces.updateSettings(workspace.id, next);
 }
 

@@ -23,7 +23,7 @@ const ERRORS: Record<ErrorCode, [number, string, string | null]> = {
   private_mode_forbidden: [403, 'PREMIUM_REQUIRED', 'Premium required to view profile visitors'],
   not_found: [404, 'NOT_FOUND', null],
   unknown_members: [404, 'NOT_FOUND', null],
-  conflict: [400, 'BAD_REQUEST', null],
+  conflict: [409, 'CONFLICT', null],
   payload_too_large: [400, 'BAD_REQUEST', null],
   unsupported_media_type: [415, 'UNSUPPORTED_MEDIA_TYPE', null],
   method_not_allowed: [405, 'METHOD_NOT_ALLOWED', null],

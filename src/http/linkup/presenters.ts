@@ -22,7 +22,7 @@ const CODES: Record<ErrorCode, [string, number]> = {
   private_mode_forbidden: ['ACCOUNT_INACTIVE', 403],
   not_found: ['INVALID_ACCOUNT', 404],
   unknown_members: ['INVALID_ACCOUNT', 404],
-  conflict: ['INVALID_PARAMS', 400],
+  conflict: ['INVALID_PARAMS', 409],
   payload_too_large: ['INVALID_PARAMS', 400],
   unsupported_media_type: ['INVALID_PARAMS', 415],
   method_not_allowed: ['METHOD_NOT_ALLOWED', 405],

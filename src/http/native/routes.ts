@@ -14,6 +14,7 @@ import {
   listApiKeys,
   listConnections,
   listViewers,
+  recordAudit,
   recordVisit,
   recordVisits,
   removeConnection,
@@ -27,6 +28,8 @@ import { requireApiKey, fromEither } from '../plugins/auth.js';
 import { actingMember, principalOf, requireAdmin } from '../plugins/core.js';
 import { presentKey, presentNativeError, presentViewer } from './presenters.js';
 import * as S from './schemas.js';
+import { actorOf, auditRoutes } from './audit-routes.js';
+import { exportRoutes } from './export-routes.js';
 
 const MemberParams = Type.Object({ memberId: S.Id });
 
@@ -51,6 +54,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
       const { workspace } = requireAdmin(request);
       const updated = await updateWorkspaceSettings(deps, workspace, request.body);
       app.authenticator.forget();
+      await recordAudit(deps, workspace, actorOf(request), 'settings.updated', workspace.id, { changed: request.body });
       return updated;
     },
   );
@@ -60,7 +64,10 @@ export async function nativeRoutes(fastify: FastifyInstance) {
     { schema: { tags, params: MemberParams, body: S.MemberProfile, response: { 200: S.Member, ...S.errorResponses } } },
     async (request) => {
       const { workspace } = requireAdmin(request);
-      return upsertMember(deps, workspace, { ...request.body, id: request.params.memberId });
+      const member = await upsertMember(deps, workspace, { ...request.body, id: request.params.memberId });
+      // Which fields were sent, not their values: the log is no second copy of profiles.
+      await recordAudit(deps, workspace, actorOf(request), 'member.upserted', member.id, { fields: Object.keys(request.body).sort() });
+      return member;
     },
   );
 
@@ -87,6 +94,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
       const { workspace } = requireAdmin(request);
       await eraseMember(deps, workspace, request.params.memberId);
       app.authenticator.forget();
+      await recordAudit(deps, workspace, actorOf(request), 'member.erased', request.params.memberId);
       return reply.status(204).send(null);
     },
   );
@@ -189,6 +197,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
     async (request) => {
       const { principal, memberId } = ownOrAdmin(request, request.params.memberId);
       const r = await blockMember(deps, principal.workspace, memberId, request.params.otherId);
+      await recordAudit(deps, principal.workspace, actorOf(request), 'block.added', r.memberId, { otherId: r.otherId, changed: r.created });
       return { memberId: r.memberId, otherId: r.otherId, blocked: true, changed: r.created };
     },
   );
@@ -199,18 +208,19 @@ export async function nativeRoutes(fastify: FastifyInstance) {
     async (request) => {
       const { principal, memberId } = ownOrAdmin(request, request.params.memberId);
       const r = await unblockMember(deps, principal.workspace, memberId, request.params.otherId);
+      await recordAudit(deps, principal.workspace, actorOf(request), 'block.removed', r.memberId, { otherId: r.otherId, changed: r.removed });
       return { memberId: r.memberId, otherId: r.otherId, blocked: false, changed: r.removed };
     },
   );
 
   app.post(
     '/visits',
-    { schema: { tags, body: S.Visit, response: { 200: S.VisitResult, 201: S.VisitResult, 422: S.ErrorBody, ...S.errorResponses } } },
+    { schema: { tags, body: S.Visit, response: { 200: S.VisitResult, 201: S.VisitResult, 409: S.ErrorBody, 422: S.ErrorBody, ...S.errorResponses } } },
     async (request, reply) => {
       const { workspace } = requireAdmin(request);
       const result = await recordVisit(deps, workspace, request.body);
       if (!result.ok) throw new AppError('internal', 'unexpected');
-      return reply.status(result.status === 'recorded' ? 201 : 200).send({ status: result.status, visitId: result.visitId });
+      return reply.status(result.status === 'recorded' ? 201 : 200).send(result.visitId === undefined ? { status: result.status } : { status: result.status, visitId: result.visitId });
     },
   );
 
@@ -239,7 +249,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
         }
         if (r.status === 'self_view' || r.status === 'blocked') counts.ignored++;
         else counts[r.status]++;
-        return { index, status: r.status, visitId: r.visitId };
+        return r.visitId === undefined ? { index, status: r.status } : { index, status: r.status, visitId: r.visitId };
       });
       return { ...counts, results: out };
     },
@@ -262,6 +272,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { workspace } = requireAdmin(request);
       const { key, secret } = await createApiKey(deps, workspace, request.body);
+      await recordAudit(deps, workspace, actorOf(request), 'key.created', key.id, { role: key.role, memberId: key.memberId, credits: key.credits });
       return reply.status(201).send({ ...presentKey(key), secret });
     },
   );
@@ -272,6 +283,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
     const { workspace } = requireAdmin(request);
     await revokeApiKey(deps, workspace, request.params.keyId);
     app.authenticator.forget();
+    await recordAudit(deps, workspace, actorOf(request), 'key.revoked', request.params.keyId);
     return reply.status(204).send(null);
   });
 
@@ -287,7 +299,12 @@ export async function nativeRoutes(fastify: FastifyInstance) {
     },
     async (request) => {
       const { workspace } = requireAdmin(request);
-      return presentKey(await setApiKeyCredits(deps, workspace, request.params.keyId, request.body.credits));
+      const key = await setApiKeyCredits(deps, workspace, request.params.keyId, request.body.credits);
+      await recordAudit(deps, workspace, actorOf(request), 'key.credits_set', key.id, { credits: key.credits });
+      return presentKey(key);
     },
   );
+
+  await app.register(auditRoutes);
+  await app.register(exportRoutes);
 }

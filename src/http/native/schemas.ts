@@ -70,7 +70,7 @@ export const VisitResult = Type.Object({
   status: StringEnum(['recorded', 'deduplicated', 'replayed', 'self_view', 'blocked'] as const, {
     description: 'self_view and blocked (a block between the two members) are acknowledged and not stored',
   }),
-  visitId: Type.String(),
+  visitId: Type.Optional(Type.String({ description: 'your id, or the stored visit\'s; absent when the visit has neither (sent without an id and not stored)' })),
 });
 
 export const BatchBody = Type.Object(

@@ -16,7 +16,7 @@ export function presentVisit(v: VisibleViewer) {
 export function presentNetworkedError(err: AppError): PresentedError {
   // Networked documents 400, 401, 403, 404, 429 and 500; a wrong method, content type or an
   // oversized request head keep their own HTTP status (405 with Allow, 415, 431) so that a
-  // client is told what to change, in Networked's body shape.
+  // client is told what to change, in Networked's body shape; so does a conflict (409).
   const status = err.code === 'unknown_members' || err.code === 'payload_too_large' ? 400 : DEFAULT_STATUS[err.code];
-  return { status: [400, 401, 403, 404, 405, 415, 429, 431].includes(status) ? status : 500, body: { data: null, error: true, message: err.message } };
+  return { status: [400, 401, 403, 404, 405, 409, 415, 429, 431].includes(status) ? status : 500, body: { data: null, error: true, message: err.message } };
 }

@@ -214,4 +214,21 @@ INSERT INTO visit_log_heads (workspace_id, position, recorded_at)
   SELECT workspace_id, max(position), max(recorded_at) FROM visit_log GROUP BY workspace_id;
 `,
   },
+  {
+    version: 9,
+    name: 'audit log',
+    // Appended by admin actions, read by time; the id orders entries of one millisecond.
+    sql: `
+CREATE TABLE audit_log (
+  id bigserial PRIMARY KEY,
+  workspace_id text COLLATE "C" NOT NULL,
+  at bigint NOT NULL,
+  actor_key_id text COLLATE "C",
+  action text NOT NULL,
+  target text COLLATE "C" NOT NULL,
+  details jsonb
+);
+CREATE INDEX audit_log_time ON audit_log (workspace_id, at, id);
+`,
+  },
 ];

@@ -1,5 +1,7 @@
 import type { Store } from '../../core/index.js';
 import { PgDatabase, checkPostgresUrl, connectClient } from './database.js';
+import { PgAudit } from './audit.js';
+import { PgRetention } from './retention.js';
 import { PgBlocks } from './blocks.js';
 import { PgConnections } from './connections.js';
 import { PgKeys } from './keys.js';
@@ -56,6 +58,8 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     visits: new PgVisits(db, partitions),
     keys: new PgKeys(db),
     blocks: new PgBlocks(db),
+    audit: new PgAudit(db),
+    retention: new PgRetention(db, partitions),
     visitLog: new PgVisitLog(db),
     projections: [new PgSummaryProjection(db)],
     close: () => db.close(),

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { decideVisit, mergeView, type AcceptedVisit, type Member, type RecordOutcome, type ViewerPageQuery, type ViewerRows, type VisitSource, type VisitStore } from '../../core/index.js';
+import { decideVisit, mergeView, type AcceptedVisit, type Member, type RecordOutcome, type StoredVisit, type ViewedProfile, type ViewerPageQuery, type ViewerRows, type VisitSource, type VisitStore } from '../../core/index.js';
 import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
 import { isMissingPartition, type VisitPartitions } from './partitions.js';
@@ -128,6 +128,17 @@ const RAW_PAGE = `SELECT
    FROM (SELECT viewer_id, count(*) AS n, min(viewed_at) AS f, max(viewed_at) AS l
          FROM visits WHERE workspace_id = $1 AND profile_id = $2 AND viewed_at >= $3 AND viewed_at < $4 AND viewer_id <> ALL($7::text[])
          GROUP BY viewer_id ORDER BY l DESC, viewer_id LIMIT $5 OFFSET $6) p) AS rows`;
+
+/**
+ * The visits client ids name: `visit_client_ids` holds each id's time, which prunes the
+ * partitioned `visits` to one partition and one time on its (workspace, time) index.
+ */
+const VISITS_OF_CLIENT_IDS = `SELECT c.client_id, v.profile_id, v.viewer_id, v.viewed_at
+  FROM visit_client_ids c JOIN LATERAL (
+    SELECT profile_id, viewer_id, viewed_at FROM visits
+    WHERE workspace_id = c.workspace_id AND viewed_at = c.viewed_at AND client_id = c.client_id LIMIT 1
+  ) v ON true
+  WHERE c.workspace_id = $1 AND c.client_id = ANY($2::text[])`;
 
 type PageRow = { total: number; rows: [string, number, number, number, VisitSource, MemberTuple | null][] };
 
@@ -295,6 +306,28 @@ export class PgVisits implements VisitStore {
       if (visits[i]!.clientId === null) outcomes[i] = { status: 'recorded', visitId: String(ids[k]) };
     });
     return outcomes;
+  }
+
+  async byClientIds(workspaceId: string, clientIds: readonly string[]): Promise<Map<string, StoredVisit>> {
+    const out = new Map<string, StoredVisit>();
+    if (clientIds.length === 0) return out;
+    const rows = await this.db.query<{ client_id: string; profile_id: string; viewer_id: string; viewed_at: string | number }>({
+      name: 'visits_of_client_ids',
+      text: VISITS_OF_CLIENT_IDS,
+      values: [workspaceId, [...new Set(clientIds)]],
+    });
+    for (const r of rows) out.set(r.client_id, { profileId: r.profile_id, viewerId: r.viewer_id, viewedAt: Number(r.viewed_at) });
+    return out;
+  }
+
+  async viewedBy(workspaceId: string, viewerId: string, afterProfileId: string, limit: number): Promise<ViewedProfile[]> {
+    const rows = await this.db.query<{ profile_id: string; view_count: number; first_viewed_at: string; last_viewed_at: string }>({
+      name: 'visits_viewed_by',
+      text: `SELECT profile_id, view_count, first_viewed_at, last_viewed_at FROM visitor_summary
+        WHERE workspace_id = $1 AND viewer_id = $2 AND profile_id > $3 ORDER BY profile_id LIMIT $4`,
+      values: [workspaceId, viewerId, afterProfileId, limit],
+    });
+    return rows.map((r) => ({ profileId: r.profile_id, viewCount: Number(r.view_count), firstViewedAt: Number(r.first_viewed_at), lastViewedAt: Number(r.last_viewed_at) }));
   }
 
   /**

@@ -185,4 +185,21 @@ CREATE TABLE projection_checkpoints (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 10,
+    name: 'audit log',
+    // Appended by admin actions, read by time; the rowid orders entries of one millisecond.
+    sql: `
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  actor_key_id TEXT,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  details TEXT
+);
+CREATE INDEX audit_log_time ON audit_log (workspace_id, at, id);
+`,
+  },
 ];

@@ -1,6 +1,8 @@
 import type { Store } from '../../core/index.js';
 import { openSqlite, type SqliteOptions } from './database.js';
 import { startCheckpointer } from './checkpointer.js';
+import { SqliteAudit } from './audit.js';
+import { SqliteRetention } from './retention.js';
 import { SqliteBlocks } from './blocks.js';
 import { SqliteConnections } from './connections.js';
 import { startFolder } from './folder.js';
@@ -52,6 +54,8 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     visits,
     keys: new SqliteKeys(db, cache, gate),
     blocks: new SqliteBlocks(db, cache, gate),
+    audit: new SqliteAudit(db, gate),
+    retention: new SqliteRetention(db, cache, gate),
     visitLog: new SqliteVisitLog(db),
     projections: [new SqliteSummaryProjection(db, gate, cache)],
     gate,

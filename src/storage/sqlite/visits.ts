@@ -1,4 +1,4 @@
-import { decideVisit, type AcceptedVisit, type RecordOutcome, type ViewerPageQuery, type ViewerSummary, type VisitStore } from '../../core/index.js';
+import { decideVisit, type AcceptedVisit, type RecordOutcome, type StoredVisit, type ViewedProfile, type ViewerPageQuery, type ViewerSummary, type VisitStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 import { foldPending } from './fold.js';
 import { VisitInbox } from './inbox.js';
@@ -59,6 +59,8 @@ export class SqliteVisits implements VisitStore {
   private markIdle: () => void = () => {};
 
   private byClientId;
+  private visitOfClientId;
+  private viewedPage;
   private summary;
   private nearby;
   private backlog;
@@ -75,6 +77,24 @@ export class SqliteVisits implements VisitStore {
     this.inbox = new VisitInbox(db);
     this.reader = new VisitorListReader(db, this.inbox, cache, byViewerFrom);
     this.byClientId = db.prepare<[string, string], { id: number }>('SELECT id FROM main.visits WHERE workspace_id = ? AND client_id = ?');
+    // Folded first, then the inbox: a visit is in one or the other (or both, briefly, with the same values).
+    this.visitOfClientId = db.prepare<[string, string, string, string], { profile_id: string; viewer_id: string; viewed_at: number }>(
+      `SELECT profile_id, viewer_id, viewed_at FROM main.visits WHERE workspace_id = ? AND client_id = ?
+       UNION ALL SELECT profile_id, viewer_id, viewed_at FROM inbox.visit_inbox WHERE workspace_id = ? AND client_id = ? LIMIT 1`,
+    );
+    // A page of the summary by viewer (its index, in profile order), merged with the viewer's
+    // pending visits beyond the fold (a scan of the small inbox); the inner limit keeps each
+    // page an index range however many profiles the viewer viewed.
+    this.viewedPage = db.prepare<{ ws: string; viewer: string; after: string; limit: number }, { profile_id: string; n: number; f: number; l: number }>(
+      `SELECT profile_id, sum(n) AS n, min(f) AS f, max(l) AS l FROM (
+         SELECT * FROM (SELECT profile_id, view_count AS n, first_viewed_at AS f, last_viewed_at AS l FROM main.visitor_summary
+           WHERE workspace_id = :ws AND viewer_id = :viewer AND profile_id > :after ORDER BY profile_id LIMIT :limit)
+         UNION ALL
+         SELECT profile_id, count(*), min(viewed_at), max(viewed_at) FROM inbox.visit_inbox
+           WHERE workspace_id = :ws AND viewer_id = :viewer AND profile_id > :after AND seq > (SELECT folded_through FROM main.fold_state WHERE id = 1)
+           GROUP BY profile_id)
+       GROUP BY profile_id ORDER BY profile_id LIMIT :limit`,
+    );
     this.summary = db.prepare<[string, string, string], { last_viewed_at: number }>(
       'SELECT last_viewed_at FROM main.visitor_summary WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?',
     );
@@ -200,6 +220,21 @@ export class SqliteVisits implements VisitStore {
     if (decision === 'deduplicated') return { status: 'deduplicated', visitId: v.clientId ?? '' };
     const seq = this.inbox.append(ws, v);
     return { status: 'recorded', visitId: v.clientId ?? String(seq) };
+  }
+
+  async byClientIds(workspaceId: string, clientIds: readonly string[]): Promise<Map<string, StoredVisit>> {
+    const out = new Map<string, StoredVisit>();
+    for (const id of new Set(clientIds)) {
+      const r = this.visitOfClientId.get(workspaceId, id, workspaceId, id);
+      if (r) out.set(id, { profileId: r.profile_id, viewerId: r.viewer_id, viewedAt: r.viewed_at });
+    }
+    return out;
+  }
+
+  async viewedBy(workspaceId: string, viewerId: string, afterProfileId: string, limit: number): Promise<ViewedProfile[]> {
+    return this.viewedPage
+      .all({ ws: workspaceId, viewer: viewerId, after: afterProfileId, limit })
+      .map((r) => ({ profileId: r.profile_id, viewCount: r.n, firstViewedAt: r.f, lastViewedAt: r.l }));
   }
 
   async listViewers(q: ViewerPageQuery): Promise<{ total: number; rows: ViewerSummary[] }> {

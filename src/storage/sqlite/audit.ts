@@ -1,0 +1,37 @@
+import type { AuditEntry, AuditStore, NewAuditEntry } from '../../core/index.js';
+import type { SqliteDb } from './database.js';
+import type { WriteGate } from './write-gate.js';
+
+type AuditRow = { id: number; workspace_id: string; at: number; actor_key_id: string | null; action: string; target: string; details: string | null };
+
+/** The audit log on SQLite (migration 9). Not cached: only admins read it, seldom. */
+export class SqliteAudit implements AuditStore {
+  private insert;
+  private page;
+
+  constructor(
+    db: SqliteDb,
+    private gate: WriteGate,
+  ) {
+    this.insert = db.prepare('INSERT INTO audit_log (workspace_id, at, actor_key_id, action, target, details) VALUES (?, ?, ?, ?, ?, ?)');
+    this.page = db.prepare<[string, number, number, number], AuditRow>(
+      'SELECT id, workspace_id, at, actor_key_id, action, target, details FROM audit_log WHERE workspace_id = ? AND at >= ? AND id > ? ORDER BY id LIMIT ?',
+    );
+  }
+
+  async append(e: NewAuditEntry): Promise<void> {
+    await this.gate.run(() => this.insert.run(e.workspaceId, e.at, e.actorKeyId, e.action, e.target, e.details === null ? null : JSON.stringify(e.details)));
+  }
+
+  async list(workspaceId: string, since: number, afterId: number, limit: number): Promise<AuditEntry[]> {
+    return this.page.all(workspaceId, since, afterId, limit).map((r) => ({
+      id: r.id,
+      workspaceId: r.workspace_id,
+      at: r.at,
+      actorKeyId: r.actor_key_id,
+      action: r.action as AuditEntry['action'],
+      target: r.target,
+      details: r.details === null ? null : JSON.parse(r.details),
+    }));
+  }
+}
