@@ -172,4 +172,12 @@ CREATE TABLE blocks (
 CREATE INDEX blocks_blocked ON blocks (workspace_id, blocked_id);
 `,
   },
+  {
+    version: 8,
+    name: 'member job title',
+    // Insights break viewers down by job title, which the free-text headline is not.
+    sql: `
+ALTER TABLE members ADD COLUMN title text;
+`,
+  },
 ];

@@ -4,10 +4,10 @@ import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
 import type { WriteGate } from './write-gate.js';
 
-const INSERT = `INSERT INTO members (workspace_id, id, name, headline, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
-VALUES (@ws, @id, @name, @headline, @image_url, @company, @industry, @location, @public_identifier, @profile_url, coalesce(@plan, 'free'), coalesce(@visibility, 'full'), @now, @now)
+const INSERT = `INSERT INTO members (workspace_id, id, name, headline, title, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
+VALUES (@ws, @id, @name, @headline, @title, @image_url, @company, @industry, @location, @public_identifier, @profile_url, coalesce(@plan, 'free'), coalesce(@visibility, 'full'), @now, @now)
 ON CONFLICT (workspace_id, id) DO UPDATE SET `;
-const FIELDS = ['name', 'headline', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url'];
+const FIELDS = ['name', 'headline', 'title', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url'];
 const REPLACE = INSERT + [...FIELDS, 'plan', 'visibility'].map((f) => `${f} = excluded.${f}`).join(', ') + ', updated_at = @now';
 const MERGE = INSERT + [...FIELDS, 'plan', 'visibility'].map((f) => `${f} = coalesce(@${f}, ${f})`).join(', ') + ', updated_at = @now';
 

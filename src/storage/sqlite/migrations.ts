@@ -169,4 +169,12 @@ CREATE TABLE blocks (
 CREATE INDEX blocks_blocked ON blocks (workspace_id, blocked_id);
 `,
   },
+  {
+    version: 9,
+    name: 'member job title',
+    // Insights break viewers down by job title, which the free-text headline is not.
+    sql: `
+ALTER TABLE members ADD COLUMN title TEXT;
+`,
+  },
 ];
