@@ -16,3 +16,7 @@ export * from './use-cases/workspaces.js';
 export * from './use-cases/charge-credits.js';
 export * from './rules/relative-time.js';
 export * from './rules/connection-degrees.js';
+export * from './insights-store.js';
+export * from './rules/time-zones.js';
+export * from './rules/insights-privacy.js';
+export * from './use-cases/insights.js';

@@ -1,6 +1,7 @@
 import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
 import { MEMBER_COLUMNS, memberColumnsOf, memberFromRow, memberParams, type MemberRow } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
+import { INSIGHTS_ERASE_SQL } from './insights.js';
 
 const FIELDS = ['name', 'headline', 'title', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url', 'plan', 'visibility'] as const;
 type Params = ReturnType<typeof memberParams>;
@@ -121,6 +122,8 @@ export class PgMembers implements MemberStore {
       const { rowCount } = await c.query('SELECT 1 FROM members WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id]);
       if (!rowCount) return false;
       const p = [workspaceId, id];
+      // The insights projections, while the raw visits that locate their rows are still there.
+      for (const sql of INSIGHTS_ERASE_SQL) await c.query(sql, p);
       await c.query(
         'DELETE FROM visits WHERE workspace_id = $1 AND viewer_id = $2 AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2)',
         p,

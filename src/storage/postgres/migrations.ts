@@ -180,4 +180,33 @@ CREATE INDEX blocks_blocked ON blocks (workspace_id, blocked_id);
 ALTER TABLE members ADD COLUMN title text;
 `,
   },
+  {
+    version: 9,
+    name: 'insights projections',
+    // docs/insights.md; the same tables as SQLite's migration 10. Slots are epoch ms / 900000
+    // (15 minutes), which fits an integer until the year 5,000.
+    sql: `
+CREATE TABLE insight_slots (
+  workspace_id text COLLATE "C" NOT NULL,
+  profile_id text COLLATE "C" NOT NULL,
+  slot integer NOT NULL,
+  views integer NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, slot) INCLUDE (views)
+);
+CREATE TABLE insight_viewer_slots (
+  workspace_id text COLLATE "C" NOT NULL,
+  profile_id text COLLATE "C" NOT NULL,
+  slot integer NOT NULL,
+  viewer_id text COLLATE "C" NOT NULL,
+  source text NOT NULL,
+  views integer NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, slot, viewer_id, source) INCLUDE (views)
+);
+CREATE INDEX insight_viewer_slots_workspace ON insight_viewer_slots (workspace_id, slot, viewer_id);
+INSERT INTO insight_slots (workspace_id, profile_id, slot, views)
+  SELECT workspace_id, profile_id, (viewed_at / 900000)::integer, count(*) FROM visits GROUP BY 1, 2, 3;
+INSERT INTO insight_viewer_slots (workspace_id, profile_id, slot, viewer_id, source, views)
+  SELECT workspace_id, profile_id, (viewed_at / 900000)::integer, viewer_id, source, count(*) FROM visits GROUP BY 1, 2, 3, 4, 5;
+`,
+  },
 ];

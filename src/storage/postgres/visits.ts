@@ -3,6 +3,7 @@ import type { AcceptedVisit, Member, RecordOutcome, ViewerPageQuery, ViewerRows,
 import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
 import { isMissingPartition, type VisitPartitions } from './partitions.js';
+import { INSIGHTS_APPLY_CTES } from './insights.js';
 import { addDayDelta, dayDeltaColumns, dayOf } from '../viewer-days.js';
 
 /**
@@ -70,7 +71,7 @@ const WRITE = `WITH claimed AS (
     INSERT INTO viewer_day_counts (workspace_id, profile_id, day, viewers)
     SELECT $1, p, d, n FROM unnest($17::text[], $18::int4[], $19::int4[]) AS t(p, d, n) ORDER BY p COLLATE "C", d
     ON CONFLICT (workspace_id, profile_id, day) DO UPDATE SET viewers = viewer_day_counts.viewers + excluded.viewers
-  )
+  )${INSIGHTS_APPLY_CTES}
   SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT array_agg(id ORDER BY ord) FROM input) AS ids`;
 
 /**

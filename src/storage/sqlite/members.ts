@@ -3,6 +3,7 @@ import { MEMBER_COLUMNS, memberFromTuple, memberParams, type MemberTuple } from 
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
 import type { WriteGate } from './write-gate.js';
+import { INSIGHTS_ERASE_SQL } from './insights-sql.js';
 
 const INSERT = `INSERT INTO members (workspace_id, id, name, headline, title, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
 VALUES (@ws, @id, @name, @headline, @title, @image_url, @company, @industry, @location, @public_identifier, @profile_url, coalesce(@plan, 'free'), coalesce(@visibility, 'full'), @now, @now)
@@ -45,6 +46,8 @@ export class SqliteMembers implements MemberStore {
         `DELETE FROM inbox.visit_inbox_${n} WHERE workspace_id = @ws AND viewer_id = @id`,
         `DELETE FROM inbox.visit_inbox_${n} WHERE workspace_id = @ws AND profile_id = @id`,
       ]),
+      // The insights projections, while the raw visits that locate their rows are still there.
+      ...INSIGHTS_ERASE_SQL,
       // As viewer: the profiles they viewed come from the summary's viewer index, then each
       // (profile, viewer) pair is an index range of the raw visits.
       'DELETE FROM visits WHERE workspace_id = @ws AND viewer_id = @id AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id)',

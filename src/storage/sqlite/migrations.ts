@@ -177,4 +177,36 @@ CREATE INDEX blocks_blocked ON blocks (workspace_id, blocked_id);
 ALTER TABLE members ADD COLUMN title TEXT;
 `,
   },
+  {
+    version: 10,
+    name: 'insights projections',
+    // docs/insights.md. Views per profile per 15-minute slot (totals and series: at most 35,040
+    // rows a year per profile, whatever its number of visits), and per (profile, slot, viewer,
+    // source) for distinct viewers and breakdowns. Slots are 15 minutes so that every local
+    // midnight of every zone in use is a slot boundary. The second index serves the workspace's
+    // distinct viewers per day. Filled from the visits already stored.
+    sql: `
+CREATE TABLE insight_slots (
+  workspace_id TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  slot INTEGER NOT NULL,
+  views INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, slot)
+) WITHOUT ROWID;
+CREATE TABLE insight_viewer_slots (
+  workspace_id TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  slot INTEGER NOT NULL,
+  viewer_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  views INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, slot, viewer_id, source)
+) WITHOUT ROWID;
+CREATE INDEX insight_viewer_slots_workspace ON insight_viewer_slots (workspace_id, slot, viewer_id);
+INSERT INTO insight_slots (workspace_id, profile_id, slot, views)
+  SELECT workspace_id, profile_id, viewed_at / 900000, count(*) FROM visits GROUP BY 1, 2, 3;
+INSERT INTO insight_viewer_slots (workspace_id, profile_id, slot, viewer_id, source, views)
+  SELECT workspace_id, profile_id, viewed_at / 900000, viewer_id, source, count(*) FROM visits GROUP BY 1, 2, 3, 4, 5;
+`,
+  },
 ];

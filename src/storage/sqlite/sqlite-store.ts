@@ -4,6 +4,7 @@ import { startCheckpointer } from './checkpointer.js';
 import { SqliteBlocks } from './blocks.js';
 import { SqliteConnections } from './connections.js';
 import { startFolder } from './folder.js';
+import { SqliteInsights } from './insights.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteMembers } from './members.js';
 import { ReadCache } from './read-cache.js';
@@ -44,6 +45,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     visits,
     keys: new SqliteKeys(db, cache, gate),
     blocks: new SqliteBlocks(db, cache, gate),
+    insights: new SqliteInsights(db, gate, () => (policy === 'manual' ? 0 : visits.pending())),
     beginRequest: () => cache.beginRequest(),
     async close() {
       await visits.drain();

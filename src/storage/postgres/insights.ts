@@ -1,0 +1,137 @@
+/**
+ * The insights projections on PostgreSQL (docs/insights.md, core/insights-store.ts): the apply
+ * step, an erase's steps, and the reads. The same tables as SQLite (migration 9 here).
+ *
+ * Applied today inside the recording transaction (visits.ts, `WRITE`): the visits it inserts are
+ * added to both projections in the same statement, so a visit is counted exactly when it is
+ * acknowledged, and reads need no catching up. Rows are written in key order, as the rest of that
+ * statement: two recordings of the same profile wait for each other instead of deadlocking.
+ */
+import {
+  type InsightsStore,
+  type RangeViewer,
+  type SlotViews,
+  type Visibility,
+  type VisitSource,
+  type WorkspaceSlotViews,
+  type WorkspaceViewers,
+} from '../../core/index.js';
+import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
+import type { PgDatabase } from './database.js';
+
+/**
+ * Common table expressions of the recording statement: `input` is the visits being inserted
+ * (columns p, v, at, src), $1 the workspace. Each starts with a comma, to follow the others.
+ */
+export const INSIGHTS_APPLY_CTES = `, insight_slots_applied AS (
+    INSERT INTO insight_slots (workspace_id, profile_id, slot, views)
+    SELECT $1, p, (at / 900000)::integer, count(*) FROM input GROUP BY p, (at / 900000)::integer ORDER BY p COLLATE "C", 3
+    ON CONFLICT (workspace_id, profile_id, slot) DO UPDATE SET views = insight_slots.views + excluded.views
+  ), insight_viewers_applied AS (
+    INSERT INTO insight_viewer_slots (workspace_id, profile_id, slot, viewer_id, source, views)
+    SELECT $1, p, (at / 900000)::integer, v, src, count(*) FROM input GROUP BY p, (at / 900000)::integer, v, src
+    ORDER BY p COLLATE "C", 3, v COLLATE "C", src COLLATE "C"
+    ON CONFLICT (workspace_id, profile_id, slot, viewer_id, source) DO UPDATE SET views = insight_viewer_slots.views + excluded.views
+  )`;
+
+/**
+ * An erase's steps ($1 workspace, $2 member), before the raw visits go: their views of others
+ * leave each profile's slots (located through the raw visits of the profiles the summary says
+ * they viewed), then their rows as viewer and as profile.
+ */
+export const INSIGHTS_ERASE_SQL: readonly string[] = [
+  `UPDATE insight_slots s SET views = s.views - x.n FROM (
+      SELECT profile_id, (viewed_at / 900000)::integer AS slot, count(*) AS n FROM visits
+      WHERE workspace_id = $1 AND viewer_id = $2 AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2)
+      GROUP BY 1, 2) x
+    WHERE s.workspace_id = $1 AND s.profile_id = x.profile_id AND s.slot = x.slot`,
+  `DELETE FROM insight_viewer_slots s USING (
+      SELECT DISTINCT profile_id, (viewed_at / 900000)::integer AS slot FROM visits
+      WHERE workspace_id = $1 AND viewer_id = $2 AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2)) x
+    WHERE s.workspace_id = $1 AND s.profile_id = x.profile_id AND s.slot = x.slot AND s.viewer_id = $2`,
+  'DELETE FROM insight_slots WHERE workspace_id = $1 AND profile_id = $2',
+  'DELETE FROM insight_viewer_slots WHERE workspace_id = $1 AND profile_id = $2',
+];
+
+const VISIBILITY_ZERO = (): Record<Visibility, number> => ({ full: 0, characteristics: 0, private: 0 });
+
+type Num = number | string;
+
+export class PgInsights implements InsightsStore {
+  constructor(private db: PgDatabase) {}
+
+  async profileViews(ws: string, profileId: string, from: number, to: number, viewerIds?: readonly string[]): Promise<SlotViews[]> {
+    const rows = viewerIds
+      ? await this.db.query<{ slot: Num; views: Num }>({
+          name: 'insights_viewer_views',
+          text: `SELECT slot, sum(views) AS views FROM insight_viewer_slots WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4
+            AND viewer_id = ANY($5::text[]) GROUP BY slot`,
+          values: [ws, profileId, from, to, [...viewerIds]],
+        })
+      : await this.db.query<{ slot: Num; views: Num }>({
+          name: 'insights_views',
+          text: 'SELECT slot, views FROM insight_slots WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4',
+          values: [ws, profileId, from, to],
+        });
+    return rows.map((r) => ({ slot: Number(r.slot), views: Number(r.views) }));
+  }
+
+  async distinctViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<number> {
+    const [row] = await this.db.query<{ n: Num }>({
+      name: 'insights_distinct',
+      text: `SELECT count(DISTINCT viewer_id) AS n FROM insight_viewer_slots WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4
+        AND viewer_id <> ALL($5::text[])`,
+      values: [ws, profileId, from, to, [...exclude]],
+    });
+    return Number(row!.n);
+  }
+
+  async rangeViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<RangeViewer[]> {
+    const rows = await this.db.query<{ viewer_id: string; sources: VisitSource[]; card: MemberTuple | null }>({
+      name: 'insights_range_viewers',
+      text: `SELECT d.viewer_id, d.sources,
+          (SELECT json_build_array(${memberColumnsOf('m')}) FROM members m WHERE m.workspace_id = $1 AND m.id = d.viewer_id) AS card
+        FROM (SELECT viewer_id, array_agg(DISTINCT source) AS sources FROM insight_viewer_slots
+              WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4 AND viewer_id <> ALL($5::text[])
+              GROUP BY viewer_id) d`,
+      values: [ws, profileId, from, to, [...exclude]],
+    });
+    return rows.map((r) => ({ viewerId: r.viewer_id, sources: r.sources, viewer: r.card ? memberFromTuple(r.card) : undefined }));
+  }
+
+  async workspaceViews(ws: string, from: number, to: number): Promise<WorkspaceSlotViews[]> {
+    const rows = await this.db.query<{ slot: Num; source: VisitSource; views: Num }>({
+      name: 'insights_ws_views',
+      text: 'SELECT slot, source, sum(views) AS views FROM insight_viewer_slots WHERE workspace_id = $1 AND slot >= $2 AND slot < $3 GROUP BY slot, source',
+      values: [ws, from, to],
+    });
+    return rows.map((r) => ({ slot: Number(r.slot), source: r.source, views: Number(r.views) }));
+  }
+
+  async workspaceViewers(ws: string, boundaries: readonly number[]): Promise<WorkspaceViewers> {
+    // One statement: each bucket's distinct count from the workspace index, and the whole range's viewers by visibility.
+    const [row] = await this.db.query<{ per_bucket: Num[] | null; by_visibility: [string, Num][] | null }>({
+      name: 'insights_ws_viewers',
+      text: `SELECT
+          (SELECT array_agg((SELECT count(DISTINCT viewer_id) FROM insight_viewer_slots WHERE workspace_id = $1 AND slot >= b.lo AND slot < b.hi) ORDER BY b.i)
+             FROM unnest($2::int4[], $3::int4[]) WITH ORDINALITY AS b(lo, hi, i)) AS per_bucket,
+          (SELECT json_agg(json_build_array(visibility, n)) FROM (
+             SELECT m.visibility, count(*) AS n FROM (SELECT DISTINCT viewer_id FROM insight_viewer_slots WHERE workspace_id = $1 AND slot >= $4 AND slot < $5) d
+             JOIN members m ON m.workspace_id = $1 AND m.id = d.viewer_id GROUP BY m.visibility) v) AS by_visibility`,
+      values: [ws, boundaries.slice(0, -1), boundaries.slice(1), boundaries[0], boundaries.at(-1)],
+    });
+    const byVisibility = VISIBILITY_ZERO();
+    for (const [v, n] of row?.by_visibility ?? []) byVisibility[v as Visibility] += Number(n);
+    return { perBucket: (row?.per_bucket ?? []).map(Number), byVisibility };
+  }
+
+  async topProfiles(ws: string, from: number, to: number, limit: number): Promise<{ profileId: string; views: number }[]> {
+    const rows = await this.db.query<{ profile_id: string; n: Num }>({
+      name: 'insights_top_profiles',
+      text: `SELECT profile_id, sum(views) AS n FROM insight_slots WHERE workspace_id = $1 AND slot >= $2 AND slot < $3
+        GROUP BY profile_id HAVING sum(views) > 0 ORDER BY n DESC, profile_id LIMIT $4`,
+      values: [ws, from, to, limit],
+    });
+    return rows.map((r) => ({ profileId: r.profile_id, views: Number(r.n) }));
+  }
+}
