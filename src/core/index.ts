@@ -20,3 +20,6 @@ export * from './insights-store.js';
 export * from './rules/time-zones.js';
 export * from './rules/insights-privacy.js';
 export * from './use-cases/insights.js';
+export * from './visit-log.js';
+export * from './projection.js';
+export * from './projection-runner.js';

@@ -19,6 +19,9 @@ import type { Member, Visibility, VisitSource } from './types.js';
 
 export const INSIGHT_SLOT_MS = 15 * 60_000;
 
+/** The projection's name (checkpoints, `profile-visitors rebuild insights`). */
+export const INSIGHTS_PROJECTION = 'insights';
+
 /** The slot an instant falls in. */
 export const slotOf = (t: number): number => Math.floor(t / INSIGHT_SLOT_MS);
 
@@ -61,10 +64,4 @@ export interface InsightsStore {
   workspaceViewers(workspaceId: string, boundaries: readonly number[]): Promise<WorkspaceViewers>;
   /** The most viewed profiles in the range, most views first, ties by id. */
   topProfiles(workspaceId: string, from: number, to: number, limit: number): Promise<{ profileId: string; views: number }[]>;
-  /**
-   * Makes every acknowledged visit visible to the reads above (a backend whose projections are
-   * written after the acknowledgement applies what is pending); a no-op where they are written
-   * with it.
-   */
-  settle?(): Promise<void>;
 }

@@ -4,8 +4,8 @@
  * rules/insights-privacy.ts. No viewer identity leaves this module: breakdowns are counts per
  * value, and a value is shown only when enough viewers share it.
  */
-import { notFound } from '../errors.js';
-import { slotOf, type SlotViews } from '../insights-store.js';
+import { AppError, notFound } from '../errors.js';
+import { INSIGHTS_PROJECTION, slotOf, type SlotViews } from '../insights-store.js';
 import { connectionDegrees } from '../rules/connection-degrees.js';
 import {
   assertMayBreakDown,
@@ -90,6 +90,26 @@ function calendar(q: InsightsQuery, now: number): Calendar {
   return { timeZone, from: edges[0]!, to: edges.at(-1)!, previousFrom: startOfLocalDay(first - days, timeZone), buckets };
 }
 
+/** Entries applied per catch-up transaction. */
+const CATCH_UP_BATCH = 5_000;
+
+/**
+ * Reads are exact: what the log holds of the workspace and the projection has not applied yet
+ * (the runner applies it within moments; this is the tail since its last pass) is applied
+ * first. Idempotent against the runner and other processes (the checkpoint decides).
+ */
+async function catchUp(deps: CoreDeps, workspaceId: string): Promise<void> {
+  const projection = deps.store.projections.find((p) => p.name === INSIGHTS_PROJECTION);
+  if (!projection) throw new AppError('unavailable', 'insights are not available on this store');
+  let from = await projection.checkpoint(workspaceId);
+  for (;;) {
+    const entries = await deps.store.visitLog.read(workspaceId, from, CATCH_UP_BATCH);
+    if (entries.length === 0) return;
+    await projection.apply(workspaceId, entries);
+    from = entries.at(-1)!.position;
+  }
+}
+
 /** Sums slot counts into [from, to) intervals given by ascending boundaries (instants). */
 function sumInto(rows: readonly SlotViews[], boundaries: readonly number[], sign = 1, into = new Array<number>(boundaries.length - 1).fill(0)): number[] {
   const slots = boundaries.map(slotOf);
@@ -116,7 +136,7 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
   if (q.breakdowns) assertMayBreakDown(owner);
   const cal = calendar(q, deps.clock.now());
   const store = deps.store.insights;
-  await store.settle?.();
+  await catchUp(deps, workspace.id);
   const ws = workspace.id;
   // Blocks hide both members from each other everywhere, in every count (docs/privacy-controls.md).
   const blocked = (await blockedViewers(deps, ws, owner.id)) ?? [];
@@ -196,7 +216,7 @@ export const TOP_PROFILES = 10;
 export async function workspaceInsights(deps: CoreDeps, workspace: Workspace, q: InsightsQuery): Promise<WorkspaceInsights> {
   const cal = calendar(q, deps.clock.now());
   const store = deps.store.insights;
-  await store.settle?.();
+  await catchUp(deps, workspace.id);
   const ws = workspace.id;
   const [from, to] = [slotOf(cal.from), slotOf(cal.to)];
   const edges = [...cal.buckets.map((b) => b.from), cal.to];

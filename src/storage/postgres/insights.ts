@@ -1,11 +1,6 @@
 /**
- * The insights projections on PostgreSQL (docs/insights.md, core/insights-store.ts): the apply
- * step, an erase's steps, and the reads. The same tables as SQLite (migration 9 here).
- *
- * Applied today inside the recording transaction (visits.ts, `WRITE`): the visits it inserts are
- * added to both projections in the same statement, so a visit is counted exactly when it is
- * acknowledged, and reads need no catching up. Rows are written in key order, as the rest of that
- * statement: two recordings of the same profile wait for each other instead of deadlocking.
+ * Reads of the insights projection on PostgreSQL (docs/insights.md, core/insights-store.ts),
+ * and an erase's steps; insights-projection.ts builds it. The same tables as SQLite.
  */
 import {
   type InsightsStore,
@@ -20,35 +15,16 @@ import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import type { PgDatabase } from './database.js';
 
 /**
- * Common table expressions of the recording statement: `input` is the visits being inserted
- * (columns p, v, at, src), $1 the workspace. Each starts with a comma, to follow the others.
- */
-export const INSIGHTS_APPLY_CTES = `, insight_slots_applied AS (
-    INSERT INTO insight_slots (workspace_id, profile_id, slot, views)
-    SELECT $1, p, (at / 900000)::integer, count(*) FROM input GROUP BY p, (at / 900000)::integer ORDER BY p COLLATE "C", 3
-    ON CONFLICT (workspace_id, profile_id, slot) DO UPDATE SET views = insight_slots.views + excluded.views
-  ), insight_viewers_applied AS (
-    INSERT INTO insight_viewer_slots (workspace_id, profile_id, slot, viewer_id, source, views)
-    SELECT $1, p, (at / 900000)::integer, v, src, count(*) FROM input GROUP BY p, (at / 900000)::integer, v, src
-    ORDER BY p COLLATE "C", 3, v COLLATE "C", src COLLATE "C"
-    ON CONFLICT (workspace_id, profile_id, slot, viewer_id, source) DO UPDATE SET views = insight_viewer_slots.views + excluded.views
-  )`;
-
-/**
- * An erase's steps ($1 workspace, $2 member), before the raw visits go: their views of others
- * leave each profile's slots (located through the raw visits of the profiles the summary says
- * they viewed), then their rows as viewer and as profile.
+ * An erase's steps ($1 workspace, $2 member), after the member's log entries are gone (an apply
+ * running meanwhile holds those entries and commits first; see insights-projection.ts): their
+ * views of others leave each profile's slots, found through the projection's own viewer index,
+ * then their rows as viewer and as profile go.
  */
 export const INSIGHTS_ERASE_SQL: readonly string[] = [
   `UPDATE insight_slots s SET views = s.views - x.n FROM (
-      SELECT profile_id, (viewed_at / 900000)::integer AS slot, count(*) AS n FROM visits
-      WHERE workspace_id = $1 AND viewer_id = $2 AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2)
-      GROUP BY 1, 2) x
+      SELECT profile_id, slot, sum(views) AS n FROM insight_viewer_slots WHERE workspace_id = $1 AND viewer_id = $2 GROUP BY 1, 2) x
     WHERE s.workspace_id = $1 AND s.profile_id = x.profile_id AND s.slot = x.slot`,
-  `DELETE FROM insight_viewer_slots s USING (
-      SELECT DISTINCT profile_id, (viewed_at / 900000)::integer AS slot FROM visits
-      WHERE workspace_id = $1 AND viewer_id = $2 AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2)) x
-    WHERE s.workspace_id = $1 AND s.profile_id = x.profile_id AND s.slot = x.slot AND s.viewer_id = $2`,
+  'DELETE FROM insight_viewer_slots WHERE workspace_id = $1 AND viewer_id = $2',
   'DELETE FROM insight_slots WHERE workspace_id = $1 AND profile_id = $2',
   'DELETE FROM insight_viewer_slots WHERE workspace_id = $1 AND profile_id = $2',
 ];

@@ -122,8 +122,6 @@ export class PgMembers implements MemberStore {
       const { rowCount } = await c.query('SELECT 1 FROM members WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id]);
       if (!rowCount) return false;
       const p = [workspaceId, id];
-      // The insights projections, while the raw visits that locate their rows are still there.
-      for (const sql of INSIGHTS_ERASE_SQL) await c.query(sql, p);
       await c.query(
         'DELETE FROM visits WHERE workspace_id = $1 AND viewer_id = $2 AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2)',
         p,
@@ -135,6 +133,12 @@ export class PgMembers implements MemberStore {
         p,
       );
       await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2', p);
+      // The visit log keeps no visit of an erased member, so no rebuild brings them back: a scan
+      // of the workspace's log, erasure being rare (docs/visit-log.md). Positions are not reused.
+      await c.query('DELETE FROM visit_log WHERE workspace_id = $1 AND (viewer_id = $2 OR profile_id = $2)', p);
+      // The insights projection, after the log: an apply of their entries that was under way
+      // has committed by now (it locks the entries it applies), and its rows are seen here.
+      for (const sql of INSIGHTS_ERASE_SQL) await c.query(sql, p);
       await c.query('DELETE FROM visits WHERE workspace_id = $1 AND profile_id = $2', p);
       await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2', p);
       await c.query('DELETE FROM viewer_day_counts WHERE workspace_id = $1 AND profile_id = $2', p);

@@ -39,7 +39,6 @@
  * transaction, undone whole if any of it fails, so a statement never needs undoing on its own.
  */
 import type { SqliteDb } from './database.js';
-import { INSIGHTS_FOLD_SETUP_SQL, INSIGHTS_FOLD_SQL } from './insights-sql.js';
 
 /** Connection-local scratch tables; created once per connection before the fold is prepared. */
 export const FOLD_SETUP_SQL: readonly string[] = [
@@ -50,7 +49,6 @@ export const FOLD_SETUP_SQL: readonly string[] = [
     workspace_id TEXT, profile_id TEXT, viewer_id TEXT, n INTEGER, first INTEGER, last INTEGER, source TEXT, old_last INTEGER)`,
   `CREATE TEMP TABLE IF NOT EXISTS fold_days (
     workspace_id TEXT, profile_id TEXT, day INTEGER, d INTEGER, PRIMARY KEY (workspace_id, profile_id, day)) WITHOUT ROWID`,
-  ...INSIGHTS_FOLD_SETUP_SQL,
 ];
 
 /**
@@ -59,8 +57,10 @@ export const FOLD_SETUP_SQL: readonly string[] = [
  */
 export const FOLD_TAKE_SQL: readonly string[] = [
   'DELETE FROM temp.fold_batch',
-  `INSERT OR FAIL INTO temp.fold_batch SELECT seq, workspace_id, profile_id, viewer_id, viewed_at, source, client_id
-    FROM inbox.visit_inbox WHERE seq > (SELECT folded_through FROM main.fold_state WHERE id = 1) ORDER BY seq LIMIT @limit`,
+  // From the visit log (docs/visit-log.md): the fold is the summary projection, its checkpoint
+  // `folded_through`. The log holds the same rows as the inbox, by the same seq.
+  `INSERT OR FAIL INTO temp.fold_batch SELECT position, workspace_id, profile_id, viewer_id, viewed_at, source, client_id
+    FROM inbox.visit_log WHERE position > (SELECT folded_through FROM main.fold_state WHERE id = 1) ORDER BY position LIMIT @limit`,
 ];
 
 /** Folds the copied batch, in order, inside one transaction that reads only the main file and temp tables. */
@@ -108,8 +108,6 @@ export const FOLD_SQL: readonly string[] = [
   `INSERT OR FAIL INTO main.visitor_summary (workspace_id, profile_id, viewer_id, view_count, first_viewed_at, last_viewed_at, last_source)
     SELECT workspace_id, profile_id, viewer_id, n, first, last, source FROM temp.fold_pairs WHERE old_last IS NULL
     ORDER BY workspace_id, profile_id, viewer_id`,
-  // The insights projections (insights.ts), from the same batch.
-  ...INSIGHTS_FOLD_SQL,
   `UPDATE main.fold_state SET folded_through = (SELECT max(seq) FROM temp.fold_batch)
     WHERE id = 1 AND EXISTS (SELECT 1 FROM temp.fold_batch)`,
 ];

@@ -1,11 +1,6 @@
 /**
- * The insights projections on SQLite (docs/insights.md, core/insights-store.ts): how they are
- * applied from a batch of counted visits, how an erase takes a member out of them, and the reads.
- *
- * Applied today in the fold (fold.ts), in the transaction that moves the fold's watermark, from
- * the batch it folds (`temp.fold_batch`): so a batch is in the projections exactly once, with the
- * raw visits and the summary. Reads first fold what is pending (`settle`), so a visit
- * acknowledged is in the next insights read.
+ * Reads of the insights projection on SQLite (docs/insights.md, core/insights-store.ts); it is
+ * built by insights-projection.ts and an erase takes a member out of it (insights-sql.ts).
  */
 import {
   type InsightsStore,
@@ -18,8 +13,6 @@ import {
 } from '../../core/index.js';
 import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import type { SqliteDb } from './database.js';
-import { foldPending } from './fold.js';
-import type { WriteGate } from './write-gate.js';
 
 const VISIBILITY_ZERO = (): Record<Visibility, number> => ({ full: 0, characteristics: 0, private: 0 });
 
@@ -33,11 +26,7 @@ export class SqliteInsights implements InsightsStore {
   private wsVisibility;
   private top;
 
-  constructor(
-    private db: SqliteDb,
-    private gate: WriteGate,
-    private pending: () => number,
-  ) {
+  constructor(db: SqliteDb) {
     this.views = db
       .prepare<[string, string, number, number], [number, number]>(
         'SELECT slot, views FROM insight_slots WHERE workspace_id = ? AND profile_id = ? AND slot >= ? AND slot < ?',
@@ -87,14 +76,6 @@ export class SqliteInsights implements InsightsStore {
           GROUP BY profile_id HAVING n > 0 ORDER BY n DESC, profile_id LIMIT ?`,
       )
       .raw();
-  }
-
-  /** Folds what is pending, so that every acknowledged visit is counted (fold.ts; the fold thread may be doing the same, they never fold a visit twice). */
-  async settle(): Promise<void> {
-    if (this.pending() === 0) return;
-    await this.gate.run(() => {
-      while (foldPending(this.db, 5_000) > 0);
-    });
   }
 
   async profileViews(ws: string, profileId: string, from: number, to: number, viewerIds?: readonly string[]): Promise<SlotViews[]> {

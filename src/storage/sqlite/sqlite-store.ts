@@ -5,14 +5,23 @@ import { SqliteBlocks } from './blocks.js';
 import { SqliteConnections } from './connections.js';
 import { startFolder } from './folder.js';
 import { SqliteInsights } from './insights.js';
+import { SqliteInsightsProjection } from './insights-projection.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteMembers } from './members.js';
 import { ReadCache } from './read-cache.js';
+import { SqliteSummaryProjection } from './summary-projection.js';
+import { SqliteVisitLog } from './visit-log.js';
 import { SqliteVisits, type FoldPolicy } from './visits.js';
 import { SqliteWorkspaces } from './workspaces.js';
 import { WriteGate } from './write-gate.js';
 
-export type SqliteStore = Store & { raw: ReturnType<typeof openSqlite>; visits: SqliteVisits; beginRequest(): void };
+export type SqliteStore = Store & {
+  raw: ReturnType<typeof openSqlite>;
+  visits: SqliteVisits;
+  beginRequest(): void;
+  /** The main file's write gate: a projection writing the main file takes it (projection-checkpoints.ts). */
+  gate: WriteGate;
+};
 
 /**
  * The embedded default: one SQLite file in WAL mode with its inbox file beside it (shared by
@@ -45,7 +54,10 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     visits,
     keys: new SqliteKeys(db, cache, gate),
     blocks: new SqliteBlocks(db, cache, gate),
-    insights: new SqliteInsights(db, gate, () => (policy === 'manual' ? 0 : visits.pending())),
+    insights: new SqliteInsights(db),
+    visitLog: new SqliteVisitLog(db),
+    projections: [new SqliteSummaryProjection(db, gate, cache), new SqliteInsightsProjection(db, gate)],
+    gate,
     beginRequest: () => cache.beginRequest(),
     async close() {
       await visits.drain();
