@@ -27,10 +27,14 @@ function formatFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** The zone's canonical name, or a 400 naming the parameter when it is not an IANA zone. */
+/**
+ * The zone as given, or a 400 naming the parameter when it is not an IANA zone. (Not ICU's
+ * canonical name, which is sometimes a retired one: Asia/Kolkata comes back as Asia/Calcutta.)
+ */
 export function checkTimeZone(tz: string, field = 'tz'): string {
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+    formatFor(tz);
+    return tz;
   } catch {
     throw invalidInput(`${field} must be an IANA time zone such as Europe/Paris or UTC`, { field });
   }

@@ -45,12 +45,12 @@ export class SqliteInsights implements InsightsStore {
       )
       .pluck();
     this.viewers = db
-      .prepare<[string, string, string, number, number, string], [string, string, ...(MemberTuple | null[])]>(
+      .prepare<[{ ws: string; profile: string; from: number; to: number; exclude: string }], [string, string, ...(MemberTuple | null[])]>(
         `SELECT d.viewer_id, d.sources, ${memberColumnsOf('m')} FROM (
             SELECT viewer_id, group_concat(DISTINCT source) AS sources FROM insight_viewer_slots
-            WHERE workspace_id = ?2 AND profile_id = ?3 AND slot >= ?4 AND slot < ?5 AND viewer_id NOT IN (SELECT value FROM json_each(?6))
+            WHERE workspace_id = @ws AND profile_id = @profile AND slot >= @from AND slot < @to AND viewer_id NOT IN (SELECT value FROM json_each(@exclude))
             GROUP BY viewer_id) d
-          LEFT JOIN members m ON m.workspace_id = ?1 AND m.id = d.viewer_id`,
+          LEFT JOIN members m ON m.workspace_id = @ws AND m.id = d.viewer_id`,
       )
       .raw();
     this.wsViews = db
@@ -64,10 +64,10 @@ export class SqliteInsights implements InsightsStore {
       )
       .pluck();
     this.wsVisibility = db
-      .prepare<[string, number, number], [string, number]>(
+      .prepare<[{ ws: string; from: number; to: number }], [string, number]>(
         `SELECT m.visibility, count(*) FROM (
-            SELECT DISTINCT viewer_id FROM insight_viewer_slots INDEXED BY insight_viewer_slots_workspace WHERE workspace_id = ?1 AND slot >= ?2 AND slot < ?3) d
-          JOIN members m ON m.workspace_id = ?1 AND m.id = d.viewer_id GROUP BY m.visibility`,
+            SELECT DISTINCT viewer_id FROM insight_viewer_slots INDEXED BY insight_viewer_slots_workspace WHERE workspace_id = @ws AND slot >= @from AND slot < @to) d
+          JOIN members m ON m.workspace_id = @ws AND m.id = d.viewer_id GROUP BY m.visibility`,
       )
       .raw();
     this.top = db
@@ -88,7 +88,7 @@ export class SqliteInsights implements InsightsStore {
   }
 
   async rangeViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<RangeViewer[]> {
-    return this.viewers.all(ws, ws, profileId, from, to, JSON.stringify(exclude)).map((row) => {
+    return this.viewers.all({ ws, profile: profileId, from, to, exclude: JSON.stringify(exclude) }).map((row) => {
       const card = row.slice(2) as unknown as MemberTuple;
       return {
         viewerId: row[0],
@@ -105,7 +105,7 @@ export class SqliteInsights implements InsightsStore {
   async workspaceViewers(ws: string, boundaries: readonly number[]): Promise<WorkspaceViewers> {
     const perBucket = boundaries.slice(1).map((to, i) => this.wsDistinct.get(ws, boundaries[i]!, to)!);
     const byVisibility = VISIBILITY_ZERO();
-    for (const [v, n] of this.wsVisibility.all(ws, boundaries[0]!, boundaries.at(-1)!)) byVisibility[v as Visibility] += n;
+    for (const [v, n] of this.wsVisibility.all({ ws, from: boundaries[0]!, to: boundaries.at(-1)! })) byVisibility[v as Visibility] += n;
     return { perBucket, byVisibility };
   }
 
