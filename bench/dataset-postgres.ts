@@ -293,6 +293,9 @@ export async function ensurePostgresDataset(args: BenchArgs): Promise<Dataset> {
     const blocked = new Set(
       (await c.query("SELECT id FROM members WHERE workspace_id = $1 AND plan = 'free' AND visibility = 'private'", [WORKSPACE_ID])).rows.map((r) => Number(String(r.id).slice(1))),
     );
+    const premium = new Set(
+      (await c.query("SELECT id FROM members WHERE workspace_id = $1 AND plan = 'premium'", [WORKSPACE_ID])).rows.map((r) => Number(String(r.id).slice(1))),
+    );
     await c.end();
     const runName = `${name}_run`;
     const runUrl = withDatabase(url, runName);
@@ -313,6 +316,7 @@ export async function ensurePostgresDataset(args: BenchArgs): Promise<Dataset> {
       stats: JSON.parse(check.meta.stats!) as DatasetStats,
       reused,
       blockedOwners: blocked,
+      premiumOwners: premium,
       async databaseUrlForRun() {
         await dropRun();
         const a = await client(withDatabase(url, 'postgres'));
