@@ -109,6 +109,8 @@ function buildCalendar(q: InsightsQuery, timeZone: string, today: DayNumber): Ca
 
 /** Entries applied per catch-up transaction. */
 const CATCH_UP_BATCH = 5_000;
+/** A backlog a request applies itself (a second or so at most); beyond it, 503. */
+const CATCH_UP_MAX = 50_000;
 
 /**
  * Reads are exact: what the log holds of the workspace and the projection has not applied yet
@@ -119,6 +121,12 @@ async function catchUp(deps: CoreDeps, workspaceId: string): Promise<void> {
   const projection = deps.store.projections.find((p) => p.name === INSIGHTS_PROJECTION);
   if (!projection) throw new AppError('unavailable', 'insights are not available on this store');
   let from = await projection.checkpoint(workspaceId);
+  // Far behind (a projection being built from a long log, after an upgrade or a rebuild), the
+  // runner catches up in the background; a request would wait minutes, so it is told so.
+  const { entries: behind } = await deps.store.visitLog.behind(workspaceId, from);
+  if (behind > CATCH_UP_MAX) {
+    throw new AppError('unavailable', `insights are being built from the visit log (${behind} visits to go); try again shortly`);
+  }
   for (;;) {
     const entries = await deps.store.visitLog.read(workspaceId, from, CATCH_UP_BATCH);
     if (entries.length === 0) return;
