@@ -30,13 +30,15 @@ export interface SlotViews {
   views: number;
 }
 
+export type ViewerTraits = Pick<Member, 'visibility' | 'company' | 'title' | 'industry' | 'location'>;
+
 /** A distinct viewer of a profile in a range, with what breakdowns need. */
 export interface RangeViewer {
   viewerId: string;
   /** The sources of their views in the range, each once. */
   sources: VisitSource[];
-  /** Their current card; absent once erased. */
-  viewer: Member | undefined;
+  /** What breakdowns read of their current card; absent once erased. */
+  viewer: ViewerTraits | undefined;
 }
 
 export interface WorkspaceSlotViews extends SlotViews {

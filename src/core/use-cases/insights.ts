@@ -5,7 +5,7 @@
  * value, and a value is shown only when enough viewers share it.
  */
 import { AppError, notFound } from '../errors.js';
-import { INSIGHTS_PROJECTION, slotOf, type SlotViews } from '../insights-store.js';
+import { INSIGHTS_PROJECTION, slotOf, type SlotViews, type ViewerTraits } from '../insights-store.js';
 import { connectionDegrees } from '../rules/connection-degrees.js';
 import {
   assertMayBreakDown,
@@ -223,7 +223,7 @@ async function breakDown(
   blocked: readonly string[],
 ): Promise<Record<BreakdownName, Breakdown>> {
   const viewers = (await deps.store.insights.rangeViewers(ws, owner.id, from, to, blocked)).filter(
-    (v): v is typeof v & { viewer: Member } => v.viewer !== undefined && v.viewerId !== owner.id,
+    (v): v is typeof v & { viewer: ViewerTraits } => v.viewer !== undefined && v.viewerId !== owner.id,
   );
   const inFull = viewers.filter((v) => countsInBreakdown(v.viewer.visibility, 'degrees')).map((v) => v.viewerId);
   const degrees = inFull.length > 0 ? await connectionDegrees(deps.store.connections, ws, owner.id, inFull, 3) : new Map();

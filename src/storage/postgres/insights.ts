@@ -11,7 +11,6 @@ import {
   type WorkspaceSlotViews,
   type WorkspaceViewers,
 } from '../../core/index.js';
-import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import type { PgDatabase } from './database.js';
 
 /**
@@ -63,16 +62,20 @@ export class PgInsights implements InsightsStore {
   }
 
   async rangeViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<RangeViewer[]> {
-    const rows = await this.db.query<{ viewer_id: string; sources: VisitSource[]; card: MemberTuple | null }>({
+    const rows = await this.db.query<{ viewer_id: string; sources: VisitSource[]; card: [string, string | null, string | null, string | null, string | null] | null }>({
       name: 'insights_range_viewers',
       text: `SELECT d.viewer_id, d.sources,
-          (SELECT json_build_array(${memberColumnsOf('m')}) FROM members m WHERE m.workspace_id = $1 AND m.id = d.viewer_id) AS card
+          (SELECT json_build_array(m.visibility, m.company, m.title, m.industry, m.location) FROM members m WHERE m.workspace_id = $1 AND m.id = d.viewer_id) AS card
         FROM (SELECT viewer_id, array_agg(DISTINCT source) AS sources FROM insight_viewer_slots
               WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4 AND viewer_id <> ALL($5::text[])
               GROUP BY viewer_id) d`,
       values: [ws, profileId, from, to, [...exclude]],
     });
-    return rows.map((r) => ({ viewerId: r.viewer_id, sources: r.sources, viewer: r.card ? memberFromTuple(r.card) : undefined }));
+    return rows.map((r) => ({
+      viewerId: r.viewer_id,
+      sources: r.sources,
+      viewer: r.card ? { visibility: r.card[0] as Visibility, company: r.card[1], title: r.card[2], industry: r.card[3], location: r.card[4] } : undefined,
+    }));
   }
 
   async workspaceViews(ws: string, from: number, to: number): Promise<WorkspaceSlotViews[]> {
