@@ -5,7 +5,7 @@
  * value, and a value is shown only when enough viewers share it.
  */
 import { AppError, notFound } from '../errors.js';
-import { INSIGHTS_PROJECTION, slotOf, type SlotViews, type ViewerTraits } from '../insights-store.js';
+import { INSIGHTS_PROJECTION, slotOf, sumIntoBuckets, type SlotViews, type ViewerTraits } from '../insights-store.js';
 import { connectionDegrees } from '../rules/connection-degrees.js';
 import {
   assertMayBreakDown,
@@ -136,21 +136,8 @@ async function catchUp(deps: CoreDeps, workspaceId: string): Promise<void> {
 }
 
 /** Sums slot counts into [from, to) intervals given by ascending boundaries (instants). */
-function sumInto(rows: readonly SlotViews[], boundaries: readonly number[], sign = 1, into = new Array<number>(boundaries.length - 1).fill(0)): number[] {
-  const slots = boundaries.map(slotOf);
-  for (const r of rows) {
-    // Boundaries are few (at most 366): a binary search per row.
-    let lo = 0;
-    let hi = slots.length - 1;
-    if (r.slot < slots[0]! || r.slot >= slots[hi]!) continue;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (r.slot >= slots[mid]!) lo = mid;
-      else hi = mid;
-    }
-    into[lo]! += sign * r.views;
-  }
-  return into;
+function sumInto(rows: readonly SlotViews[], boundaries: readonly number[]): number[] {
+  return sumIntoBuckets(rows, boundaries.map(slotOf));
 }
 
 export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: MemberInsightsQuery): Promise<MemberInsights> {
@@ -165,12 +152,14 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
   const ws = workspace.id;
   // Blocks hide both members from each other everywhere, in every count (docs/privacy-controls.md).
   const blocked = (await blockedViewers(deps, ws, owner.id)) ?? [];
-  const [lo, mid, hi] = [slotOf(cal.previousFrom), slotOf(cal.from), slotOf(cal.to)];
+  const [lo, mid] = [slotOf(cal.previousFrom), slotOf(cal.from)];
 
-  const views = await store.profileViews(ws, owner.id, lo, hi);
-  const edges = [cal.previousFrom, ...cal.buckets.map((b) => b.from), cal.to];
-  const sums = sumInto(views, edges);
-  if (blocked.length > 0) sumInto(await store.profileViews(ws, owner.id, lo, hi, blocked), edges, -1, sums);
+  const bounds = [cal.previousFrom, ...cal.buckets.map((b) => b.from), cal.to].map(slotOf);
+  let sums = await store.profileViews(ws, owner.id, bounds);
+  if (blocked.length > 0) {
+    const theirs = await store.profileViews(ws, owner.id, bounds, blocked);
+    sums = sums.map((n, i) => n - theirs[i]!);
+  }
   const previousViews = sums[0]!;
   const series = cal.buckets.map((b, i) => ({ ...b, views: sums[i + 1]! }));
   const currentViews = series.reduce((a, b) => a + b.views, 0);
@@ -179,7 +168,7 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
     currentViewers(deps, ws, owner.id, cal.from, blocked),
     store.distinctViewers(ws, owner.id, lo, mid, blocked),
   ]);
-  const breakdowns = q.breakdowns ? await breakDown(deps, ws, owner, mid, hi, blocked) : null;
+  const breakdowns = q.breakdowns ? await breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked) : null;
   return {
     memberId: owner.id,
     range: q.range,

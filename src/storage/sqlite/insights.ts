@@ -3,10 +3,10 @@
  * built by insights-projection.ts and an erase takes a member out of it (insights-sql.ts).
  */
 import {
+  sumIntoBuckets,
   type InsightsStore,
   type RangeViewer,
   type ViewerTraits,
-  type SlotViews,
   type Visibility,
   type VisitSource,
   type WorkspaceSlotViews,
@@ -82,9 +82,13 @@ export class SqliteInsights implements InsightsStore {
       .raw();
   }
 
-  async profileViews(ws: string, profileId: string, from: number, to: number, viewerIds?: readonly string[]): Promise<SlotViews[]> {
+  async profileViews(ws: string, profileId: string, boundaries: readonly number[], viewerIds?: readonly string[]): Promise<number[]> {
+    const [from, to] = [boundaries[0]!, boundaries.at(-1)!];
     const rows = viewerIds ? this.viewerViews.all(ws, profileId, from, to, JSON.stringify(viewerIds)) : this.views.all(ws, profileId, from, to);
-    return rows.map(([slot, views]) => ({ slot, views }));
+    return sumIntoBuckets(
+      rows.map(([slot, views]) => ({ slot, views })),
+      boundaries,
+    );
   }
 
   async distinctViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<number> {
