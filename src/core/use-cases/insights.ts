@@ -121,15 +121,17 @@ async function catchUp(deps: CoreDeps, workspaceId: string): Promise<void> {
   const projection = deps.store.projections.find((p) => p.name === INSIGHTS_PROJECTION);
   if (!projection) throw new AppError('unavailable', 'insights are not available on this store');
   let from = await projection.checkpoint(workspaceId);
-  // Far behind (a projection being built from a long log, after an upgrade or a rebuild), the
-  // runner catches up in the background; a request would wait minutes, so it is told so.
-  const { entries: behind } = await deps.store.visitLog.behind(workspaceId, from);
-  if (behind > CATCH_UP_MAX) {
-    throw new AppError('unavailable', `insights are being built from the visit log (${behind} visits to go); try again shortly`);
-  }
-  for (;;) {
+  for (let batches = 0; ; batches++) {
     const entries = await deps.store.visitLog.read(workspaceId, from, CATCH_UP_BATCH);
     if (entries.length === 0) return;
+    if (batches === 0 && entries.length === CATCH_UP_BATCH) {
+      // Far behind (a projection being built from a long log, after an upgrade or a rebuild),
+      // the runner catches up in the background; a request would wait minutes: say so.
+      const { entries: behind } = await deps.store.visitLog.behind(workspaceId, from);
+      if (behind > CATCH_UP_MAX) {
+        throw new AppError('unavailable', `insights are being built from the visit log (${behind} visits to go); try again shortly`);
+      }
+    }
     await projection.apply(workspaceId, entries);
     from = entries.at(-1)!.position;
   }
@@ -148,26 +150,24 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
   if (q.breakdowns) assertMayBreakDown(owner);
   const cal = calendar(q, deps.clock.now());
   const store = deps.store.insights;
-  await catchUp(deps, workspace.id);
   const ws = workspace.id;
   // Blocks hide both members from each other everywhere, in every count (docs/privacy-controls.md).
-  const blocked = (await blockedViewers(deps, ws, owner.id)) ?? [];
+  // Independent reads go together: on a database server each is a round trip.
+  const [blockedOrNone] = await Promise.all([blockedViewers(deps, ws, owner.id), catchUp(deps, ws)]);
+  const blocked = blockedOrNone ?? [];
   const [lo, mid] = [slotOf(cal.previousFrom), slotOf(cal.from)];
-
   const bounds = [cal.previousFrom, ...cal.buckets.map((b) => b.from), cal.to].map(slotOf);
-  let sums = await store.profileViews(ws, owner.id, bounds);
-  if (blocked.length > 0) {
-    const theirs = await store.profileViews(ws, owner.id, bounds, blocked);
-    sums = sums.map((n, i) => n - theirs[i]!);
-  }
+  const [all, theirs, uniqueViewers, previousUnique] = await Promise.all([
+    store.profileViews(ws, owner.id, bounds),
+    blocked.length > 0 ? store.profileViews(ws, owner.id, bounds, blocked) : undefined,
+    currentViewers(deps, ws, owner.id, cal.from, blocked),
+    store.distinctViewers(ws, owner.id, lo, mid, blocked),
+  ]);
+  const sums = theirs ? all.map((n, i) => n - theirs[i]!) : all;
   const previousViews = sums[0]!;
   const series = cal.buckets.map((b, i) => ({ ...b, views: sums[i + 1]! }));
   const currentViews = series.reduce((a, b) => a + b.views, 0);
 
-  const [uniqueViewers, previousUnique] = await Promise.all([
-    currentViewers(deps, ws, owner.id, cal.from, blocked),
-    store.distinctViewers(ws, owner.id, lo, mid, blocked),
-  ]);
   const breakdowns = q.breakdowns ? await breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked) : null;
   return {
     memberId: owner.id,
