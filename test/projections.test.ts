@@ -6,10 +6,11 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ProjectionRunner, type RecordOutcome, type Store } from '../src/core/index.js';
+import { ProjectionRunner, mergeView, type RecordOutcome, type Store } from '../src/core/index.js';
 import { openStore } from '../src/storage/open-store.js';
 import { BACKENDS, dropPostgresDatabase, testStoreConfig, type TestBackend } from './support/backends.js';
-import { freePort, killServers, runCli, secretFrom, startServerProcess } from './support/processes.js';
+import { FROM_SOURCES, REPO_ROOT, freePort, killServers, runCli, secretFrom, startServerProcess } from './support/processes.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
   applyInOrder,
   catchUp,
@@ -146,6 +147,53 @@ describe.each(BACKENDS)('the visit log and its projections on $name', (backend) 
   });
 });
 
+describe.each(BACKENDS)('a process SIGKILLed while the runner applies a projection on $name', (backend) => {
+  it('leaves it at a checkpoint from which a restart ends exactly where a rebuild does', T, async () => {
+    const url = await backend.freshUrl();
+    let store = await openStore(testStoreConfig(url));
+    let child: ChildProcess | undefined;
+    try {
+      await store.workspaces.ensure('ws-a', 'A');
+      await store.workspaces.ensure('ws-b', 'B');
+      for (const m of visitMix(11, 1_200, Date.now() - 30 * 86_400_000)) await store.visits.record(m.ws, m.visits, 60_000);
+      const log = await wholeLog(store);
+      await store.close();
+      const proc = spawn(process.execPath, [...FROM_SOURCES.slice(0, 2), 'test/support/projection-child.ts', url], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = proc;
+      const exited = new Promise((r) => proc.once('exit', r));
+      let out = '';
+      proc.stdout.on('data', (d) => (out += d));
+      proc.stderr.on('data', (d) => (out += d));
+      store = await openStore(testStoreConfig(url));
+      const p = profileCountsProjection(store);
+      // Killed once it is part-way through, and again later (it starts over when caught up).
+      for (let k = 0; k < 2; k++) {
+        for (let tries = 0; ; tries++) {
+          store.beginRequest?.();
+          const at = await p.checkpoint('ws-a').catch(() => 0);
+          if (at > 0 && at < log.filter((e) => e.workspaceId === 'ws-a').at(-1)!.position) break;
+          expect(tries, out).toBeLessThan(1_200);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        if (k === 0) await new Promise((r) => setTimeout(r, 30));
+      }
+      proc.kill('SIGKILL');
+      await exited;
+      store.beginRequest?.();
+      await catchUp(store, p);
+      const afterCrash = await profileCountsCase.snapshot(store);
+      const total = (afterCrash as { n: number }[]).reduce((n, r) => n + Number(r.n), 0);
+      expect(total).toBe(log.length);
+      await rebuildProjection(store.visitLog, p);
+      expect(await profileCountsCase.snapshot(store)).toEqual(afterCrash);
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await store.close();
+      await cleanUp(backend, url);
+    }
+  });
+});
+
 describe.each(BACKENDS)('a server SIGKILLed while recording and projecting on $name', (backend) => {
   afterEach(() => killServers());
 
@@ -226,5 +274,18 @@ describe.each(BACKENDS)('a server SIGKILLed while recording and projecting on $n
       await killServers();
       await cleanUp(backend, url);
     }
+  });
+});
+
+describe('the summary merge (src/core/rules/summary-merge.ts)', () => {
+  it('counts, keeps the earliest first view and the latest last view, a tie going to the visit recorded later', () => {
+    let s = mergeView(null, 2_000, 'search');
+    expect(s).toEqual({ count: 1, first: 2_000, last: 2_000, lastSource: 'search' });
+    s = mergeView(s, 1_000, 'feed');
+    expect(s).toEqual({ count: 2, first: 1_000, last: 2_000, lastSource: 'search' });
+    s = mergeView(s, 2_000, 'profile');
+    expect(s).toEqual({ count: 3, first: 1_000, last: 2_000, lastSource: 'profile' });
+    s = mergeView(s, 3_000, 'other');
+    expect(s).toEqual({ count: 4, first: 1_000, last: 3_000, lastSource: 'other' });
   });
 });
