@@ -23,9 +23,9 @@ export const DERIVED_TABLES: DerivedTable[] = [
       SELECT workspace_id, profile_id, last_viewed_at / ${DAY_MS}, count(*) FROM visitor_summary GROUP BY 1, 2, 3`,
   },
   // The insights projection (docs/insights.md): views per profile per 15-minute slot, and per
-  // profile, slot, viewer and source. Its checkpoint stays at zero: the loader writes no log
-  // entries for these visits, so there is nothing for the runner to apply twice. (A loader
-  // that fills the visit log must set the projection's checkpoint to the log's head instead.)
+  // profile, slot, viewer and source. A loader that fills the visit log with these visits sets
+  // the projection's checkpoint to the log's head (dataset-postgres.ts); one that does not
+  // (SQLite's) leaves it at zero, with no entry for the runner to apply twice.
   {
     table: 'insight_slots',
     fill: `INSERT INTO insight_slots (workspace_id, profile_id, slot, views)
