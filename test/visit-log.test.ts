@@ -220,7 +220,7 @@ describe.each(BACKENDS)('profile-visitors rebuild on $name', (backend) => {
       expect(rebuilt.stdout).toMatch(/rebuilt summary from the visit log/);
       const unknown = await runCli(['rebuild', 'nope'], env);
       expect(unknown.code).toBe(1);
-      expect(unknown.stderr).toMatch(/no projection named "nope" \(known: summary\)/);
+      expect(unknown.stderr).toMatch(/no projection named "nope" \(known: summary, insights\)/);
       store = await openStore(testStoreConfig(url));
       try {
         expect(await summaryCase.snapshot(store)).toEqual(before);
