@@ -75,6 +75,32 @@ function connectSafelyList(id: string, what: string, params: Record<string, unkn
   };
 }
 
+/** Premium owners drawn by the dataset's Zipf law (a free owner's 365 days would be refused). */
+function premiumOwnerPicker(ctx: ScenarioContext, rng: Rng): () => string {
+  return () => {
+    for (;;) {
+      const owner = ctx.law.sample(rng);
+      if (ctx.dataset.premiumOwners.has(owner)) return memberId(owner);
+    }
+  };
+}
+
+/** Member insights over 365 days (docs/insights.md): totals, previous period and a daily series, no breakdowns. */
+function memberInsights(id: string, what: string, owner: (ctx: ScenarioContext) => () => string): Scenario {
+  return {
+    id,
+    title: `Member insights, GET /v1/members/:id/insights range=365d, ${what}`,
+    server: 'app',
+    kind: 'read',
+    optional: true,
+    requests(ctx) {
+      const next = owner(ctx);
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      return () => ({ method: 'GET', path: `/v1/members/${next()}/insights?range=365d&granularity=day&tz=Europe%2FParis`, headers });
+    },
+  };
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     id: 'baseline',
@@ -200,4 +226,6 @@ export const SCENARIOS: Scenario[] = [
       };
     },
   },
+  memberInsights('insights-zipf', 'premium owners by the Zipf law', (ctx) => premiumOwnerPicker(ctx, new Rng(ctx.dataset.shape.seed, 'req-insights-zipf'))),
+  memberInsights('insights-celebrity', 'the celebrity', () => () => celebrityId()),
 ];

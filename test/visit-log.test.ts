@@ -162,7 +162,10 @@ describe.each(BACKENDS)('GET /healthz?detail=1 on $name', (backend) => {
       expect(summary.head).toBeGreaterThan(0);
       // Another workspace's admin sees its own (empty) log, nothing of acme's.
       const theirs = await t.request('GET', '/healthz?detail=1', { headers: { 'x-api-key': other } });
-      expect(theirs.body.projections).toEqual([{ name: 'summary', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 }]);
+      expect(theirs.body.projections).toEqual([
+        { name: 'summary', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 },
+        { name: 'insights', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 },
+      ]);
     } finally {
       await t.close();
     }
@@ -217,7 +220,7 @@ describe.each(BACKENDS)('profile-visitors rebuild on $name', (backend) => {
       expect(rebuilt.stdout).toMatch(/rebuilt summary from the visit log/);
       const unknown = await runCli(['rebuild', 'nope'], env);
       expect(unknown.code).toBe(1);
-      expect(unknown.stderr).toMatch(/no projection named "nope" \(known: summary\)/);
+      expect(unknown.stderr).toMatch(/no projection named "nope" \(known: summary, insights\)/);
       store = await openStore(testStoreConfig(url));
       try {
         expect(await summaryCase.snapshot(store)).toEqual(before);

@@ -142,7 +142,27 @@ export const profileCountsCase: ProjectionCase = {
 };
 
 /** Every projection the harness tries. New projections add their case here. */
-export const projectionCases: ProjectionCase[] = [summaryCase, profileCountsCase];
+/** The insights projection (docs/insights.md): views per profile and slot, and per profile, slot, viewer and source. */
+export const insightsCase: ProjectionCase = {
+  name: 'insights',
+  async of(store) {
+    return store.projections.find((p) => p.name === 'insights')!;
+  },
+  async snapshot(store) {
+    // Counts back at zero (an erase) mean the same as no row.
+    const slots = 'SELECT workspace_id, profile_id, slot, views FROM insight_slots WHERE views <> 0 ORDER BY 1, 2, 3';
+    const viewers = 'SELECT workspace_id, profile_id, slot, viewer_id, source, views FROM insight_viewer_slots ORDER BY 1, 2, 3, 4, 5';
+    const s = sqliteOf(store);
+    if (s) {
+      const raw = s.raw as Database.Database;
+      return { slots: raw.prepare(slots).all(), viewers: raw.prepare(viewers).all() };
+    }
+    const p = pgOf(store)!;
+    return { slots: await p.db.query(slots), viewers: await p.db.query(viewers) };
+  },
+};
+
+export const projectionCases: ProjectionCase[] = [summaryCase, profileCountsCase, insightsCase];
 
 /** Every entry of every workspace, in position order within each. */
 export async function wholeLog(store: Store): Promise<VisitLogEntry[]> {

@@ -231,4 +231,39 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_time ON audit_log (workspace_id, at, id);
 `,
   },
+  {
+    version: 10,
+    name: 'member job title',
+    // Insights break viewers down by job title, which the free-text headline is not.
+    sql: `
+ALTER TABLE members ADD COLUMN title text;
+`,
+  },
+  {
+    version: 11,
+    name: 'insights projections',
+    // docs/insights.md; the same tables as SQLite's migration 11. Slots are epoch ms / 900000
+    // (15 minutes), which fits an integer until the year 5,000. Built from the visit log by the
+    // projection runner from position zero (insights.ts), so nothing is copied here.
+    sql: `
+CREATE TABLE insight_slots (
+  workspace_id text COLLATE "C" NOT NULL,
+  profile_id text COLLATE "C" NOT NULL,
+  slot integer NOT NULL,
+  views integer NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, slot) INCLUDE (views)
+);
+CREATE TABLE insight_viewer_slots (
+  workspace_id text COLLATE "C" NOT NULL,
+  profile_id text COLLATE "C" NOT NULL,
+  slot integer NOT NULL,
+  viewer_id text COLLATE "C" NOT NULL,
+  source text NOT NULL,
+  views integer NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, slot, viewer_id, source) INCLUDE (views)
+);
+CREATE INDEX insight_viewer_slots_workspace ON insight_viewer_slots (workspace_id, slot, viewer_id);
+CREATE INDEX insight_viewer_slots_viewer ON insight_viewer_slots (workspace_id, viewer_id);
+`,
+  },
 ];

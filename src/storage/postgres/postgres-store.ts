@@ -4,6 +4,8 @@ import { PgAudit } from './audit.js';
 import { PgRetention } from './retention.js';
 import { PgBlocks } from './blocks.js';
 import { PgConnections } from './connections.js';
+import { PgInsights } from './insights.js';
+import { PgInsightsProjection } from './insights-projection.js';
 import { PgKeys } from './keys.js';
 import { PgMembers } from './members.js';
 import { VisitPartitions, monthPartition } from './partitions.js';
@@ -60,8 +62,9 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     blocks: new PgBlocks(db),
     audit: new PgAudit(db),
     retention: new PgRetention(db, partitions),
+    insights: new PgInsights(db),
     visitLog: new PgVisitLog(db),
-    projections: [new PgSummaryProjection(db)],
+    projections: [new PgSummaryProjection(db), new PgInsightsProjection(db)],
     close: () => db.close(),
   };
 }

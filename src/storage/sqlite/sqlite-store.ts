@@ -6,6 +6,8 @@ import { SqliteRetention } from './retention.js';
 import { SqliteBlocks } from './blocks.js';
 import { SqliteConnections } from './connections.js';
 import { startFolder } from './folder.js';
+import { SqliteInsights } from './insights.js';
+import { SqliteInsightsProjection } from './insights-projection.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteMembers } from './members.js';
 import { ReadCache } from './read-cache.js';
@@ -56,8 +58,9 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     blocks: new SqliteBlocks(db, cache, gate),
     audit: new SqliteAudit(db, gate),
     retention: new SqliteRetention(db, cache, gate),
+    insights: new SqliteInsights(db),
     visitLog: new SqliteVisitLog(db),
-    projections: [new SqliteSummaryProjection(db, gate, cache)],
+    projections: [new SqliteSummaryProjection(db, gate, cache), new SqliteInsightsProjection(db, gate)],
     gate,
     beginRequest: () => cache.beginRequest(),
     async close() {

@@ -1,0 +1,281 @@
+/**
+ * Member and workspace insights (docs/insights.md): counts over whole local days of a time zone,
+ * read from the insights projections (insights-store.ts), with the privacy and plan rules of
+ * rules/insights-privacy.ts. No viewer identity leaves this module: breakdowns are counts per
+ * value, and a value is shown only when enough viewers share it.
+ */
+import { AppError, notFound } from '../errors.js';
+import { INSIGHTS_PROJECTION, slotOf, sumIntoBuckets, type SlotViews, type ViewerTraits } from '../insights-store.js';
+import { connectionDegrees } from '../rules/connection-degrees.js';
+import {
+  assertMayBreakDown,
+  assertRangeAllowed,
+  buildBreakdown,
+  changePercent,
+  countsInBreakdown,
+  INSIGHT_RANGES,
+  type Breakdown,
+  type BreakdownName,
+  type InsightRange,
+} from '../rules/insights-privacy.js';
+import { assertMaySeeViewers } from '../rules/reading-rules.js';
+import { checkTimeZone, isoDate, localDay, startOfLocalDay, weekdayOf, type DayNumber } from '../rules/time-zones.js';
+import { VISIBILITIES, type Member, type Visibility, type VisitSource, type Workspace } from '../types.js';
+import { blockedViewers } from './blocks.js';
+import type { CoreDeps } from './deps.js';
+
+export type Granularity = 'day' | 'week';
+
+export interface InsightsQuery {
+  range: InsightRange;
+  granularity: Granularity;
+  /** IANA zone the days and weeks are counted in. */
+  tz: string;
+}
+
+export interface MemberInsightsQuery extends InsightsQuery {
+  ownerId: string;
+  /** Breakdowns of viewers (premium). */
+  breakdowns: boolean;
+}
+
+/** One bucket of a series: a local day, or a week from Monday (the first one clipped to the range). */
+export interface SeriesBucket {
+  /** Local date of the bucket's first day (YYYY-MM-DD). */
+  date: string;
+  from: number;
+  to: number;
+}
+
+export interface Period {
+  from: number;
+  to: number;
+  views: number;
+  uniqueViewers: number;
+}
+
+export interface MemberInsights {
+  memberId: string;
+  range: InsightRange;
+  granularity: Granularity;
+  timeZone: string;
+  current: Period;
+  previous: Period;
+  change: { views: number | null; uniqueViewers: number | null };
+  series: (SeriesBucket & { views: number })[];
+  breakdowns: Record<BreakdownName, Breakdown> | null;
+}
+
+interface Calendar {
+  timeZone: string;
+  from: number;
+  to: number;
+  previousFrom: number;
+  buckets: SeriesBucket[];
+}
+
+/**
+ * The range as local days: today and the `days - 1` before it; the previous period is the same
+ * number of local days just before (its length in hours may differ across a DST change).
+ */
+function calendar(q: InsightsQuery, now: number): Calendar {
+  const timeZone = checkTimeZone(q.tz);
+  const today = localDay(now, timeZone);
+  // The same for every request of that local day: the zone's rules are asked (through Intl,
+  // about 20 us a call) a few times per day of the range, 60 ms for a year's daily series.
+  const key = `${timeZone}\u0000${q.range}\u0000${q.granularity}\u0000${today}`;
+  let cal = calendars.get(key);
+  if (!cal) {
+    if (calendars.size >= CALENDARS_KEPT) calendars.clear();
+    cal = buildCalendar(q, timeZone, today);
+    calendars.set(key, cal);
+  }
+  return cal;
+}
+
+/** Calendars kept (a zone, range and granularity each, for today). */
+const CALENDARS_KEPT = 512;
+const calendars = new Map<string, Calendar>();
+
+function buildCalendar(q: InsightsQuery, timeZone: string, today: DayNumber): Calendar {
+  const days = INSIGHT_RANGES[q.range];
+  const first = today - days + 1;
+  const starts: DayNumber[] = [];
+  for (let d = first; d <= today; d++) if (d === first || q.granularity === 'day' || weekdayOf(d) === 0) starts.push(d);
+  const edges = [...starts, today + 1].map((d) => startOfLocalDay(d, timeZone));
+  const buckets = starts.map((d, i) => ({ date: isoDate(d), from: edges[i]!, to: edges[i + 1]! }));
+  return { timeZone, from: edges[0]!, to: edges.at(-1)!, previousFrom: startOfLocalDay(first - days, timeZone), buckets };
+}
+
+/** Entries applied per catch-up transaction. */
+const CATCH_UP_BATCH = 5_000;
+/** A backlog a request applies itself (a second or so at most); beyond it, 503. */
+const CATCH_UP_MAX = 50_000;
+
+/**
+ * Reads are exact: what the log holds of the workspace and the projection has not applied yet
+ * (the runner applies it within moments; this is the tail since its last pass) is applied
+ * first. Idempotent against the runner and other processes (the checkpoint decides).
+ */
+async function catchUp(deps: CoreDeps, workspaceId: string): Promise<void> {
+  const projection = deps.store.projections.find((p) => p.name === INSIGHTS_PROJECTION);
+  if (!projection) throw new AppError('unavailable', 'insights are not available on this store');
+  let from = await projection.checkpoint(workspaceId);
+  for (let batches = 0; ; batches++) {
+    const entries = await deps.store.visitLog.read(workspaceId, from, CATCH_UP_BATCH);
+    if (entries.length === 0) return;
+    if (batches === 0 && entries.length === CATCH_UP_BATCH) {
+      // Far behind (a projection being built from a long log, after an upgrade or a rebuild),
+      // the runner catches up in the background; a request would wait minutes: say so.
+      const { entries: behind } = await deps.store.visitLog.behind(workspaceId, from);
+      if (behind > CATCH_UP_MAX) {
+        throw new AppError('unavailable', `insights are being built from the visit log (${behind} visits to go); try again shortly`);
+      }
+    }
+    await projection.apply(workspaceId, entries);
+    from = entries.at(-1)!.position;
+  }
+}
+
+/** Sums slot counts into [from, to) intervals given by ascending boundaries (instants). */
+function sumInto(rows: readonly SlotViews[], boundaries: readonly number[]): number[] {
+  return sumIntoBuckets(rows, boundaries.map(slotOf));
+}
+
+export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: MemberInsightsQuery): Promise<MemberInsights> {
+  const owner = await deps.store.members.get(workspace.id, q.ownerId);
+  if (!owner) throw notFound(`member ${q.ownerId} not found`);
+  assertMaySeeViewers(owner);
+  assertRangeAllowed(owner, workspace.settings, q.range);
+  if (q.breakdowns) assertMayBreakDown(owner);
+  const cal = calendar(q, deps.clock.now());
+  const store = deps.store.insights;
+  const ws = workspace.id;
+  // Blocks hide both members from each other everywhere, in every count (docs/privacy-controls.md).
+  // Independent reads go together: on a database server each is a round trip.
+  const [blockedOrNone] = await Promise.all([blockedViewers(deps, ws, owner.id), catchUp(deps, ws)]);
+  const blocked = blockedOrNone ?? [];
+  const [lo, mid] = [slotOf(cal.previousFrom), slotOf(cal.from)];
+  const bounds = [cal.previousFrom, ...cal.buckets.map((b) => b.from), cal.to].map(slotOf);
+  const [all, theirs, uniqueViewers, previousUnique] = await Promise.all([
+    store.profileViews(ws, owner.id, bounds),
+    blocked.length > 0 ? store.profileViews(ws, owner.id, bounds, blocked) : undefined,
+    currentViewers(deps, ws, owner.id, cal.from, blocked),
+    store.distinctViewers(ws, owner.id, lo, mid, blocked),
+  ]);
+  const sums = theirs ? all.map((n, i) => n - theirs[i]!) : all;
+  const previousViews = sums[0]!;
+  const series = cal.buckets.map((b, i) => ({ ...b, views: sums[i + 1]! }));
+  const currentViews = series.reduce((a, b) => a + b.views, 0);
+
+  const breakdowns = q.breakdowns ? await breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked) : null;
+  return {
+    memberId: owner.id,
+    range: q.range,
+    granularity: q.granularity,
+    timeZone: cal.timeZone,
+    current: { from: cal.from, to: cal.to, views: currentViews, uniqueViewers },
+    previous: { from: cal.previousFrom, to: cal.from, views: previousViews, uniqueViewers: previousUnique },
+    change: { views: changePercent(currentViews, previousViews), uniqueViewers: changePercent(uniqueViewers, previousUnique) },
+    series,
+    breakdowns,
+  };
+}
+
+/**
+ * Distinct viewers from `from` on: those whose last view is at or after it, which the summary
+ * projection (the visitor list's) answers from its per-day histogram of last views without
+ * reading a row per viewer: a year of the bench's celebrity (600,000 viewers) costs a sum over
+ * 365 days instead of a distinct count over a million slot rows. The current period ends at the
+ * next local midnight, which is after every acknowledged visit but one dated within the clock
+ * skew allowed (5 minutes) past that midnight: such a viewer counts here a few minutes early.
+ */
+async function currentViewers(deps: CoreDeps, ws: string, ownerId: string, from: number, blocked: readonly string[]): Promise<number> {
+  const page = await deps.store.visits.listViewers({
+    workspaceId: ws,
+    profileId: ownerId,
+    since: from,
+    until: null,
+    offset: 0,
+    limit: 1,
+    ...(blocked.length > 0 ? { excludeViewerIds: [...blocked].sort() } : {}),
+  });
+  return page.total;
+}
+
+async function breakDown(
+  deps: CoreDeps,
+  ws: string,
+  owner: Member,
+  from: number,
+  to: number,
+  blocked: readonly string[],
+): Promise<Record<BreakdownName, Breakdown>> {
+  const viewers = (await deps.store.insights.rangeViewers(ws, owner.id, from, to, blocked)).filter(
+    (v): v is typeof v & { viewer: ViewerTraits } => v.viewer !== undefined && v.viewerId !== owner.id,
+  );
+  const inFull = viewers.filter((v) => countsInBreakdown(v.viewer.visibility, 'degrees')).map((v) => v.viewerId);
+  const degrees = inFull.length > 0 ? await connectionDegrees(deps.store.connections, ws, owner.id, inFull, 3) : new Map();
+  const values = (name: BreakdownName, pick: (v: (typeof viewers)[number]) => readonly (string | null | undefined)[]) =>
+    buildBreakdown(
+      viewers.filter((v) => countsInBreakdown(v.viewer.visibility, name)).map((v) => pick(v).filter((x): x is string => typeof x === 'string' && x !== '')),
+    );
+  return {
+    companies: values('companies', (v) => [v.viewer.company]),
+    titles: values('titles', (v) => [v.viewer.title]),
+    industries: values('industries', (v) => [v.viewer.industry]),
+    locations: values('locations', (v) => [v.viewer.location]),
+    sources: values('sources', (v) => v.sources),
+    degrees: values('degrees', (v) => [degrees.get(v.viewerId)]),
+  };
+}
+
+export interface WorkspaceInsights {
+  range: InsightRange;
+  granularity: Granularity;
+  timeZone: string;
+  from: number;
+  to: number;
+  views: number;
+  viewers: number;
+  series: (SeriesBucket & { views: number; viewers: number })[];
+  topProfiles: { profileId: string; views: number }[];
+  sources: { source: VisitSource; views: number }[];
+  /** Distinct viewers in the range by how they browse: counts and shares (0 to 1). */
+  viewerVisibility: Record<Visibility, { viewers: number; share: number }>;
+}
+
+export const TOP_PROFILES = 10;
+
+/** The workspace as a whole (admins): no viewer is named, only counts. */
+export async function workspaceInsights(deps: CoreDeps, workspace: Workspace, q: InsightsQuery): Promise<WorkspaceInsights> {
+  const cal = calendar(q, deps.clock.now());
+  const store = deps.store.insights;
+  await catchUp(deps, workspace.id);
+  const ws = workspace.id;
+  const [from, to] = [slotOf(cal.from), slotOf(cal.to)];
+  const edges = [...cal.buckets.map((b) => b.from), cal.to];
+  const [views, viewers, topProfiles] = await Promise.all([
+    store.workspaceViews(ws, from, to),
+    store.workspaceViewers(ws, edges.map(slotOf)),
+    store.topProfiles(ws, from, to, TOP_PROFILES),
+  ]);
+  const sums = sumInto(views, edges);
+  const bySource = new Map<VisitSource, number>();
+  for (const r of views) bySource.set(r.source, (bySource.get(r.source) ?? 0) + r.views);
+  const distinct = VISIBILITIES.reduce((a, v) => a + viewers.byVisibility[v], 0);
+  const share = (n: number) => (distinct === 0 ? 0 : Math.round((n / distinct) * 1000) / 1000);
+  return {
+    range: q.range,
+    granularity: q.granularity,
+    timeZone: cal.timeZone,
+    from: cal.from,
+    to: cal.to,
+    views: sums.reduce((a, b) => a + b, 0),
+    viewers: distinct,
+    series: cal.buckets.map((b, i) => ({ ...b, views: sums[i]!, viewers: viewers.perBucket[i]! })),
+    topProfiles,
+    sources: [...bySource].map(([source, n]) => ({ source, views: n })).sort((a, b) => b.views - a.views || (a.source < b.source ? -1 : 1)),
+    viewerVisibility: Object.fromEntries(VISIBILITIES.map((v) => [v, { viewers: viewers.byVisibility[v], share: share(viewers.byVisibility[v]) }])) as WorkspaceInsights['viewerVisibility'],
+  };
+}
