@@ -23,7 +23,12 @@ const HEAP_GROWING_PERCENT = 40;
 export async function startServer(config: Readonly<Config>): Promise<RunningServer> {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const store = await openStore(config);
-  const app = await buildApp({ config, store });
+  const app = await buildApp({
+    config,
+    store,
+    deliverWebhooks: true,
+    webhooks: { webhookAllowPrivateNetworks: config.webhookAllowPrivateNetworks, webhookTimeoutMs: config.webhookTimeoutMs, webhookRetryScheduleMs: config.webhookRetryScheduleMs },
+  });
   app.addHook('onClose', async () => {
     await store.close();
   });

@@ -26,6 +26,7 @@ import { presentConnectSafelyError } from './connectsafely/presenters.js';
 import { CONNECTSAFELY_PREFIX } from './connectsafely/routes.js';
 import { LINKUP_PREFIX } from './linkup/routes.js';
 import { NETWORKED_PREFIX } from './networked/routes.js';
+import { DEFAULT_WEBHOOK_CONFIG, openWebhooks, type WebhookConfig } from '../webhooks/index.js';
 
 export interface AppOptions {
   config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'>;
@@ -37,6 +38,10 @@ export interface AppOptions {
    * default, instead of on first use (schema-compilers.ts): a test checks that they all compile.
    */
   eagerSchemas?: boolean;
+  /** Webhook settings (config.ts); the defaults refuse private networks. */
+  webhooks?: Partial<WebhookConfig>;
+  /** Run the webhook delivery worker in this process (a server does; most tests need not). */
+  deliverWebhooks?: boolean;
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -66,7 +71,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Every body this service reads is JSON: Fastify's text/plain parser would hand a route a
   // string where it expects an object; without it such a body is a 415 naming application/json.
   app.removeContentTypeParser('text/plain');
-  await app.register(corePlugin, { store: opts.store, clock, authCacheMs: opts.config.authCacheMs });
+  const webhooks = openWebhooks(opts.store, {
+    config: { ...DEFAULT_WEBHOOK_CONFIG, ...opts.webhooks },
+    deliver: opts.deliverWebhooks ?? false,
+    log: app.log,
+  });
+  app.decorate('webhooks', webhooks.service);
+  app.addHook('onClose', () => webhooks.close());
+  await app.register(corePlugin, { store: webhooks.store, clock, authCacheMs: opts.config.authCacheMs });
   await app.register(openapiPlugin);
 
   await app.register(rateLimitPlugin, { max: opts.config.rateLimitMax, timeWindowMs: opts.config.rateLimitWindowMs });

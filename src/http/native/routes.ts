@@ -27,6 +27,7 @@ import { requireApiKey, fromEither } from '../plugins/auth.js';
 import { actingMember, principalOf, requireAdmin } from '../plugins/core.js';
 import { presentKey, presentNativeError, presentViewer } from './presenters.js';
 import * as S from './schemas.js';
+import { webhookRoutes } from './webhook-routes.js';
 
 const MemberParams = Type.Object({ memberId: S.Id });
 
@@ -36,6 +37,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
   requireApiKey(app, fromEither);
   const deps = app.core;
   const tags = ['native'];
+  await app.register(webhookRoutes);
 
   /** A member key may only touch its own member. */
   const ownOrAdmin = (request: Parameters<typeof principalOf>[0], memberId: string) => actingMember(request, memberId, 'memberId');

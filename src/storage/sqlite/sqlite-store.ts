@@ -11,7 +11,7 @@ import { SqliteVisits, type FoldPolicy } from './visits.js';
 import { SqliteWorkspaces } from './workspaces.js';
 import { WriteGate } from './write-gate.js';
 
-export type SqliteStore = Store & { raw: ReturnType<typeof openSqlite>; visits: SqliteVisits; beginRequest(): void };
+export type SqliteStore = Store & { raw: ReturnType<typeof openSqlite>; visits: SqliteVisits; beginRequest(): void; gate: WriteGate };
 
 /**
  * The embedded default: one SQLite file in WAL mode with its inbox file beside it (shared by
@@ -38,6 +38,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
   return {
     kind: 'sqlite',
     raw: db,
+    gate,
     workspaces: new SqliteWorkspaces(db, gate),
     members: new SqliteMembers(db, cache, gate),
     connections: new SqliteConnections(db, cache, gate),

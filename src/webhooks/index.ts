@@ -1,0 +1,88 @@
+/**
+ * The webhooks feature, assembled: its tables on the main store's database, the service the
+ * routes call, member events, and (in a serving process) the delivery worker.
+ */
+import type { Clock, Store } from '../core/index.js';
+import { systemClock } from '../core/index.js';
+import type { Config } from '../config.js';
+import type { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import type { PostgresStore } from '../storage/postgres/postgres-store.js';
+import type { WebhookStore } from './store.js';
+import { SqliteWebhookStore } from './sqlite-store.js';
+import { PostgresWebhookStore } from './postgres-store.js';
+import { WebhookService } from './service.js';
+import { DeliveryWorker, type Renderer, type WorkerOptions } from './worker.js';
+import { withMemberEvents } from './member-events.js';
+import { DEFAULT_SCHEDULE_MS } from './schedule.js';
+
+export { WebhookService } from './service.js';
+export { DeliveryWorker } from './worker.js';
+export * from './types.js';
+
+export type WebhookConfig = Pick<Config, 'webhookAllowPrivateNetworks' | 'webhookTimeoutMs' | 'webhookRetryScheduleMs'>;
+
+export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
+  webhookAllowPrivateNetworks: false,
+  webhookTimeoutMs: 15_000,
+  webhookRetryScheduleMs: null,
+});
+
+export function webhookStoreFor(store: Store): WebhookStore {
+  if (store.kind === 'sqlite') {
+    const s = store as SqliteStore;
+    return new SqliteWebhookStore(s.raw, s.gate);
+  }
+  return new PostgresWebhookStore((store as PostgresStore).db);
+}
+
+export interface Webhooks {
+  service: WebhookService;
+  /** The store with member events published on every profile write. */
+  store: Store;
+  /** Present when this process delivers. */
+  worker: DeliveryWorker | undefined;
+  close(): Promise<void>;
+}
+
+export interface OpenWebhooksOptions {
+  config: WebhookConfig;
+  /** Run a delivery worker in this process. */
+  deliver: boolean;
+  /** Scheduling clock (the system's by default); signatures always use the real time. */
+  clock?: Clock;
+  log?: WorkerOptions['log'];
+  renderers?: Partial<Record<string, Renderer>>;
+  worker?: Partial<Pick<WorkerOptions, 'perEndpoint' | 'total' | 'pollMs' | 'random'>>;
+}
+
+export function openWebhooks(store: Store, opts: OpenWebhooksOptions): Webhooks {
+  const clock = opts.clock ?? systemClock;
+  const ws = webhookStoreFor(store);
+  let worker: DeliveryWorker | undefined;
+  const service = new WebhookService({
+    store: ws,
+    clock,
+    allowPrivateNetworks: opts.config.webhookAllowPrivateNetworks,
+    onEnqueued: () => worker?.wake(),
+  });
+  if (opts.deliver) {
+    worker = new DeliveryWorker({
+      store: ws,
+      clock,
+      scheduleMs: opts.config.webhookRetryScheduleMs ?? DEFAULT_SCHEDULE_MS,
+      timeoutMs: opts.config.webhookTimeoutMs,
+      allowPrivateNetworks: opts.config.webhookAllowPrivateNetworks,
+      ...(opts.log ? { log: opts.log } : {}),
+      ...(opts.renderers ? { renderers: opts.renderers } : {}),
+      ...opts.worker,
+    }).start();
+  }
+  return {
+    service,
+    store: withMemberEvents(store, service),
+    worker,
+    close: async () => {
+      await worker?.stop();
+    },
+  };
+}
