@@ -16,3 +16,6 @@ export * from './use-cases/workspaces.js';
 export * from './use-cases/charge-credits.js';
 export * from './rules/relative-time.js';
 export * from './rules/connection-degrees.js';
+export * from './visit-log.js';
+export * from './projection.js';
+export * from './projection-runner.js';

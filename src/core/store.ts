@@ -15,6 +15,8 @@ import type {
   Workspace,
   WorkspaceSettings,
 } from './types.js';
+import type { Projection } from './projection.js';
+import type { VisitLog } from './visit-log.js';
 
 export interface WorkspaceStore {
   get(id: string): Promise<Workspace | undefined>;
@@ -147,6 +149,13 @@ export interface Store {
   readonly visits: VisitStore;
   readonly keys: KeyStore;
   readonly blocks: BlockStore;
+  /** Every counted visit in order (docs/visit-log.md). */
+  readonly visitLog: VisitLog;
+  /**
+   * What is built from the log, the summary first. A new projection is pushed here (see
+   * docs/visit-log.md) before the projection runner starts.
+   */
+  readonly projections: Projection[];
   /**
    * A request (or another unit of work) begins: its reads must see every commit made before
    * it, by any process, and need not see later ones. A store that checks for other processes'

@@ -27,6 +27,8 @@ import { CONNECTSAFELY_PREFIX } from './connectsafely/routes.js';
 import { LINKUP_PREFIX } from './linkup/routes.js';
 import { NETWORKED_PREFIX } from './networked/routes.js';
 import { DEFAULT_WEBHOOK_CONFIG, openWebhooks, type WebhookConfig } from '../webhooks/index.js';
+import { healthRoutes } from './health-routes.js';
+import type { ProjectionRunner } from '../core/index.js';
 
 export interface AppOptions {
   config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'>;
@@ -42,6 +44,8 @@ export interface AppOptions {
   webhooks?: Partial<WebhookConfig>;
   /** Run the webhook delivery worker in this process (a server does; most tests need not). */
   deliverWebhooks?: boolean;
+  /** The server's projection runner, whose lag and failures `/healthz?detail=1` reports. */
+  projectionRunner?: ProjectionRunner;
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -83,7 +87,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(rateLimitPlugin, { max: opts.config.rateLimitMax, timeWindowMs: opts.config.rateLimitWindowMs });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', store: opts.store.kind }));
+  await app.register(healthRoutes, { store: opts.store, ...(opts.projectionRunner ? { runner: opts.projectionRunner } : {}) });
 
   await app.register(nativeRoutes, { prefix: '/v1' });
   await app.register(networkedRoutes);

@@ -131,6 +131,9 @@ export class PgMembers implements MemberStore {
         p,
       );
       await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2', p);
+      // The visit log keeps no visit of an erased member, so no rebuild brings them back: a scan
+      // of the workspace's log, erasure being rare (docs/visit-log.md). Positions are not reused.
+      await c.query('DELETE FROM visit_log WHERE workspace_id = $1 AND (viewer_id = $2 OR profile_id = $2)', p);
       await c.query('DELETE FROM visits WHERE workspace_id = $1 AND profile_id = $2', p);
       await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2', p);
       await c.query('DELETE FROM viewer_day_counts WHERE workspace_id = $1 AND profile_id = $2', p);

@@ -6,6 +6,8 @@ import { PgKeys } from './keys.js';
 import { PgMembers } from './members.js';
 import { VisitPartitions, monthPartition } from './partitions.js';
 import { preparePostgresSchema } from './schema.js';
+import { PgSummaryProjection } from './summary-projection.js';
+import { PgVisitLog } from './visit-log.js';
 import { PgVisits } from './visits.js';
 import { PgWorkspaces } from './workspaces.js';
 
@@ -54,6 +56,8 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     visits: new PgVisits(db, partitions),
     keys: new PgKeys(db),
     blocks: new PgBlocks(db),
+    visitLog: new PgVisitLog(db),
+    projections: [new PgSummaryProjection(db)],
     close: () => db.close(),
   };
 }

@@ -45,6 +45,9 @@ export class SqliteMembers implements MemberStore {
         `DELETE FROM inbox.visit_inbox_${n} WHERE workspace_id = @ws AND viewer_id = @id`,
         `DELETE FROM inbox.visit_inbox_${n} WHERE workspace_id = @ws AND profile_id = @id`,
       ]),
+      // The visit log keeps no visit of an erased member (a rebuild must not bring them back):
+      // a scan of the workspace's log, erasure being rare (docs/visit-log.md).
+      'DELETE FROM inbox.visit_log WHERE workspace_id = @ws AND (viewer_id = @id OR profile_id = @id)',
       // As viewer: the profiles they viewed come from the summary's viewer index, then each
       // (profile, viewer) pair is an index range of the raw visits.
       'DELETE FROM visits WHERE workspace_id = @ws AND viewer_id = @id AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id)',

@@ -171,6 +171,22 @@ CREATE INDEX blocks_blocked ON blocks (workspace_id, blocked_id);
   },
   {
     version: 9,
+    name: 'projection checkpoints',
+    // Where each projection of the visit log (docs/visit-log.md) has got to in each workspace,
+    // written in the transaction that writes what it derived from the entries up to there. The
+    // summary projection keeps its own (fold_state.folded_through, global), not here.
+    sql: `
+CREATE TABLE projection_checkpoints (
+  name TEXT NOT NULL,
+  workspace_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (name, workspace_id)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 10,
     name: 'webhook endpoints, messages and attempts',
     // src/webhooks/: one message per (event, endpoint) written to this outbox; delivery state
     // (next attempt, lease) lives on the message, each attempt in its own row for the delivery log.

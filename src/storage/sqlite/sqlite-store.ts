@@ -7,11 +7,19 @@ import { startFolder } from './folder.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteMembers } from './members.js';
 import { ReadCache } from './read-cache.js';
+import { SqliteSummaryProjection } from './summary-projection.js';
+import { SqliteVisitLog } from './visit-log.js';
 import { SqliteVisits, type FoldPolicy } from './visits.js';
 import { SqliteWorkspaces } from './workspaces.js';
 import { WriteGate } from './write-gate.js';
 
-export type SqliteStore = Store & { raw: ReturnType<typeof openSqlite>; visits: SqliteVisits; beginRequest(): void; gate: WriteGate };
+export type SqliteStore = Store & {
+  raw: ReturnType<typeof openSqlite>;
+  visits: SqliteVisits;
+  beginRequest(): void;
+  /** The main file's write gate: a projection writing the main file takes it (projection-checkpoints.ts). */
+  gate: WriteGate;
+};
 
 /**
  * The embedded default: one SQLite file in WAL mode with its inbox file beside it (shared by
@@ -38,13 +46,15 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
   return {
     kind: 'sqlite',
     raw: db,
-    gate,
     workspaces: new SqliteWorkspaces(db, gate),
     members: new SqliteMembers(db, cache, gate),
     connections: new SqliteConnections(db, cache, gate),
     visits,
     keys: new SqliteKeys(db, cache, gate),
     blocks: new SqliteBlocks(db, cache, gate),
+    visitLog: new SqliteVisitLog(db),
+    projections: [new SqliteSummaryProjection(db, gate, cache)],
+    gate,
     beginRequest: () => cache.beginRequest(),
     async close() {
       await visits.drain();
