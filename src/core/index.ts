@@ -19,3 +19,4 @@ export * from './rules/connection-degrees.js';
 export * from './visit-log.js';
 export * from './projection.js';
 export * from './projection-runner.js';
+export * from './use-cases/visit-notification.js';

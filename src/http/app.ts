@@ -79,6 +79,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     config: { ...DEFAULT_WEBHOOK_CONFIG, ...opts.webhooks },
     deliver: opts.deliverWebhooks ?? false,
     log: app.log,
+    coreClock: clock,
   });
   app.decorate('webhooks', webhooks.service);
   app.addHook('onClose', () => webhooks.close());

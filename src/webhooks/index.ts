@@ -14,6 +14,8 @@ import { WebhookService } from './service.js';
 import { DeliveryWorker, type Renderer, type WorkerOptions } from './worker.js';
 import { withMemberEvents } from './member-events.js';
 import { DEFAULT_SCHEDULE_MS } from './schedule.js';
+import { OutboxProjection } from './outbox-projection.js';
+import { visitNotification, type VisitNotification, type VisitLogEntry } from '../core/index.js';
 
 export { WebhookService } from './service.js';
 export { DeliveryWorker } from './worker.js';
@@ -50,6 +52,8 @@ export interface OpenWebhooksOptions {
   deliver: boolean;
   /** Scheduling clock (the system's by default); signatures always use the real time. */
   clock?: Clock;
+  /** The core's clock, for the reading rules applied at delivery (plan horizons). */
+  coreClock?: Clock;
   log?: WorkerOptions['log'];
   renderers?: Partial<Record<string, Renderer>>;
   worker?: Partial<Pick<WorkerOptions, 'perEndpoint' | 'total' | 'pollMs' | 'random'>>;
@@ -59,6 +63,19 @@ export function openWebhooks(store: Store, opts: OpenWebhooksOptions): Webhooks 
   const clock = opts.clock ?? systemClock;
   const ws = webhookStoreFor(store);
   let worker: DeliveryWorker | undefined;
+  // The outbox is fed by the projection runner from the visit log; one per store.
+  if (!store.projections.some((p) => p.name === 'webhooks')) {
+    store.projections.push(new OutboxProjection(ws, store.visitLog, clock, () => worker?.wake()));
+  }
+  const deps = { store, clock: opts.coreClock ?? systemClock };
+  const renderVisit: Renderer = async (m) => {
+    // Delivery is work outside a request that must see other processes' latest commits.
+    store.beginRequest?.();
+    const workspace = await store.workspaces.get(m.workspaceId);
+    if (!workspace) return undefined;
+    const n = await visitNotification(deps, workspace, JSON.parse(m.payload) as VisitLogEntry);
+    return n ? presentVisit(n) : undefined;
+  };
   const service = new WebhookService({
     store: ws,
     clock,
@@ -73,7 +90,7 @@ export function openWebhooks(store: Store, opts: OpenWebhooksOptions): Webhooks 
       timeoutMs: opts.config.webhookTimeoutMs,
       allowPrivateNetworks: opts.config.webhookAllowPrivateNetworks,
       ...(opts.log ? { log: opts.log } : {}),
-      ...(opts.renderers ? { renderers: opts.renderers } : {}),
+      renderers: { 'profile.visited': renderVisit, ...opts.renderers },
       ...opts.worker,
     }).start();
   }
@@ -83,6 +100,25 @@ export function openWebhooks(store: Store, opts: OpenWebhooksOptions): Webhooks 
     worker,
     close: async () => {
       await worker?.stop();
+    },
+  };
+}
+
+/** `data` of profile.visited (and of the live feed's events). */
+export function presentVisit(n: VisitNotification) {
+  return {
+    profileId: n.profileId,
+    visitId: n.visitId,
+    position: n.position,
+    viewedAt: n.viewedAt,
+    source: n.source,
+    viewCount: n.viewCount,
+    viewer: n.viewer && {
+      appearance: n.viewer.appearance,
+      blurred: n.viewer.blurred,
+      label: n.viewer.label,
+      profile: n.viewer.identity,
+      traits: n.viewer.traits,
     },
   };
 }

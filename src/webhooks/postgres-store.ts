@@ -5,6 +5,9 @@
  */
 import type { PgDatabase } from '../storage/postgres/database.js';
 import type { AttemptOutcome, EndpointPatch, MessageQuery, WebhookStore } from './store.js';
+import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
+import { PgCheckpoints } from '../storage/postgres/projection-checkpoints.js';
+import { OUTBOX_PROJECTION } from './outbox-name.js';
 import type { NewMessage, WebhookEndpoint, WebhookMessage } from './types.js';
 import { ENDPOINT_COLUMNS, MESSAGE_COLUMNS, attemptFromRow, endpointFromRow, messageFromRow } from './rows.js';
 
@@ -68,6 +71,53 @@ export class PostgresWebhookStore implements WebhookStore {
       await c.query('DELETE FROM webhook_messages WHERE workspace_id = $1 AND endpoint_id = $2', [workspaceId, id]);
       return true;
     });
+  }
+
+  async outboxCheckpoint(workspaceId: string) {
+    return new PgCheckpoints(this.db).read(OUTBOX_PROJECTION, workspaceId);
+  }
+
+  async applyLog(
+    workspaceId: string,
+    entries: readonly VisitLogEntry[],
+    event: string,
+    toMessages: (endpoints: readonly WebhookEndpoint[], fresh: readonly VisitLogEntry[]) => (NewMessage & { id: string })[],
+    now: number,
+  ) {
+    let written = 0;
+    await new PgCheckpoints(this.db).apply(OUTBOX_PROJECTION, workspaceId, entries, async (c, fresh) => {
+      const { rows } = await c.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1`, [workspaceId]);
+      const endpoints = rows.map(endpointFromRow).filter((e) => e.events.includes(event) || e.events.includes('*'));
+      if (endpoints.length === 0) return;
+      const messages = toMessages(endpoints, fresh);
+      written = messages.length;
+      await c.query(
+        `INSERT INTO webhook_messages (${MESSAGE_COLUMNS})
+         SELECT id, ws, ep, ev, pl, oc, $7, 'pending', 0, 0, $7
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS t(id, ws, ep, ev, pl, oc)
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          messages.map((m) => m.id),
+          messages.map((m) => m.workspaceId),
+          messages.map((m) => m.endpointId),
+          messages.map((m) => m.event),
+          messages.map((m) => m.payload),
+          messages.map((m) => m.occurredAt),
+          now,
+        ],
+      );
+    });
+    return written;
+  }
+
+  async skipTo(heads: readonly VisitLogHead[]) {
+    for (const h of heads) {
+      await this.db.query(
+        `INSERT INTO projection_checkpoints (name, workspace_id, position, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name, workspace_id) DO UPDATE SET position = greatest(projection_checkpoints.position, excluded.position), updated_at = excluded.updated_at`,
+        [OUTBOX_PROJECTION, h.workspaceId, h.position, Date.now()],
+      );
+    }
   }
 
   async enqueue(messages: readonly (NewMessage & { id: string })[], now: number) {

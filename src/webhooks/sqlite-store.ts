@@ -7,6 +7,9 @@
 import type { SqliteDb } from '../storage/sqlite/database.js';
 import type { WriteGate } from '../storage/sqlite/write-gate.js';
 import type { AttemptOutcome, EndpointPatch, MessageQuery, WebhookStore } from './store.js';
+import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
+import { SqliteCheckpoints } from '../storage/sqlite/projection-checkpoints.js';
+import { OUTBOX_PROJECTION } from './outbox-name.js';
 import type { NewMessage, WebhookEndpoint, WebhookMessage } from './types.js';
 import { ENDPOINT_COLUMNS, MESSAGE_COLUMNS, attemptFromRow, endpointFromRow, messageFromRow } from './rows.js';
 
@@ -87,6 +90,47 @@ export class SqliteWebhookStore implements WebhookStore {
         this.db.prepare('DELETE FROM webhook_messages WHERE workspace_id = ? AND endpoint_id = ?').run(workspaceId, id);
       }
       return gone;
+    });
+  }
+
+  async outboxCheckpoint(workspaceId: string) {
+    return new SqliteCheckpoints(this.db).read(OUTBOX_PROJECTION, workspaceId);
+  }
+
+  async applyLog(
+    workspaceId: string,
+    entries: readonly VisitLogEntry[],
+    event: string,
+    toMessages: (endpoints: readonly WebhookEndpoint[], fresh: readonly VisitLogEntry[]) => (NewMessage & { id: string })[],
+    now: number,
+  ) {
+    if (!this.gate) throw new Error('the outbox projection needs the store write gate');
+    let written = 0;
+    await new SqliteCheckpoints(this.db).apply(this.gate, OUTBOX_PROJECTION, workspaceId, entries, (fresh) => {
+      const endpoints = this.db
+        .prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ?`)
+        .all(workspaceId)
+        .map(endpointFromRow)
+        .filter((e) => e.events.includes(event) || e.events.includes('*'));
+      if (endpoints.length === 0) return;
+      const ins = this.db.prepare(
+        `INSERT INTO webhook_messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?) ON CONFLICT (id) DO NOTHING`,
+      );
+      for (const m of toMessages(endpoints, fresh)) {
+        ins.run(m.id, m.workspaceId, m.endpointId, m.event, m.payload, m.occurredAt, now, now);
+        written++;
+      }
+    });
+    return written;
+  }
+
+  async skipTo(heads: readonly VisitLogHead[]) {
+    await this.write(() => {
+      const up = this.db.prepare(
+        `INSERT INTO main.projection_checkpoints (name, workspace_id, position, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name, workspace_id) DO UPDATE SET position = max(position, excluded.position), updated_at = excluded.updated_at`,
+      );
+      for (const h of heads) up.run(OUTBOX_PROJECTION, h.workspaceId, h.position, Date.now());
     });
   }
 

@@ -3,6 +3,7 @@
  * implement it on the main store's own connection; every method is keyed by workspace except
  * the worker's claim, which serves all workspaces.
  */
+import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
 import type { MessageStatus, NewMessage, WebhookAttempt, WebhookEndpoint, WebhookMessage } from './types.js';
 
 export interface EndpointPatch {
@@ -42,6 +43,23 @@ export interface WebhookStore {
   rotateSecret(workspaceId: string, id: string, secret: string, previousUntil: number, now: number): Promise<WebhookEndpoint | undefined>;
   /** Deletes the endpoint with its messages and attempts. */
   deleteEndpoint(workspaceId: string, id: string): Promise<boolean>;
+
+  /** The outbox projection's checkpoint: the last log position of the workspace turned into messages. */
+  outboxCheckpoint(workspaceId: string): Promise<number>;
+  /**
+   * The outbox as a projection of the visit log: in ONE transaction, the messages `toMessages`
+   * makes of the entries above the checkpoint, for the workspace's endpoints subscribed to
+   * `event`, and the checkpoint moved to the last entry. A crash leaves both or neither.
+   */
+  applyLog(
+    workspaceId: string,
+    entries: readonly VisitLogEntry[],
+    event: string,
+    toMessages: (endpoints: readonly WebhookEndpoint[], fresh: readonly VisitLogEntry[]) => (NewMessage & { id: string })[],
+    now: number,
+  ): Promise<number>;
+  /** Moves every outbox checkpoint to the log's heads: a rebuild must not send the past again. */
+  skipTo(heads: readonly VisitLogHead[]): Promise<void>;
 
   /** Writes messages to the outbox, due at `now`. */
   enqueue(messages: readonly (NewMessage & { id: string })[], now: number): Promise<void>;
