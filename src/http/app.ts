@@ -26,7 +26,7 @@ import { presentConnectSafelyError } from './connectsafely/presenters.js';
 import { CONNECTSAFELY_PREFIX } from './connectsafely/routes.js';
 import { LINKUP_PREFIX } from './linkup/routes.js';
 import { NETWORKED_PREFIX } from './networked/routes.js';
-import { DEFAULT_WEBHOOK_CONFIG, openWebhooks, type WebhookConfig } from '../webhooks/index.js';
+import { DEFAULT_WEBHOOK_CONFIG, LiveFeed, openWebhooks, type WebhookConfig } from '../webhooks/index.js';
 import { healthRoutes } from './health-routes.js';
 import type { ProjectionRunner } from '../core/index.js';
 
@@ -44,6 +44,8 @@ export interface AppOptions {
   webhooks?: Partial<WebhookConfig>;
   /** Run the webhook delivery worker in this process (a server does; most tests need not). */
   deliverWebhooks?: boolean;
+  /** Live feed: heartbeat comment interval (15 s by default) and poll interval of the log. */
+  feed?: { heartbeatMs?: number; pollMs?: number; maxQueue?: number };
   /** The server's projection runner, whose lag and failures `/healthz?detail=1` reports. */
   projectionRunner?: ProjectionRunner;
 }
@@ -83,6 +85,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.decorate('webhooks', webhooks.service);
   app.addHook('onClose', () => webhooks.close());
+  const feed = new LiveFeed({ store: opts.store, clock, ...opts.feed });
+  app.decorate('liveFeed', feed);
+  app.decorate('feedHeartbeatMs', opts.feed?.heartbeatMs ?? 15_000);
+  // Open event streams would keep the server from closing: end them first.
+  app.addHook('preClose', (done) => {
+    feed.stop();
+    done();
+  });
   await app.register(corePlugin, { store: webhooks.store, clock, authCacheMs: opts.config.authCacheMs });
   await app.register(openapiPlugin);
 

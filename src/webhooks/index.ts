@@ -15,7 +15,10 @@ import { DeliveryWorker, type Renderer, type WorkerOptions } from './worker.js';
 import { withMemberEvents } from './member-events.js';
 import { DEFAULT_SCHEDULE_MS } from './schedule.js';
 import { OutboxProjection } from './outbox-projection.js';
-import { visitNotification, type VisitNotification, type VisitLogEntry } from '../core/index.js';
+import { visitNotification, type VisitLogEntry } from '../core/index.js';
+import { presentVisit } from './present-visit.js';
+export { presentVisit } from './present-visit.js';
+export { LiveFeed } from './live-feed.js';
 
 export { WebhookService } from './service.js';
 export { DeliveryWorker } from './worker.js';
@@ -104,21 +107,3 @@ export function openWebhooks(store: Store, opts: OpenWebhooksOptions): Webhooks 
   };
 }
 
-/** `data` of profile.visited (and of the live feed's events). */
-export function presentVisit(n: VisitNotification) {
-  return {
-    profileId: n.profileId,
-    visitId: n.visitId,
-    position: n.position,
-    viewedAt: n.viewedAt,
-    source: n.source,
-    viewCount: n.viewCount,
-    viewer: n.viewer && {
-      appearance: n.viewer.appearance,
-      blurred: n.viewer.blurred,
-      label: n.viewer.label,
-      profile: n.viewer.identity,
-      traits: n.viewer.traits,
-    },
-  };
-}

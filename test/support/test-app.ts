@@ -55,6 +55,8 @@ export interface TestAppOptions {
   /** Opens this existing database instead of a fresh one (a second server on one SQLite file, like another WORKERS process). */
   databaseUrl?: string;
   /** Webhook settings; `deliver` runs the delivery worker in the test's process. */
+  /** Live feed settings (heartbeat interval, poll interval, queue bound). */
+  feed?: { heartbeatMs?: number; pollMs?: number; maxQueue?: number };
   webhooks?: { deliver?: boolean; allowPrivateNetworks?: boolean; timeoutMs?: number; scheduleMs?: number[] };
 }
 
@@ -73,6 +75,7 @@ export async function startTestApp(backend: TestBackend, opts: TestAppOptions = 
     clock,
     logger: false,
     deliverWebhooks: opts.webhooks?.deliver ?? false,
+    feed: { pollMs: 20, ...opts.feed },
     webhooks: {
       webhookAllowPrivateNetworks: opts.webhooks?.allowPrivateNetworks ?? true,
       webhookTimeoutMs: opts.webhooks?.timeoutMs ?? 15_000,

@@ -11,6 +11,7 @@ import type { WebhookEndpoint } from '../../webhooks/types.js';
 import type { WebhookService } from '../../webhooks/service.js';
 import * as S from './schemas.js';
 import * as W from './webhook-schemas.js';
+import { feedRoutes } from './feed-routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -51,6 +52,7 @@ export async function webhookRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['webhooks'];
   const hooks = () => app.webhooks;
+  await app.register(feedRoutes);
 
   app.post(
     '/webhooks',
