@@ -74,9 +74,12 @@ export function openWebhooks(store: Store, opts: OpenWebhooksOptions): Webhooks 
   const renderVisit: Renderer = async (m) => {
     // Delivery is work outside a request that must see other processes' latest commits.
     store.beginRequest?.();
+    const entry = JSON.parse(m.payload) as Partial<VisitLogEntry>;
+    // A message whose payload was forgotten (its member erased) is never sent, replayed or not.
+    if (!entry.profileId || !entry.viewerId) return undefined;
     const workspace = await store.workspaces.get(m.workspaceId);
     if (!workspace) return undefined;
-    const n = await visitNotification(deps, workspace, JSON.parse(m.payload) as VisitLogEntry);
+    const n = await visitNotification(deps, workspace, entry as VisitLogEntry);
     return n ? presentVisit(n) : undefined;
   };
   const service = new WebhookService({

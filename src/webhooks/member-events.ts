@@ -24,7 +24,10 @@ export function withMemberEvents(store: Store, service: WebhookService): Store {
     },
     async erase(ws, id, now) {
       const erased = await members.erase(ws, id, now);
-      if (erased) await service.publish(ws, 'member.erased', [{ data: { memberId: id }, occurredAt: now }]);
+      if (erased) {
+        await service.forgetMember(ws, id);
+        await service.publish(ws, 'member.erased', [{ data: { memberId: id }, occurredAt: now }]);
+      }
       return erased;
     },
   };

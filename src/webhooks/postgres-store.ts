@@ -120,6 +120,17 @@ export class PostgresWebhookStore implements WebhookStore {
     }
   }
 
+  async forgetMember(workspaceId: string, memberId: string) {
+    const rows = await this.db.query(
+      `UPDATE webhook_messages SET payload = '{}', status = 'cancelled', next_attempt_at = NULL
+       WHERE workspace_id = $1 AND event = 'profile.visited'
+         AND (payload::jsonb ->> 'viewerId' = $2 OR payload::jsonb ->> 'profileId' = $2)
+       RETURNING 1`,
+      [workspaceId, memberId],
+    );
+    return rows.length;
+  }
+
   async enqueue(messages: readonly (NewMessage & { id: string })[], now: number) {
     if (messages.length === 0) return;
     await this.db.query(

@@ -136,6 +136,11 @@ export class WebhookService {
     return messages.length;
   }
 
+  /** Called when a member is erased: their visits leave the outbox (store.forgetMember). */
+  forgetMember(workspaceId: string, memberId: string): Promise<number> {
+    return this.store.forgetMember(workspaceId, memberId);
+  }
+
   /** Sends a `webhook.test` event to this endpoint alone, whatever it subscribes to. */
   async test(workspaceId: string, id: string): Promise<WebhookMessage> {
     const e = await this.get(workspaceId, id);

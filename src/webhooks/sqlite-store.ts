@@ -134,6 +134,19 @@ export class SqliteWebhookStore implements WebhookStore {
     });
   }
 
+  async forgetMember(workspaceId: string, memberId: string) {
+    return this.write(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE webhook_messages SET payload = '{}', status = 'cancelled', next_attempt_at = NULL
+             WHERE workspace_id = ? AND event = 'profile.visited'
+               AND (json_extract(payload, '$.viewerId') = ? OR json_extract(payload, '$.profileId') = ?)`,
+          )
+          .run(workspaceId, memberId, memberId).changes,
+    );
+  }
+
   async enqueue(messages: readonly (NewMessage & { id: string })[], now: number) {
     if (messages.length === 0) return;
     await this.write(() => {

@@ -61,6 +61,12 @@ export interface WebhookStore {
   /** Moves every outbox checkpoint to the log's heads: a rebuild must not send the past again. */
   skipTo(heads: readonly VisitLogHead[]): Promise<void>;
 
+  /**
+   * An erased member leaves the outbox too: every profile.visited message naming them (as
+   * owner or viewer) loses its payload and is cancelled. Returns how many.
+   */
+  forgetMember(workspaceId: string, memberId: string): Promise<number>;
+
   /** Writes messages to the outbox, due at `now`. */
   enqueue(messages: readonly (NewMessage & { id: string })[], now: number): Promise<void>;
 
