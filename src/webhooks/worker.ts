@@ -61,7 +61,7 @@ export class DeliveryWorker {
   private readonly leaseMs: number;
 
   constructor(private o: WorkerOptions) {
-    this.perEndpoint = o.perEndpoint ?? 8;
+    this.perEndpoint = o.perEndpoint ?? 32;
     this.maxTotal = o.total ?? 256;
     this.pollMs = o.pollMs ?? 500;
     // Far beyond one attempt: a lease ends early only if its process is gone.
