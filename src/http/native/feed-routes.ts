@@ -50,13 +50,15 @@ export async function feedRoutes(fastify: FastifyInstance) {
     reply.sse.onClose(unsubscribe);
   }
 
+  // 'manual': the stream is served whatever the Accept header says (no 406 in a foreign error
+  // shape for a client that sent application/json out of habit).
   const description =
     'Server-Sent Events: each counted visit as a `profile.visited` event whose id is its log position, with the data of the profile.visited webhook. Send Last-Event-ID to resume. Heartbeat comments keep the connection open; a client that does not keep up is disconnected.';
 
   app.get(
     '/members/:memberId/visitors/stream',
     {
-      sse: { kind: 'only' },
+      sse: { kind: 'manual' },
       schema: { tags, description, params: Type.Object({ memberId: S.Id }), headers: LastEventId, response: { ...S.errorResponses } },
     },
     async (request, reply) => {
@@ -68,7 +70,7 @@ export async function feedRoutes(fastify: FastifyInstance) {
 
   app.get(
     '/visits/stream',
-    { sse: { kind: 'only' }, schema: { tags, description, headers: LastEventId, response: { ...S.errorResponses } } },
+    { sse: { kind: 'manual' }, schema: { tags, description, headers: LastEventId, response: { ...S.errorResponses } } },
     async (request, reply) => {
       const { workspace } = requireAdmin(request);
       await stream(request, reply, workspace.id, null);
