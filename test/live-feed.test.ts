@@ -63,6 +63,7 @@ describe.each(BACKENDS)('live feed on $name', (backend) => {
     await t.members('feed', [
       { id: 'owner', plan: 'premium' },
       { id: 'other', plan: 'premium' },
+      { id: 'hider', plan: 'free', visibility: 'private' },
       { id: 'shown', name: 'Shown Person' },
       { id: 'ghost', name: 'SECRET ghost', visibility: 'private' },
       ...Array.from({ length: 30 }, (_, i) => ({ id: `v${i}`, name: `Viewer ${i}` })),
@@ -131,6 +132,7 @@ describe.each(BACKENDS)('live feed on $name', (backend) => {
     const denied = await t.request('GET', '/v1/members/owner/visitors/stream', { headers: { ...auth(key), accept: 'text/event-stream' } });
     expectNativeError(denied, 403);
     expectNativeError(await t.request('GET', '/v1/visits/stream', { headers: { ...auth(key), accept: 'text/event-stream' } }), 403);
+    expectNativeError(await t.request('GET', '/v1/members/hider/visitors/stream', { headers: { ...auth(admin), accept: 'text/event-stream' } }), 403, /private mode/);
     expectNativeError(await t.request('GET', '/v1/members/nobody/visitors/stream', { headers: { ...auth(admin), accept: 'text/event-stream' } }), 404);
     expectNativeError(await t.request('GET', '/v1/visits/stream', { headers: { ...auth(admin), accept: 'text/event-stream', 'last-event-id': 'abc' } }), 400);
   });

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import sseModule, { type fastifySSE } from '@fastify/sse';
 import { Type } from 'typebox';
-import { AppError, getMember } from '../../core/index.js';
+import { AppError, assertMaySeeViewers, getMember } from '../../core/index.js';
 import { actingMember, requireAdmin } from '../plugins/core.js';
 import type { LiveFeed } from '../../webhooks/live-feed.js';
 import * as S from './schemas.js';
@@ -63,7 +63,8 @@ export async function feedRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const { principal, memberId } = actingMember(request, request.params.memberId, 'memberId');
-      await getMember(app.core, principal.workspace, memberId);
+      // Reciprocity, as on every surface a member reads: a free member browsing privately gets a 403.
+      assertMaySeeViewers(await getMember(app.core, principal.workspace, memberId));
       await stream(request, reply, principal.workspace.id, memberId);
     },
   );
