@@ -229,6 +229,18 @@ async function buildPostgresDataset(url: string, key: string, shape: DatasetShap
     await main.query(d.fill);
     q.done();
   }
+  // Every counted visit is in the visit log (docs/visit-log.md), at positions in id order, as
+  // migration 8 fills it for visits stored before the log existed.
+  if ((await main.query("SELECT to_regclass('visit_log') IS NOT NULL AS e")).rows[0].e) {
+    const q = phase('visit_log', 1);
+    await main.query('DELETE FROM visit_log');
+    await main.query('DELETE FROM visit_log_heads');
+    await main.query(`INSERT INTO visit_log (workspace_id, position, visit_id, profile_id, viewer_id, viewed_at, source, client_id, recorded_at)
+      SELECT workspace_id, row_number() OVER (PARTITION BY workspace_id ORDER BY id), id, profile_id, viewer_id, viewed_at, source, client_id, viewed_at FROM visits`);
+    await main.query(`INSERT INTO visit_log_heads (workspace_id, position, recorded_at)
+      SELECT workspace_id, max(position), max(recorded_at) FROM visit_log GROUP BY workspace_id`);
+    q.done();
+  }
   p = phase('vacuum analyze', 1);
   await main.query('VACUUM (ANALYZE)');
   p.done();

@@ -13,6 +13,8 @@ import type { RequestSpec } from './load.js';
 /** Share of list requests aimed at the celebrity. */
 export const CELEBRITY_SHARE = 0.1;
 export const BATCH_SIZE = 1000;
+/** In the sustained scenario, one request in this many is a batch of BATCH_SIZE, the others single visits. */
+export const SUSTAINED_BATCH_EVERY = 10;
 
 export interface ScenarioContext {
   dataset: Dataset;
@@ -28,6 +30,8 @@ export interface Scenario {
   itemsPerRequest?: number;
   /** Built by someone else and maybe not there yet: a route 404 means "not available", not a failure. */
   optional?: boolean;
+  /** Sustained ingest: measured for `--sustained` seconds, with the projections' lag at the end. */
+  sustained?: boolean;
   /** Returns the request generator of one run. */
   requests(ctx: ScenarioContext): () => RequestSpec;
   /** Checks one answer's body beyond its status (e.g. no rejected item in a batch). */
@@ -168,6 +172,32 @@ export const SCENARIOS: Scenario[] = [
       const b = body as { rejected?: number; recorded?: number };
       if (typeof b?.rejected !== 'number') return 'the batch answer has no counts';
       return b.rejected > 0 ? `${b.rejected} visits of the batch were rejected` : null;
+    },
+  },
+  {
+    id: 'sustained',
+    title: `Sustained ingest: single visits and batches of ${BATCH_SIZE.toLocaleString('en-US')} together (1 request in ${SUSTAINED_BATCH_EVERY} a batch)`,
+    server: 'app',
+    kind: 'write',
+    sustained: true,
+    // The mean per request: visits/s answered is approximate; stored/s and folded/s are counted in the database.
+    itemsPerRequest: (SUSTAINED_BATCH_EVERY - 1 + BATCH_SIZE) / SUSTAINED_BATCH_EVERY,
+    requests(ctx) {
+      const rng = new Rng(ctx.dataset.shape.seed ^ Date.now(), 'req-sustained');
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      let n = 0;
+      return () => {
+        if (n++ % SUSTAINED_BATCH_EVERY === SUSTAINED_BATCH_EVERY - 1) {
+          const parts: string[] = [];
+          for (let i = 0; i < BATCH_SIZE; i++) {
+            const [profileId, viewerId] = randomPair(ctx, rng);
+            parts.push(`{"profileId":"${profileId}","viewerId":"${viewerId}","source":"${rng.pick(VISIT_SOURCES)}"}`);
+          }
+          return { method: 'POST', path: '/v1/visits/batch', headers, body: `{"visits":[${parts.join(',')}]}` };
+        }
+        const [profileId, viewerId] = randomPair(ctx, rng);
+        return { method: 'POST', path: '/v1/visits', headers, body: json({ profileId, viewerId, source: rng.pick(VISIT_SOURCES) }) };
+      };
     },
   },
 ];

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ProjectionRunner, type RecordOutcome, type Store } from '../src/core/index.js';
+import { ProjectionRunner, mergeView, type RecordOutcome, type Store } from '../src/core/index.js';
 import { openStore } from '../src/storage/open-store.js';
 import { BACKENDS, dropPostgresDatabase, testStoreConfig, type TestBackend } from './support/backends.js';
 import { freePort, killServers, runCli, secretFrom, startServerProcess } from './support/processes.js';
@@ -170,7 +170,7 @@ describe.each(BACKENDS)('a server SIGKILLed while recording and projecting on $n
             visits: Array.from({ length: 250 }, (_, k) => ({
               profileId: `m${(b + k) % 30}`,
               viewerId: `m${(b * 7 + k * 3 + 1) % 30}`,
-              viewedAt: new Date(T0 + (b * 250 + k) * 3_600_000).toISOString(),
+              viewedAt: Date.now() - (b * 250 + k) * 600_000,
               source: 'search',
             })),
           }),
@@ -188,6 +188,7 @@ describe.each(BACKENDS)('a server SIGKILLed while recording and projecting on $n
           if (body.status === 'recorded') acknowledged.push(body.visitId);
         });
       await Promise.all([...Array.from({ length: 16 }, (_, b) => batch(b)), ...Array.from({ length: 60 }, (_, i) => single(i))]);
+      expect(acknowledged.length).toBeGreaterThan(3_000);
       // At once, while the fold (SQLite) may be mid-batch.
       server.child.kill('SIGKILL');
       await server.exited;
@@ -225,5 +226,18 @@ describe.each(BACKENDS)('a server SIGKILLed while recording and projecting on $n
       await killServers();
       await cleanUp(backend, url);
     }
+  });
+});
+
+describe('the summary merge (src/core/rules/summary-merge.ts)', () => {
+  it('counts, keeps the earliest first view and the latest last view, a tie going to the visit recorded later', () => {
+    let s = mergeView(null, 2_000, 'search');
+    expect(s).toEqual({ count: 1, first: 2_000, last: 2_000, lastSource: 'search' });
+    s = mergeView(s, 1_000, 'feed');
+    expect(s).toEqual({ count: 2, first: 1_000, last: 2_000, lastSource: 'search' });
+    s = mergeView(s, 2_000, 'profile');
+    expect(s).toEqual({ count: 3, first: 1_000, last: 2_000, lastSource: 'profile' });
+    s = mergeView(s, 3_000, 'other');
+    expect(s).toEqual({ count: 4, first: 1_000, last: 3_000, lastSource: 'other' });
   });
 });

@@ -20,3 +20,5 @@ export * from './visit-log.js';
 export * from './projection.js';
 export * from './projection-runner.js';
 export * from './use-cases/visit-notification.js';
+export * from './rules/summary-merge.js';
+export * from './rules/recording-rule.js';

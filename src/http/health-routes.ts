@@ -10,6 +10,8 @@ import { ProjectionRunner, type Store } from '../core/index.js';
 import { fromEither } from './plugins/auth.js';
 import { requireAdmin } from './plugins/core.js';
 import { errorResponses } from './native/schemas.js';
+import { presentNativeError } from './native/presenters.js';
+import { useErrorPresenter } from './errors.js';
 
 const Lag = Type.Object({
   name: Type.String(),
@@ -34,6 +36,8 @@ export interface HealthOptions {
 }
 
 export async function healthRoutes(app: FastifyInstance, opts: HealthOptions): Promise<void> {
+  // Refusals (no key, not an admin, a bad `detail`) in the native API's shape.
+  useErrorPresenter(app, presentNativeError);
   const runner = opts.runner ?? new ProjectionRunner(opts.store.visitLog, opts.store.projections);
   app.get(
     '/healthz',
