@@ -78,7 +78,9 @@ async function main() {
       res.writeHead(204).end();
       const now = Date.now();
       const body = JSON.parse(Buffer.concat(chunks).toString());
-      if (body.event !== 'profile.visited') return;
+      // Only the measured visits (the setup batch may be delivered too, if the outbox projection
+      // reached it after the endpoint was created).
+      if (body.event !== 'profile.visited' || !String(body.data.visitId).startsWith('b-')) return;
       received++;
       firstAt ||= now;
       lastAt = now;

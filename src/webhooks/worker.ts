@@ -43,6 +43,9 @@ export interface WorkerOptions {
   random?: () => number;
 }
 
+/** How long a freed slot waits for others before claiming again. */
+const CLAIM_COALESCE_MS = 5;
+
 export class DeliveryWorker {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private inflight = new Map<string, number>();
@@ -140,7 +143,11 @@ export class DeliveryWorker {
         if (left === 0) this.inflight.delete(endpoint.id);
         else this.inflight.set(endpoint.id, left);
         this.total--;
-        this.wake();
+        // Completions a few ms apart share one claim (one query and one write for many messages).
+        if (!this.stopped) {
+          if (this.running) this.again = true;
+          else this.schedule(CLAIM_COALESCE_MS);
+        }
       });
     this.pending.add(p);
   }
