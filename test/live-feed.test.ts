@@ -4,6 +4,8 @@
  * with Last-Event-ID neither skips nor repeats; a member sees only their own visitors; heartbeats;
  * a client that does not keep up is dropped instead of buffered.
  */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, dropPostgresDatabase } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -72,6 +74,7 @@ describe.each(BACKENDS)('live feed on $name', (backend) => {
   afterAll(async () => {
     await t.close();
     if (backend.name === 'postgres') await dropPostgresDatabase(t.databaseUrl);
+    else rmSync(dirname(t.databaseUrl), { recursive: true, force: true });
   });
 
   const visit = async (profileId: string, viewerId: string, status = 201) => {

@@ -3,6 +3,8 @@
  * deliveries, restarted, delivers every acknowledged visit (at least once, same webhook-id);
  * two servers on one database make exactly one attempt per message and schedule step.
  */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKENDS, dropPostgresDatabase } from './support/backends.js';
 import { until } from './support/assertions.js';
@@ -21,6 +23,7 @@ describe.each(BACKENDS)('webhooks across processes on $name', (backend) => {
   async function setup(schedule: string) {
     const databaseUrl = await backend.freshUrl();
     if (backend.name === 'postgres') cleanup.push(() => dropPostgresDatabase(databaseUrl));
+    else cleanup.push(async () => rmSync(dirname(databaseUrl), { recursive: true, force: true }));
     const env = {
       DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'warn',

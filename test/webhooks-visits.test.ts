@@ -5,6 +5,8 @@
  * recency, nothing about the viewer for a free owner browsing privately, and no delivery at all
  * for a viewer erased or blocked before it. Planted secrets of hidden viewers never appear.
  */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProjectionRunner } from '../src/core/index.js';
 import { BACKENDS, dropPostgresDatabase } from './support/backends.js';
@@ -31,6 +33,7 @@ describe.each(BACKENDS)('profile.visited on $name', (backend) => {
     await r.close();
     await t.close();
     if (backend.name === 'postgres') await dropPostgresDatabase(t.databaseUrl);
+    else rmSync(dirname(t.databaseUrl), { recursive: true, force: true });
   });
 
   const hidden = (id: string, visibility: string, company: string | null = 'Acme') => ({

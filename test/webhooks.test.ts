@@ -4,6 +4,8 @@
  * (shortened), timeouts, refused connections and redirects, 410 and 5-day auto-disable,
  * Retry-After, secret rotation, the delivery log, retry and replay, per-endpoint concurrency.
  */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { BACKENDS, dropPostgresDatabase } from './support/backends.js';
@@ -29,6 +31,7 @@ describe.each(BACKENDS)('webhooks on $name', (backend) => {
   afterAll(async () => {
     await t.close();
     if (backend.name === 'postgres') await dropPostgresDatabase(t.databaseUrl);
+    else rmSync(dirname(t.databaseUrl), { recursive: true, force: true });
   });
 
   /** A fresh workspace per test, so deliveries of one never reach another's endpoints. */

@@ -14,12 +14,15 @@ export function withMemberEvents(store: Store, service: WebhookService): Store {
     getMany: (ws, ids) => members.getMany(ws, ids),
     existingIds: (ws, ids) => members.existingIds(ws, ids),
     async upsert(ws, inputs, mode, now) {
+      // One read when nobody listens (recording with inline profiles comes through here).
+      const endpoints = (await service.list(ws)).filter((e) => e.events.some((ev) => ev === '*' || ev === 'member.created' || ev === 'member.updated'));
+      if (endpoints.length === 0) return members.upsert(ws, inputs, mode, now);
       const existed = await members.existingIds(ws, inputs.map((m) => m.id));
       const out = await members.upsert(ws, inputs, mode, now);
       const created = out.filter((m) => !existed.has(m.id));
       const updated = out.filter((m) => existed.has(m.id));
-      await service.publish(ws, 'member.created', created.map((m) => ({ data: { memberId: m.id }, occurredAt: now })));
-      await service.publish(ws, 'member.updated', updated.map((m) => ({ data: { memberId: m.id }, occurredAt: now })));
+      await service.publish(ws, 'member.created', created.map((m) => ({ data: { memberId: m.id }, occurredAt: now })), endpoints);
+      await service.publish(ws, 'member.updated', updated.map((m) => ({ data: { memberId: m.id }, occurredAt: now })), endpoints);
       return out;
     },
     async erase(ws, id, now) {

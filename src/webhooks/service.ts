@@ -124,9 +124,15 @@ export class WebhookService {
    * endpoint's messages wait for it to be enabled again, nothing is lost). Resolves once they
    * are committed; returns their ids.
    */
-  async publish(workspaceId: string, event: WebhookEvent, payloads: readonly { data: unknown; occurredAt: number }[]): Promise<number> {
+  async publish(
+    workspaceId: string,
+    event: WebhookEvent,
+    payloads: readonly { data: unknown; occurredAt: number }[],
+    /** The workspace's endpoints, when the caller has just read them. */
+    known?: readonly WebhookEndpoint[],
+  ): Promise<number> {
     if (payloads.length === 0) return 0;
-    const endpoints = (await this.store.listEndpoints(workspaceId)).filter((e) => e.events.includes(event) || e.events.includes('*'));
+    const endpoints = (known ?? (await this.store.listEndpoints(workspaceId))).filter((e) => e.events.includes(event) || e.events.includes('*'));
     if (endpoints.length === 0) return 0;
     const messages = endpoints.flatMap((e) =>
       payloads.map((p) => ({ id: newId('msg'), workspaceId, endpointId: e.id, event, payload: JSON.stringify(p.data), occurredAt: p.occurredAt })),
