@@ -328,3 +328,18 @@ describe.each(BACKENDS)('webhooks on $name', (backend) => {
     }
   });
 });
+
+describe('webhook configuration', () => {
+  it('refuses private networks by default, reads the switch, the timeout and a test schedule, and names a bad value', async () => {
+    const { loadConfig } = await import('../src/config.js');
+    expect(loadConfig({})).toMatchObject({ webhookAllowPrivateNetworks: false, webhookTimeoutMs: 15_000, webhookRetryScheduleMs: null });
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '500', WEBHOOK_RETRY_SCHEDULE_MS: '0, 10,20' })).toMatchObject({
+      webhookAllowPrivateNetworks: true,
+      webhookTimeoutMs: 500,
+      webhookRetryScheduleMs: [0, 10, 20],
+    });
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes' })).toThrow(/WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false/);
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE_MS: '0,-5' })).toThrow(/WEBHOOK_RETRY_SCHEDULE_MS must be/);
+    expect(() => loadConfig({ WEBHOOK_TIMEOUT_MS: '10' })).toThrow(/WEBHOOK_TIMEOUT_MS must be an integer/);
+  });
+});
