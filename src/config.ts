@@ -41,6 +41,19 @@ export interface Config {
    * `retentionDays` (docs/privacy-controls.md, "Retention"); 0 leaves it to `profile-visitors purge`.
    */
   purgeIntervalMs: number;
+  /**
+   * WEBHOOK_ALLOW_PRIVATE_NETWORKS: deliver webhooks to loopback, private, link-local and
+   * similar addresses. Off in production (a customer's URL must not reach our own network, see
+   * docs/webhooks.md); tests and local development turn it on.
+   */
+  webhookAllowPrivateNetworks: boolean;
+  /** WEBHOOK_TIMEOUT_MS: how long one delivery attempt may take. */
+  webhookTimeoutMs: number;
+  /**
+   * WEBHOOK_RETRY_SCHEDULE_MS: comma-separated delays before each attempt (the first is the
+   * initial attempt's). Empty means the standard schedule (docs/webhooks.md); tests shorten it.
+   */
+  webhookRetryScheduleMs: readonly number[] | null;
 }
 
 export class ConfigError extends Error {
@@ -89,7 +102,25 @@ export const CONFIG_SPEC: Spec = {
   readCacheMb: { env: 'READ_CACHE_MB', default: 48, parse: int(0, 65_536) },
   workers: { env: 'WORKERS', default: 1, parse: int(1, 64) },
   purgeIntervalMs: { env: 'PURGE_INTERVAL_MS', default: 3_600_000, parse: int(0, 7 * 86_400_000) },
+  webhookAllowPrivateNetworks: { env: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', default: false, parse: bool },
+  webhookTimeoutMs: { env: 'WEBHOOK_TIMEOUT_MS', default: 15_000, parse: int(100, 60_000) },
+  webhookRetryScheduleMs: { env: 'WEBHOOK_RETRY_SCHEDULE_MS', default: null, parse: msList },
 };
+
+function bool(raw: string, name: string): boolean {
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0' || raw === '') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function msList(raw: string, name: string): readonly number[] | null {
+  if (raw.trim() === '') return null;
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.length > 20 || parts.some((p) => !/^\d{1,9}$/.test(p))) {
+    throw new ConfigError(`${name} must be up to 20 comma-separated delays in milliseconds, got "${raw}"`);
+  }
+  return Object.freeze(parts.map(Number));
+}
 
 function databaseUrl(raw: string, name: string): string {
   const v = nonEmpty(raw, name);

@@ -37,7 +37,13 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
   const runner = new ProjectionRunner(store.visitLog, store.projections, {
     onFailure: (f) => app.log.error({ projection: f.projection, workspaceId: f.workspaceId, position: f.position, error: f.message }, 'a projection stopped on a log entry it could not apply'),
   });
-  const app = await buildApp({ config, store, projectionRunner: runner });
+  const app = await buildApp({
+    config,
+    store,
+    projectionRunner: runner,
+    deliverWebhooks: true,
+    webhooks: { webhookAllowPrivateNetworks: config.webhookAllowPrivateNetworks, webhookTimeoutMs: config.webhookTimeoutMs, webhookRetryScheduleMs: config.webhookRetryScheduleMs },
+  });
   runner.start(PROJECTION_INTERVAL_MS);
   const lagCheck = setInterval(() => {
     runner.lag(Date.now()).then(

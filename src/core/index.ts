@@ -28,5 +28,6 @@ export * from './use-cases/insights.js';
 export * from './visit-log.js';
 export * from './projection.js';
 export * from './projection-runner.js';
+export * from './use-cases/visit-notification.js';
 export * from './rules/summary-merge.js';
 export * from './rules/recording-rule.js';

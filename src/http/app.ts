@@ -27,6 +27,7 @@ import { presentConnectSafelyError } from './connectsafely/presenters.js';
 import { CONNECTSAFELY_PREFIX } from './connectsafely/routes.js';
 import { LINKUP_PREFIX } from './linkup/routes.js';
 import { NETWORKED_PREFIX } from './networked/routes.js';
+import { DEFAULT_WEBHOOK_CONFIG, LiveFeed, openWebhooks, type WebhookConfig } from '../webhooks/index.js';
 import { healthRoutes } from './health-routes.js';
 import type { ProjectionRunner } from '../core/index.js';
 
@@ -40,6 +41,12 @@ export interface AppOptions {
    * default, instead of on first use (schema-compilers.ts): a test checks that they all compile.
    */
   eagerSchemas?: boolean;
+  /** Webhook settings (config.ts); the defaults refuse private networks. */
+  webhooks?: Partial<WebhookConfig>;
+  /** Run the webhook delivery worker in this process (a server does; most tests need not). */
+  deliverWebhooks?: boolean;
+  /** Live feed: heartbeat comment interval (15 s by default) and poll interval of the log. */
+  feed?: { heartbeatMs?: number; pollMs?: number; maxQueue?: number };
   /** The server's projection runner, whose lag and failures `/healthz?detail=1` reports. */
   projectionRunner?: ProjectionRunner;
 }
@@ -71,7 +78,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Every body this service reads is JSON: Fastify's text/plain parser would hand a route a
   // string where it expects an object; without it such a body is a 415 naming application/json.
   app.removeContentTypeParser('text/plain');
-  await app.register(corePlugin, { store: opts.store, clock, authCacheMs: opts.config.authCacheMs });
+  const webhooks = openWebhooks(opts.store, {
+    config: { ...DEFAULT_WEBHOOK_CONFIG, ...opts.webhooks },
+    deliver: opts.deliverWebhooks ?? false,
+    log: app.log,
+    coreClock: clock,
+  });
+  app.decorate('webhooks', webhooks.service);
+  app.addHook('onClose', () => webhooks.close());
+  const feed = new LiveFeed({ store: opts.store, clock, ...opts.feed });
+  app.decorate('liveFeed', feed);
+  app.decorate('feedHeartbeatMs', opts.feed?.heartbeatMs ?? 15_000);
+  // Open event streams would keep the server from closing: end them first.
+  app.addHook('preClose', (done) => {
+    feed.stop();
+    done();
+  });
+  await app.register(corePlugin, { store: webhooks.store, clock, authCacheMs: opts.config.authCacheMs });
   await app.register(openapiPlugin);
 
   await app.register(rateLimitPlugin, { max: opts.config.rateLimitMax, timeWindowMs: opts.config.rateLimitWindowMs });

@@ -54,6 +54,10 @@ export interface TestAppOptions {
   bodyLimitBytes?: number;
   /** Opens this existing database instead of a fresh one (a second server on one SQLite file, like another WORKERS process). */
   databaseUrl?: string;
+  /** Webhook settings; `deliver` runs the delivery worker in the test's process. */
+  /** Live feed settings (heartbeat interval, poll interval, queue bound). */
+  feed?: { heartbeatMs?: number; pollMs?: number; maxQueue?: number };
+  webhooks?: { deliver?: boolean; allowPrivateNetworks?: boolean; timeoutMs?: number; scheduleMs?: number[] };
 }
 
 export async function startTestApp(backend: TestBackend, opts: TestAppOptions = {}): Promise<TestApp> {
@@ -70,6 +74,13 @@ export async function startTestApp(backend: TestBackend, opts: TestAppOptions = 
     store,
     clock,
     logger: false,
+    deliverWebhooks: opts.webhooks?.deliver ?? false,
+    feed: { pollMs: 20, ...opts.feed },
+    webhooks: {
+      webhookAllowPrivateNetworks: opts.webhooks?.allowPrivateNetworks ?? true,
+      webhookTimeoutMs: opts.webhooks?.timeoutMs ?? 15_000,
+      webhookRetryScheduleMs: opts.webhooks?.scheduleMs ?? null,
+    },
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const deps = { store, clock };

@@ -30,6 +30,7 @@ import { presentKey, presentNativeError, presentViewer } from './presenters.js';
 import * as S from './schemas.js';
 import { actorOf, auditRoutes } from './audit-routes.js';
 import { exportRoutes } from './export-routes.js';
+import { webhookRoutes } from './webhook-routes.js';
 
 const MemberParams = Type.Object({ memberId: S.Id });
 
@@ -39,6 +40,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
   requireApiKey(app, fromEither);
   const deps = app.core;
   const tags = ['native'];
+  await app.register(webhookRoutes);
 
   /** A member key may only touch its own member. */
   const ownOrAdmin = (request: Parameters<typeof principalOf>[0], memberId: string) => actingMember(request, memberId, 'memberId');

@@ -266,4 +266,57 @@ CREATE INDEX insight_viewer_slots_workspace ON insight_viewer_slots (workspace_i
 CREATE INDEX insight_viewer_slots_viewer ON insight_viewer_slots (workspace_id, viewer_id);
 `,
   },
+  {
+    version: 12,
+    name: 'webhook endpoints, messages and attempts',
+    // src/webhooks/: one message per (event, endpoint) written to this outbox; delivery state
+    // (next attempt, lease) lives on the message, each attempt in its own row for the delivery log.
+    sql: `
+CREATE TABLE webhook_endpoints (
+  workspace_id text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  url text NOT NULL,
+  description text,
+  events text NOT NULL,
+  enabled boolean NOT NULL,
+  secret text NOT NULL,
+  previous_secret text,
+  previous_secret_until bigint,
+  failing_since bigint,
+  disabled_at bigint,
+  disabled_reason text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+);
+CREATE TABLE webhook_messages (
+  id text COLLATE "C" PRIMARY KEY,
+  workspace_id text COLLATE "C" NOT NULL,
+  endpoint_id text COLLATE "C" NOT NULL,
+  event text NOT NULL,
+  payload text NOT NULL,
+  occurred_at bigint NOT NULL,
+  created_at bigint NOT NULL,
+  status text NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  step integer NOT NULL DEFAULT 0,
+  next_attempt_at bigint,
+  lease_owner text,
+  lease_until bigint
+);
+CREATE INDEX webhook_messages_due ON webhook_messages (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_messages_endpoint_due ON webhook_messages (endpoint_id, next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_messages_log ON webhook_messages (workspace_id, endpoint_id, created_at);
+CREATE TABLE webhook_attempts (
+  message_id text COLLATE "C" NOT NULL,
+  n integer NOT NULL,
+  attempted_at bigint NOT NULL,
+  status_code integer,
+  error text,
+  duration_ms integer NOT NULL,
+  response_body text,
+  PRIMARY KEY (message_id, n)
+);
+`,
+  },
 ];

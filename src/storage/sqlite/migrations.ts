@@ -240,4 +240,57 @@ CREATE INDEX insight_viewer_slots_workspace ON insight_viewer_slots (workspace_i
 CREATE INDEX insight_viewer_slots_viewer ON insight_viewer_slots (workspace_id, viewer_id);
 `,
   },
+  {
+    version: 13,
+    name: 'webhook endpoints, messages and attempts',
+    // src/webhooks/: one message per (event, endpoint) written to this outbox; delivery state
+    // (next attempt, lease) lives on the message, each attempt in its own row for the delivery log.
+    sql: `
+CREATE TABLE webhook_endpoints (
+  workspace_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  description TEXT,
+  events TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  secret TEXT NOT NULL,
+  previous_secret TEXT,
+  previous_secret_until INTEGER,
+  failing_since INTEGER,
+  disabled_at INTEGER,
+  disabled_reason TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+) WITHOUT ROWID;
+CREATE TABLE webhook_messages (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  step INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  lease_owner TEXT,
+  lease_until INTEGER
+);
+CREATE INDEX webhook_messages_due ON webhook_messages (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_messages_endpoint_due ON webhook_messages (endpoint_id, next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_messages_log ON webhook_messages (workspace_id, endpoint_id, created_at);
+CREATE TABLE webhook_attempts (
+  message_id TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  attempted_at INTEGER NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  duration_ms INTEGER NOT NULL,
+  response_body TEXT,
+  PRIMARY KEY (message_id, n)
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -1,0 +1,241 @@
+/**
+ * Webhook tables on PostgreSQL, shared by every process of every instance. A claim locks the
+ * rows it leases with FOR UPDATE SKIP LOCKED: two processes claiming at once take different
+ * messages, and the lease then keeps others off until it ends.
+ */
+import type { PgDatabase } from '../storage/postgres/database.js';
+import type { AttemptOutcome, EndpointPatch, MessageQuery, WebhookStore } from './store.js';
+import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
+import { PgCheckpoints } from '../storage/postgres/projection-checkpoints.js';
+import { OUTBOX_PROJECTION } from './outbox-name.js';
+import type { NewMessage, WebhookEndpoint, WebhookMessage } from './types.js';
+import { ENDPOINT_COLUMNS, MESSAGE_COLUMNS, attemptFromRow, endpointFromRow, messageFromRow } from './rows.js';
+
+const DUE = "status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)";
+
+export class PostgresWebhookStore implements WebhookStore {
+  constructor(private db: PgDatabase) {}
+
+  async createEndpoint(e: WebhookEndpoint) {
+    await this.db.query(
+      `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL, NULL, NULL, $8, $9)`,
+      [e.workspaceId, e.id, e.url, e.description, JSON.stringify(e.events), e.enabled, e.secret, e.createdAt, e.updatedAt],
+    );
+  }
+
+  async getEndpoint(workspaceId: string, id: string) {
+    const [r] = await this.db.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]);
+    return r ? endpointFromRow(r) : undefined;
+  }
+
+  async listEndpoints(workspaceId: string) {
+    return (await this.db.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 ORDER BY created_at, id`, [workspaceId])).map(endpointFromRow);
+  }
+
+  async enabledEndpoints(workspaceId: string) {
+    return (await this.db.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 AND enabled`, [workspaceId])).map(endpointFromRow);
+  }
+
+  async getEndpointsByIds(ids: readonly string[]) {
+    return (await this.db.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ANY($1::text[])`, [ids])).map(endpointFromRow);
+  }
+
+  async updateEndpoint(workspaceId: string, id: string, patch: EndpointPatch, now: number) {
+    const sets: string[] = [];
+    const params: unknown[] = [workspaceId, id, now];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    if (patch.url !== undefined) sets.push(`url = ${p(patch.url)}`);
+    if (patch.events !== undefined) sets.push(`events = ${p(JSON.stringify(patch.events))}`);
+    if (patch.description !== undefined) sets.push(`description = ${p(patch.description)}`);
+    if (patch.enabled === true) sets.push('enabled = true, disabled_at = NULL, disabled_reason = NULL, failing_since = NULL');
+    if (patch.enabled === false) sets.push("enabled = false, disabled_at = $3, disabled_reason = 'disabled by an administrator'");
+    sets.push('updated_at = $3');
+    const [r] = await this.db.query(`UPDATE webhook_endpoints SET ${sets.join(', ')} WHERE workspace_id = $1 AND id = $2 RETURNING ${ENDPOINT_COLUMNS}`, params);
+    return r ? endpointFromRow(r) : undefined;
+  }
+
+  async rotateSecret(workspaceId: string, id: string, secret: string, previousUntil: number, now: number) {
+    const [r] = await this.db.query(
+      `UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $3, secret = $4, updated_at = $5
+       WHERE workspace_id = $1 AND id = $2 RETURNING ${ENDPOINT_COLUMNS}`,
+      [workspaceId, id, previousUntil, secret, now],
+    );
+    return r ? endpointFromRow(r) : undefined;
+  }
+
+  async deleteEndpoint(workspaceId: string, id: string) {
+    return this.db.transaction(async (c) => {
+      const r = await c.query('DELETE FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+      if (!r.rowCount) return false;
+      await c.query('DELETE FROM webhook_attempts WHERE message_id IN (SELECT id FROM webhook_messages WHERE workspace_id = $1 AND endpoint_id = $2)', [workspaceId, id]);
+      await c.query('DELETE FROM webhook_messages WHERE workspace_id = $1 AND endpoint_id = $2', [workspaceId, id]);
+      return true;
+    });
+  }
+
+  async outboxCheckpoint(workspaceId: string) {
+    return new PgCheckpoints(this.db).read(OUTBOX_PROJECTION, workspaceId);
+  }
+
+  async applyLog(
+    workspaceId: string,
+    entries: readonly VisitLogEntry[],
+    event: string,
+    toMessages: (endpoints: readonly WebhookEndpoint[], fresh: readonly VisitLogEntry[]) => (NewMessage & { id: string })[],
+    now: number,
+  ) {
+    let written = 0;
+    await new PgCheckpoints(this.db).apply(OUTBOX_PROJECTION, workspaceId, entries, async (c, fresh) => {
+      const { rows } = await c.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1`, [workspaceId]);
+      const endpoints = rows.map(endpointFromRow).filter((e) => e.events.includes(event) || e.events.includes('*'));
+      if (endpoints.length === 0) return;
+      const messages = toMessages(endpoints, fresh);
+      written = messages.length;
+      await c.query(
+        `INSERT INTO webhook_messages (${MESSAGE_COLUMNS})
+         SELECT id, ws, ep, ev, pl, oc, $7, 'pending', 0, 0, $7
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS t(id, ws, ep, ev, pl, oc)
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          messages.map((m) => m.id),
+          messages.map((m) => m.workspaceId),
+          messages.map((m) => m.endpointId),
+          messages.map((m) => m.event),
+          messages.map((m) => m.payload),
+          messages.map((m) => m.occurredAt),
+          now,
+        ],
+      );
+    });
+    return written;
+  }
+
+  async skipTo(heads: readonly VisitLogHead[]) {
+    for (const h of heads) {
+      await this.db.query(
+        `INSERT INTO projection_checkpoints (name, workspace_id, position, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name, workspace_id) DO UPDATE SET position = greatest(projection_checkpoints.position, excluded.position), updated_at = excluded.updated_at`,
+        [OUTBOX_PROJECTION, h.workspaceId, h.position, Date.now()],
+      );
+    }
+  }
+
+  async forgetMember(workspaceId: string, memberId: string) {
+    const rows = await this.db.query(
+      `UPDATE webhook_messages SET payload = '{}', status = 'cancelled', next_attempt_at = NULL
+       WHERE workspace_id = $1 AND event = 'profile.visited'
+         AND (payload::jsonb ->> 'viewerId' = $2 OR payload::jsonb ->> 'profileId' = $2)
+       RETURNING 1`,
+      [workspaceId, memberId],
+    );
+    return rows.length;
+  }
+
+  async enqueue(messages: readonly (NewMessage & { id: string })[], now: number) {
+    if (messages.length === 0) return;
+    await this.db.query(
+      `INSERT INTO webhook_messages (${MESSAGE_COLUMNS})
+       SELECT id, ws, ep, ev, pl, oc, $7, 'pending', 0, 0, $7
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS t(id, ws, ep, ev, pl, oc)
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        messages.map((m) => m.id),
+        messages.map((m) => m.workspaceId),
+        messages.map((m) => m.endpointId),
+        messages.map((m) => m.event),
+        messages.map((m) => m.payload),
+        messages.map((m) => m.occurredAt),
+        now,
+      ],
+    );
+  }
+
+  async dueEndpoints(now: number, busy: readonly string[], limit: number) {
+    const rows = await this.db.query<{ endpoint_id: string }>(
+      `SELECT DISTINCT m.endpoint_id FROM webhook_messages m
+       JOIN webhook_endpoints e ON e.workspace_id = m.workspace_id AND e.id = m.endpoint_id AND e.enabled
+       WHERE m.status = 'pending' AND m.next_attempt_at <= $1 AND (m.lease_until IS NULL OR m.lease_until < $1)
+         AND m.endpoint_id <> ALL($2::text[])
+       LIMIT $3`,
+      [now, busy, limit],
+    );
+    return rows.map((r) => r.endpoint_id);
+  }
+
+  async claim(endpointId: string, owner: string, now: number, leaseUntil: number, limit: number) {
+    const rows = await this.db.query(
+      `UPDATE webhook_messages SET lease_owner = $2, lease_until = $3
+       WHERE id IN (SELECT id FROM webhook_messages WHERE endpoint_id = $4 AND ${DUE}
+                    ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+       RETURNING ${MESSAGE_COLUMNS}`,
+      [now, owner, leaseUntil, endpointId, limit],
+    );
+    return rows.map(messageFromRow);
+  }
+
+  async recordAttempt(m: WebhookMessage, owner: string, o: AttemptOutcome, now: number) {
+    return this.db.transaction(async (c) => {
+      const held = await c.query<{ attempts: number }>(
+        `UPDATE webhook_messages SET attempts = attempts + 1, status = $1, step = $2, next_attempt_at = $3, lease_owner = NULL, lease_until = NULL
+         WHERE id = $4 AND lease_owner = $5 RETURNING attempts`,
+        [o.status, o.step, o.nextAttemptAt, m.id, owner],
+      );
+      const n = held.rows[0]?.attempts;
+      if (n === undefined) return false;
+      const a = o.attempt;
+      await c.query(
+        'INSERT INTO webhook_attempts (message_id, n, attempted_at, status_code, error, duration_ms, response_body) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [m.id, n, a.attemptedAt, a.statusCode, a.error, a.durationMs, a.responseBody],
+      );
+      if (o.succeeded) {
+        await c.query('UPDATE webhook_endpoints SET failing_since = NULL WHERE workspace_id = $1 AND id = $2 AND failing_since IS NOT NULL', [m.workspaceId, m.endpointId]);
+      } else {
+        await c.query('UPDATE webhook_endpoints SET failing_since = $3 WHERE workspace_id = $1 AND id = $2 AND failing_since IS NULL', [m.workspaceId, m.endpointId, a.attemptedAt]);
+      }
+      if (o.disable) {
+        await c.query(
+          'UPDATE webhook_endpoints SET enabled = false, disabled_at = $3, disabled_reason = $4, updated_at = $3 WHERE workspace_id = $1 AND id = $2 AND enabled',
+          [m.workspaceId, m.endpointId, now, o.disable.reason],
+        );
+      }
+      return true;
+    });
+  }
+
+  async cancel(m: WebhookMessage, owner: string) {
+    const rows = await this.db.query(
+      "UPDATE webhook_messages SET status = 'cancelled', next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 RETURNING 1",
+      [m.id, owner],
+    );
+    return rows.length > 0;
+  }
+
+  async listMessages(q: MessageQuery) {
+    const params: unknown[] = [q.workspaceId, q.endpointId, q.limit];
+    const where = ['workspace_id = $1', 'endpoint_id = $2'];
+    if (q.status) where.push(`status = $${params.push(q.status)}`);
+    if (q.since !== undefined) where.push(`created_at >= $${params.push(q.since)}`);
+    return (await this.db.query(`SELECT ${MESSAGE_COLUMNS} FROM webhook_messages WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $3`, params)).map(
+      messageFromRow,
+    );
+  }
+
+  async attemptsOf(messageIds: readonly string[]) {
+    if (messageIds.length === 0) return [];
+    return (await this.db.query('SELECT * FROM webhook_attempts WHERE message_id = ANY($1::text[]) ORDER BY message_id, n', [messageIds])).map(attemptFromRow);
+  }
+
+  async getMessage(workspaceId: string, endpointId: string, id: string) {
+    const [r] = await this.db.query(`SELECT ${MESSAGE_COLUMNS} FROM webhook_messages WHERE id = $1 AND workspace_id = $2 AND endpoint_id = $3`, [id, workspaceId, endpointId]);
+    return r ? messageFromRow(r) : undefined;
+  }
+
+  async resend(workspaceId: string, endpointId: string, sel: { id: string } | { since: number; until: number }, now: number) {
+    const base = "UPDATE webhook_messages SET status = 'pending', step = 0, next_attempt_at = $1 WHERE workspace_id = $2 AND endpoint_id = $3 AND ";
+    const rows =
+      'id' in sel
+        ? await this.db.query(base + 'id = $4 RETURNING 1', [now, workspaceId, endpointId, sel.id])
+        : await this.db.query(base + 'created_at >= $4 AND created_at < $5 RETURNING 1', [now, workspaceId, endpointId, sel.since, sel.until]);
+    return rows.length;
+  }
+}

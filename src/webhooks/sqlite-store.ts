@@ -1,0 +1,258 @@
+/**
+ * Webhook tables on the SQLite file. Writes from the request thread go through the store's
+ * write gate (so they take turns with the fold thread rather than stall on its lock); several
+ * processes on one file meet at SQLite's write lock, which makes each claim (one UPDATE)
+ * atomic: two processes never lease the same message.
+ */
+import type { SqliteDb } from '../storage/sqlite/database.js';
+import type { WriteGate } from '../storage/sqlite/write-gate.js';
+import type { AttemptOutcome, EndpointPatch, MessageQuery, WebhookStore } from './store.js';
+import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
+import { SqliteCheckpoints } from '../storage/sqlite/projection-checkpoints.js';
+import { OUTBOX_PROJECTION } from './outbox-name.js';
+import type { NewMessage, WebhookEndpoint, WebhookMessage } from './types.js';
+import { ENDPOINT_COLUMNS, MESSAGE_COLUMNS, attemptFromRow, endpointFromRow, messageFromRow } from './rows.js';
+
+const DUE = "status = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now)";
+
+export class SqliteWebhookStore implements WebhookStore {
+  constructor(
+    private db: SqliteDb,
+    private gate?: WriteGate,
+  ) {}
+
+  private write<T>(fn: () => T): Promise<T> {
+    const tx = this.db.transaction(fn);
+    return this.gate ? this.gate.run(() => tx()) : Promise.resolve(tx());
+  }
+
+  async createEndpoint(e: WebhookEndpoint) {
+    await this.write(() =>
+      this.db
+        .prepare(`INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, ?, ?)`)
+        .run(e.workspaceId, e.id, e.url, e.description, JSON.stringify(e.events), e.enabled ? 1 : 0, e.secret, e.createdAt, e.updatedAt),
+    );
+  }
+
+  async getEndpoint(workspaceId: string, id: string) {
+    const r = this.db.prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ? AND id = ?`).get(workspaceId, id);
+    return r ? endpointFromRow(r) : undefined;
+  }
+
+  async listEndpoints(workspaceId: string) {
+    return this.db.prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ? ORDER BY created_at, id`).all(workspaceId).map(endpointFromRow);
+  }
+
+  async enabledEndpoints(workspaceId: string) {
+    return this.db.prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ? AND enabled = 1`).all(workspaceId).map(endpointFromRow);
+  }
+
+  async getEndpointsByIds(ids: readonly string[]) {
+    return this.db
+      .prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(ids))
+      .map(endpointFromRow);
+  }
+
+  async updateEndpoint(workspaceId: string, id: string, patch: EndpointPatch, now: number) {
+    await this.write(() => {
+      const sets: string[] = [];
+      const params: Record<string, unknown> = { ws: workspaceId, id, now };
+      if (patch.url !== undefined) (sets.push('url = @url'), (params.url = patch.url));
+      if (patch.events !== undefined) (sets.push('events = @events'), (params.events = JSON.stringify(patch.events)));
+      if (patch.description !== undefined) (sets.push('description = @description'), (params.description = patch.description));
+      if (patch.enabled === true) sets.push('enabled = 1, disabled_at = NULL, disabled_reason = NULL, failing_since = NULL');
+      if (patch.enabled === false) sets.push("enabled = 0, disabled_at = @now, disabled_reason = 'disabled by an administrator'");
+      sets.push('updated_at = @now');
+      this.db.prepare(`UPDATE webhook_endpoints SET ${sets.join(', ')} WHERE workspace_id = @ws AND id = @id`).run(params);
+    });
+    return this.getEndpoint(workspaceId, id);
+  }
+
+  async rotateSecret(workspaceId: string, id: string, secret: string, previousUntil: number, now: number) {
+    await this.write(() =>
+      this.db
+        .prepare(
+          'UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = ?, secret = ?, updated_at = ? WHERE workspace_id = ? AND id = ?',
+        )
+        .run(previousUntil, secret, now, workspaceId, id),
+    );
+    return this.getEndpoint(workspaceId, id);
+  }
+
+  async deleteEndpoint(workspaceId: string, id: string) {
+    return this.write(() => {
+      const gone = this.db.prepare('DELETE FROM webhook_endpoints WHERE workspace_id = ? AND id = ?').run(workspaceId, id).changes > 0;
+      if (gone) {
+        this.db
+          .prepare('DELETE FROM webhook_attempts WHERE message_id IN (SELECT id FROM webhook_messages WHERE workspace_id = ? AND endpoint_id = ?)')
+          .run(workspaceId, id);
+        this.db.prepare('DELETE FROM webhook_messages WHERE workspace_id = ? AND endpoint_id = ?').run(workspaceId, id);
+      }
+      return gone;
+    });
+  }
+
+  async outboxCheckpoint(workspaceId: string) {
+    return new SqliteCheckpoints(this.db).read(OUTBOX_PROJECTION, workspaceId);
+  }
+
+  async applyLog(
+    workspaceId: string,
+    entries: readonly VisitLogEntry[],
+    event: string,
+    toMessages: (endpoints: readonly WebhookEndpoint[], fresh: readonly VisitLogEntry[]) => (NewMessage & { id: string })[],
+    now: number,
+  ) {
+    if (!this.gate) throw new Error('the outbox projection needs the store write gate');
+    let written = 0;
+    await new SqliteCheckpoints(this.db).apply(this.gate, OUTBOX_PROJECTION, workspaceId, entries, (fresh) => {
+      const endpoints = this.db
+        .prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ?`)
+        .all(workspaceId)
+        .map(endpointFromRow)
+        .filter((e) => e.events.includes(event) || e.events.includes('*'));
+      if (endpoints.length === 0) return;
+      const ins = this.db.prepare(
+        `INSERT INTO webhook_messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?) ON CONFLICT (id) DO NOTHING`,
+      );
+      for (const m of toMessages(endpoints, fresh)) {
+        ins.run(m.id, m.workspaceId, m.endpointId, m.event, m.payload, m.occurredAt, now, now);
+        written++;
+      }
+    });
+    return written;
+  }
+
+  async skipTo(heads: readonly VisitLogHead[]) {
+    await this.write(() => {
+      const up = this.db.prepare(
+        `INSERT INTO main.projection_checkpoints (name, workspace_id, position, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name, workspace_id) DO UPDATE SET position = max(position, excluded.position), updated_at = excluded.updated_at`,
+      );
+      for (const h of heads) up.run(OUTBOX_PROJECTION, h.workspaceId, h.position, Date.now());
+    });
+  }
+
+  async forgetMember(workspaceId: string, memberId: string) {
+    return this.write(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE webhook_messages SET payload = '{}', status = 'cancelled', next_attempt_at = NULL
+             WHERE workspace_id = ? AND event = 'profile.visited'
+               AND (json_extract(payload, '$.viewerId') = ? OR json_extract(payload, '$.profileId') = ?)`,
+          )
+          .run(workspaceId, memberId, memberId).changes,
+    );
+  }
+
+  async enqueue(messages: readonly (NewMessage & { id: string })[], now: number) {
+    if (messages.length === 0) return;
+    await this.write(() => {
+      const ins = this.db.prepare(
+        `INSERT INTO webhook_messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?) ON CONFLICT (id) DO NOTHING`,
+      );
+      for (const m of messages) ins.run(m.id, m.workspaceId, m.endpointId, m.event, m.payload, m.occurredAt, now, now);
+    });
+  }
+
+  async dueEndpoints(now: number, busy: readonly string[], limit: number) {
+    return this.db
+      .prepare(
+        `SELECT DISTINCT m.endpoint_id FROM webhook_messages m INDEXED BY webhook_messages_due
+         JOIN webhook_endpoints e ON e.workspace_id = m.workspace_id AND e.id = m.endpoint_id AND e.enabled = 1
+         WHERE m.status = 'pending' AND m.next_attempt_at <= @now AND (m.lease_until IS NULL OR m.lease_until < @now) AND m.endpoint_id NOT IN (SELECT value FROM json_each(@busy))
+         LIMIT @limit`,
+      )
+      .pluck()
+      .all({ now, busy: JSON.stringify(busy), limit }) as string[];
+  }
+
+  async claim(endpointId: string, owner: string, now: number, leaseUntil: number, limit: number) {
+    // One statement: atomic under SQLite's write lock, whichever process runs it.
+    const rows = await this.write(() =>
+      this.db
+        .prepare(
+          `UPDATE webhook_messages SET lease_owner = @owner, lease_until = @until
+           WHERE id IN (SELECT id FROM webhook_messages INDEXED BY webhook_messages_endpoint_due
+                        WHERE endpoint_id = @endpoint AND ${DUE} ORDER BY next_attempt_at LIMIT @limit)
+           RETURNING ${MESSAGE_COLUMNS}`,
+        )
+        .all({ owner, until: leaseUntil, endpoint: endpointId, now, limit }),
+    );
+    return rows.map(messageFromRow);
+  }
+
+  async recordAttempt(m: WebhookMessage, owner: string, o: AttemptOutcome, now: number) {
+    return this.write(() => {
+      const held = this.db
+        .prepare(
+          `UPDATE webhook_messages SET attempts = attempts + 1, status = ?, step = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
+           WHERE id = ? AND lease_owner = ?`,
+        )
+        .run(o.status, o.step, o.nextAttemptAt, m.id, owner).changes;
+      if (held === 0) return false;
+      const a = o.attempt;
+      this.db
+        .prepare('INSERT INTO webhook_attempts (message_id, n, attempted_at, status_code, error, duration_ms, response_body) VALUES (?, (SELECT attempts FROM webhook_messages WHERE id = ?), ?, ?, ?, ?, ?)')
+        .run(m.id, m.id, a.attemptedAt, a.statusCode, a.error, a.durationMs, a.responseBody);
+      if (o.succeeded) {
+        this.db.prepare('UPDATE webhook_endpoints SET failing_since = NULL WHERE workspace_id = ? AND id = ? AND failing_since IS NOT NULL').run(m.workspaceId, m.endpointId);
+      } else {
+        this.db
+          .prepare('UPDATE webhook_endpoints SET failing_since = ? WHERE workspace_id = ? AND id = ? AND failing_since IS NULL')
+          .run(a.attemptedAt, m.workspaceId, m.endpointId);
+      }
+      if (o.disable) {
+        this.db
+          .prepare('UPDATE webhook_endpoints SET enabled = 0, disabled_at = ?, disabled_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ? AND enabled = 1')
+          .run(now, o.disable.reason, now, m.workspaceId, m.endpointId);
+      }
+      return true;
+    });
+  }
+
+  async cancel(m: WebhookMessage, owner: string) {
+    return this.write(
+      () =>
+        this.db
+          .prepare("UPDATE webhook_messages SET status = 'cancelled', next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?")
+          .run(m.id, owner).changes > 0,
+    );
+  }
+
+  async listMessages(q: MessageQuery) {
+    const where = ['workspace_id = @ws', 'endpoint_id = @ep'];
+    if (q.status) where.push('status = @status');
+    if (q.since !== undefined) where.push('created_at >= @since');
+    return this.db
+      .prepare(`SELECT ${MESSAGE_COLUMNS} FROM webhook_messages INDEXED BY webhook_messages_log WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`)
+      .all({ ws: q.workspaceId, ep: q.endpointId, status: q.status ?? null, since: q.since ?? null, limit: q.limit })
+      .map(messageFromRow);
+  }
+
+  async attemptsOf(messageIds: readonly string[]) {
+    if (messageIds.length === 0) return [];
+    return this.db
+      .prepare('SELECT * FROM webhook_attempts WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, n')
+      .all(JSON.stringify(messageIds))
+      .map(attemptFromRow);
+  }
+
+  async getMessage(workspaceId: string, endpointId: string, id: string) {
+    const r = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM webhook_messages WHERE id = ? AND workspace_id = ? AND endpoint_id = ?`).get(id, workspaceId, endpointId);
+    return r ? messageFromRow(r) : undefined;
+  }
+
+  async resend(workspaceId: string, endpointId: string, sel: { id: string } | { since: number; until: number }, now: number) {
+    return this.write(() => {
+      const base = "UPDATE webhook_messages SET status = 'pending', step = 0, next_attempt_at = @now WHERE workspace_id = @ws AND endpoint_id = @ep AND ";
+      const r =
+        'id' in sel
+          ? this.db.prepare(base + 'id = @id').run({ now, ws: workspaceId, ep: endpointId, id: sel.id })
+          : this.db.prepare(base + 'created_at >= @since AND created_at < @until').run({ now, ws: workspaceId, ep: endpointId, since: sel.since, until: sel.until });
+      return r.changes;
+    });
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * What webhooks need from the database. Both backends (sqlite-store.ts, postgres-store.ts)
+ * implement it on the main store's own connection; every method is keyed by workspace except
+ * the worker's claim, which serves all workspaces.
+ */
+import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
+import type { MessageStatus, NewMessage, WebhookAttempt, WebhookEndpoint, WebhookMessage } from './types.js';
+
+export interface EndpointPatch {
+  url?: string;
+  events?: string[];
+  description?: string | null;
+  enabled?: boolean;
+}
+
+export interface AttemptOutcome {
+  attempt: WebhookAttempt;
+  /** The message's state after the attempt. */
+  status: MessageStatus;
+  step: number;
+  nextAttemptAt: number | null;
+  /** Set when the endpoint is to be disabled by this attempt (410, or failing for too long). */
+  disable: { reason: string } | null;
+  /** Whether the attempt succeeded (clears the endpoint's failing run) or failed (starts one). */
+  succeeded: boolean;
+}
+
+export interface MessageQuery {
+  workspaceId: string;
+  endpointId: string;
+  status?: MessageStatus;
+  since?: number;
+  limit: number;
+}
+
+export interface WebhookStore {
+  createEndpoint(e: WebhookEndpoint): Promise<void>;
+  getEndpoint(workspaceId: string, id: string): Promise<WebhookEndpoint | undefined>;
+  listEndpoints(workspaceId: string): Promise<WebhookEndpoint[]>;
+  /** Enabled endpoints of the workspace (for fan-out). */
+  enabledEndpoints(workspaceId: string): Promise<WebhookEndpoint[]>;
+  updateEndpoint(workspaceId: string, id: string, patch: EndpointPatch, now: number): Promise<WebhookEndpoint | undefined>;
+  rotateSecret(workspaceId: string, id: string, secret: string, previousUntil: number, now: number): Promise<WebhookEndpoint | undefined>;
+  /** Deletes the endpoint with its messages and attempts. */
+  deleteEndpoint(workspaceId: string, id: string): Promise<boolean>;
+
+  /** The outbox projection's checkpoint: the last log position of the workspace turned into messages. */
+  outboxCheckpoint(workspaceId: string): Promise<number>;
+  /**
+   * The outbox as a projection of the visit log: in ONE transaction, the messages `toMessages`
+   * makes of the entries above the checkpoint, for the workspace's endpoints subscribed to
+   * `event`, and the checkpoint moved to the last entry. A crash leaves both or neither.
+   */
+  applyLog(
+    workspaceId: string,
+    entries: readonly VisitLogEntry[],
+    event: string,
+    toMessages: (endpoints: readonly WebhookEndpoint[], fresh: readonly VisitLogEntry[]) => (NewMessage & { id: string })[],
+    now: number,
+  ): Promise<number>;
+  /** Moves every outbox checkpoint to the log's heads: a rebuild must not send the past again. */
+  skipTo(heads: readonly VisitLogHead[]): Promise<void>;
+
+  /**
+   * An erased member leaves the outbox too: every profile.visited message naming them (as
+   * owner or viewer) loses its payload and is cancelled. Returns how many.
+   */
+  forgetMember(workspaceId: string, memberId: string): Promise<number>;
+
+  /** Writes messages to the outbox, due at `now`. */
+  enqueue(messages: readonly (NewMessage & { id: string })[], now: number): Promise<void>;
+
+  /**
+   * Endpoints (of any workspace) with a due message not leased by anyone, enabled, at most
+   * `limit`, leaving out `busy` (endpoints this process has no free slot for).
+   */
+  dueEndpoints(now: number, busy: readonly string[], limit: number): Promise<string[]>;
+  /**
+   * Leases up to `limit` due messages of one endpoint to `owner` until `leaseUntil`. A message
+   * leased by one process is invisible to every other until the lease ends: this is what makes
+   * each attempt one process's.
+   */
+  claim(endpointId: string, owner: string, now: number, leaseUntil: number, limit: number): Promise<WebhookMessage[]>;
+  /**
+   * Records an attempt and the message's next state, releasing the lease, in one transaction;
+   * false (nothing written) when `owner` no longer holds the lease.
+   */
+  recordAttempt(m: WebhookMessage, owner: string, outcome: AttemptOutcome, now: number): Promise<boolean>;
+  /** Marks a leased message cancelled (never sent), releasing the lease. */
+  cancel(m: WebhookMessage, owner: string): Promise<boolean>;
+  getEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]>;
+
+  listMessages(q: MessageQuery): Promise<WebhookMessage[]>;
+  attemptsOf(messageIds: readonly string[]): Promise<WebhookAttempt[]>;
+  getMessage(workspaceId: string, endpointId: string, id: string): Promise<WebhookMessage | undefined>;
+  /**
+   * Makes messages due again now, their schedule restarted (retry, replay): one by id, or every
+   * message of the endpoint created in [since, until). Returns how many.
+   */
+  resend(workspaceId: string, endpointId: string, sel: { id: string } | { since: number; until: number }, now: number): Promise<number>;
+}

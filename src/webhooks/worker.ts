@@ -1,0 +1,201 @@
+/**
+ * The delivery worker, one per process. It leases due messages (store.claim), sends each once,
+ * and records the attempt with the message's next state while still holding the lease: a
+ * message is attempted by one process at a time, whatever the number of processes or
+ * instances. A lease outlives the attempt's timeout by far, so it ends only when its process
+ * died (or hung): then the message is due again for everyone, and another attempt is made:
+ * delivery is at least once, and the unchanged `webhook-id` lets receivers deduplicate.
+ *
+ * Concurrency is bounded per endpoint and in total, per process: a slow or dead endpoint
+ * holds at most its own slots, never another endpoint's, and never recording.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import type { WebhookStore } from './store.js';
+import type { WebhookEndpoint, WebhookMessage } from './types.js';
+import { envelope } from './envelope.js';
+import { signedHeaders, signingSecrets } from './signing.js';
+import { send } from './send.js';
+import { DISABLE_AFTER_FAILING_MS, delayBefore, retryAfterMs, withJitter } from './schedule.js';
+
+/**
+ * Turns a message's recorded payload into the `data` sent, at delivery time. Returning
+ * undefined cancels the message (for example: its subject was erased since).
+ */
+export type Renderer = (m: WebhookMessage) => Promise<unknown | undefined>;
+
+export interface WorkerOptions {
+  store: WebhookStore;
+  clock: Clock;
+  scheduleMs: readonly number[];
+  timeoutMs: number;
+  allowPrivateNetworks: boolean;
+  /** Attempts in flight per endpoint in this process. */
+  perEndpoint?: number;
+  /** Attempts in flight in this process. */
+  total?: number;
+  /** How often the store is polled when nothing woke the worker. */
+  pollMs?: number;
+  renderers?: Partial<Record<string, Renderer>>;
+  log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** For tests: jitter's random source. */
+  random?: () => number;
+}
+
+/** How long a freed slot waits for others before claiming again. */
+const CLAIM_COALESCE_MS = 5;
+
+export class DeliveryWorker {
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private inflight = new Map<string, number>();
+  private total = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private pending = new Set<Promise<void>>();
+  /** The earliest retry this process scheduled: looked for then rather than at the next poll. */
+  private soonest = Number.POSITIVE_INFINITY;
+  private readonly perEndpoint: number;
+  private readonly maxTotal: number;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+
+  constructor(private o: WorkerOptions) {
+    this.perEndpoint = o.perEndpoint ?? 32;
+    this.maxTotal = o.total ?? 256;
+    this.pollMs = o.pollMs ?? 500;
+    // Far beyond one attempt: a lease ends early only if its process is gone.
+    this.leaseMs = 2 * o.timeoutMs + 5_000;
+  }
+
+  start(): this {
+    this.schedule(0);
+    return this;
+  }
+
+  /** Something was enqueued or became due in this process: look now rather than at the next poll. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  /** Stops claiming; waits for attempts in flight to be recorded. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await Promise.allSettled([...this.pending]);
+  }
+
+  /** Runs a tick in `ms`, unless one is already set to run sooner. */
+  private schedule(ms: number) {
+    const at = Date.now() + ms;
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.tick()
+        .catch((err) => this.o.log?.error({ err }, 'webhook delivery: claiming failed'))
+        .finally(() => {
+          this.running = undefined;
+          if (this.stopped) return;
+          const more = this.again;
+          this.again = false;
+          const untilSoonest = this.soonest - this.o.clock.now();
+          if (untilSoonest <= 0) this.soonest = Number.POSITIVE_INFINITY;
+          this.schedule(more ? 0 : Math.max(0, Math.min(this.pollMs, untilSoonest)));
+        });
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped || this.total >= this.maxTotal) return;
+    const now = this.o.clock.now();
+    const busy = [...this.inflight].filter(([, n]) => n >= this.perEndpoint).map(([id]) => id);
+    const due = await this.o.store.dueEndpoints(now, busy, 64);
+    if (due.length === 0) return;
+    const endpoints = new Map((await this.o.store.getEndpointsByIds(due)).map((e) => [e.id, e]));
+    for (const id of due) {
+      const free = Math.min(this.perEndpoint - (this.inflight.get(id) ?? 0), this.maxTotal - this.total);
+      const endpoint = endpoints.get(id);
+      if (free <= 0 || !endpoint) continue;
+      const claimed = await this.o.store.claim(id, this.owner, now, now + this.leaseMs, free);
+      for (const m of claimed) this.launch(m, endpoint);
+    }
+    // A full batch may mean more is due: look again at once.
+    this.again = true;
+  }
+
+  private launch(m: WebhookMessage, endpoint: WebhookEndpoint) {
+    this.inflight.set(endpoint.id, (this.inflight.get(endpoint.id) ?? 0) + 1);
+    this.total++;
+    const p = this.attempt(m, endpoint)
+      .catch((err) => this.o.log?.error({ err, messageId: m.id }, 'webhook delivery: attempt failed to record'))
+      .finally(() => {
+        this.pending.delete(p);
+        const left = (this.inflight.get(endpoint.id) ?? 1) - 1;
+        if (left === 0) this.inflight.delete(endpoint.id);
+        else this.inflight.set(endpoint.id, left);
+        this.total--;
+        // Completions a few ms apart share one claim (one query and one write for many messages).
+        if (!this.stopped) {
+          if (this.running) this.again = true;
+          else this.schedule(CLAIM_COALESCE_MS);
+        }
+      });
+    this.pending.add(p);
+  }
+
+  private async attempt(m: WebhookMessage, endpoint: WebhookEndpoint): Promise<void> {
+    const render = this.o.renderers?.[m.event];
+    const data = render ? await render(m) : JSON.parse(m.payload);
+    if (data === undefined) {
+      await this.o.store.cancel(m, this.owner);
+      return;
+    }
+    const body = envelope(m.event, m.occurredAt, data);
+    // Signed with the real time: receivers check webhook-timestamp against their clock.
+    const sentAt = new Date();
+    const headers = signedHeaders(m.id, sentAt, body, signingSecrets(endpoint, sentAt.getTime()));
+    const attemptedAt = this.o.clock.now();
+    const r = await send(endpoint.url, headers, body, { timeoutMs: this.o.timeoutMs, allowPrivateNetworks: this.o.allowPrivateNetworks });
+    const now = this.o.clock.now();
+    const attempt = { messageId: m.id, n: m.attempts + 1, attemptedAt, statusCode: r.statusCode, error: r.error, durationMs: r.durationMs, responseBody: r.responseBody };
+    const ok = r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
+    if (ok) {
+      await this.o.store.recordAttempt(m, this.owner, { attempt, status: 'delivered', step: m.step + 1, nextAttemptAt: null, disable: null, succeeded: true }, now);
+      return;
+    }
+    let disable: { reason: string } | null = null;
+    if (r.statusCode === 410) disable = { reason: 'the endpoint answered 410 Gone' };
+    else if (endpoint.failingSince !== null && attemptedAt - endpoint.failingSince >= DISABLE_AFTER_FAILING_MS) {
+      disable = { reason: `every attempt failed for 5 days (since ${new Date(endpoint.failingSince).toISOString()})` };
+    }
+    const step = m.step + 1;
+    const delay = disable && r.statusCode === 410 ? null : delayBefore(this.o.scheduleMs, step);
+    let nextAttemptAt: number | null = null;
+    if (delay !== null) {
+      let wait = withJitter(delay, this.o.random);
+      if (r.statusCode === 429 || r.statusCode === 503) wait = Math.max(wait, retryAfterMs(r.retryAfter, now) ?? 0);
+      nextAttemptAt = now + wait;
+    }
+    const recorded = await this.o.store.recordAttempt(
+      m,
+      this.owner,
+      { attempt, status: nextAttemptAt === null ? 'failed' : 'pending', step, nextAttemptAt, disable, succeeded: false },
+      now,
+    );
+    if (recorded && nextAttemptAt !== null && nextAttemptAt < this.soonest) {
+      this.soonest = nextAttemptAt;
+      if (!this.running && !this.stopped) this.schedule(Math.max(0, nextAttemptAt - now));
+    }
+    if (!recorded) this.o.log?.warn({ messageId: m.id }, 'webhook delivery: lease lost before the attempt was recorded');
+    if (disable) this.o.log?.warn({ endpointId: endpoint.id, reason: disable.reason }, 'webhook endpoint disabled');
+  }
+}
