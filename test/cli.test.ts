@@ -79,9 +79,10 @@ describe.each(BACKENDS)('the profile-visitors command on $name', (backend) => {
       const res = await runCli(['keys', 'list', '--workspace', 'acme'], env);
       expect(res.code, res.stderr).toBe(0);
       const lines = res.stdout.trim().split('\n');
-      expect(lines).toHaveLength(2);
-      expect(lines[0]!.split('\t')).toEqual([adminId, 'admin', '-', 'unlimited', 'active', 'ops']);
-      expect(lines[1]!.split('\t').slice(1, 5)).toEqual(['member', 'm1', '25', 'active']);
+      expect(lines).toHaveLength(3);
+      expect(lines[0]!.split('\t')).toEqual(['ID', 'ROLE', 'MEMBER', 'CREDITS', 'STATE', 'NAME']);
+      expect(lines[1]!.split('\t')).toEqual([adminId, 'admin', '-', 'unlimited', 'active', 'ops']);
+      expect(lines[2]!.split('\t').slice(1, 5)).toEqual(['member', 'm1', '25', 'active']);
       expect(res.stdout).not.toContain('pv_');
     });
 
@@ -90,7 +91,7 @@ describe.each(BACKENDS)('the profile-visitors command on $name', (backend) => {
       expect(res.code, res.stderr).toBe(0);
       expect(res.stdout).toContain(`revoked ${adminId}`);
       const list = await runCli(['keys', 'list', '--workspace', 'acme'], env);
-      expect(list.stdout.split('\n')[0]).toMatch(new RegExp(`^${adminId}\\tadmin\\t-\\tunlimited\\trevoked \\d{4}-\\d\\d-\\d\\dT`));
+      expect(list.stdout.split('\n')[1]).toMatch(new RegExp(`^${adminId}\\tadmin\\t-\\tunlimited\\trevoked \\d{4}-\\d\\d-\\d\\dT`));
       const refused = await fetch(`${server.url}/v1/workspace`, { headers: { 'x-api-key': admin } });
       expect(refused.status).toBe(401);
       const again = await runCli(['keys', 'revoke', adminId, '--workspace', 'acme'], env);
@@ -130,11 +131,11 @@ describe.each(BACKENDS)('the profile-visitors command on $name', (backend) => {
       const env = { DATABASE_URL: await backend.freshUrl(), LOG_LEVEL: 'warn' };
       const first = await runCli(['migrate'], env);
       expect(first.code, first.stderr).toBe(0);
-      expect(first.stdout).toContain(`schema up to date (${backend.name})`);
+      expect(first.stdout).toMatch(new RegExp(`^created schema v\\d+ \\(${backend.name}\\)`));
       if (backend.name === 'sqlite') expect(existsSync(env.DATABASE_URL)).toBe(true);
       const second = await runCli(['migrate'], env);
       expect(second.code, second.stderr).toBe(0);
-      expect(second.stdout).toContain('schema up to date');
+      expect(second.stdout).toMatch(new RegExp(`^schema up to date: v\\d+ \\(${backend.name}\\)`));
       const server = await startServerProcess({ ...env, PORT: String(await freePort()) });
       const health = await fetch(`${server.url}/healthz`);
       expect(await health.json()).toEqual({ status: 'ok', store: backend.name });
