@@ -31,11 +31,23 @@ export interface Config {
   readCacheMb: number;
   /**
    * WORKERS: server processes sharing the port (1 = this process serves). More use more cores.
-   * Each worker counts rate limits on its own (a keep-alive connection stays on one worker, so
-   * splitting the limit would refuse a single client early): a key may make up to
-   * WORKERS x RATE_LIMIT_MAX requests per window when spread over connections.
+   * Without REDIS_URL each worker counts rate limits on its own (a keep-alive connection stays on
+   * one worker, so splitting the limit would refuse a single client early): a key may make up to
+   * WORKERS x RATE_LIMIT_MAX requests per window when spread over connections. With REDIS_URL
+   * the count is shared and exact.
    */
   workers: number;
+  /**
+   * METRICS_PORT: serve `GET /metrics` on this port, without a key (for a scraper on a private
+   * network). Unset: /metrics is on the API port and needs an admin key.
+   */
+  metricsPort: number | null;
+  /**
+   * REDIS_URL: count rate limits in Redis, shared by every worker and instance (exact across
+   * them). Unset: each process counts on its own. If Redis is unreachable requests are served
+   * (fail open) and the error is logged and counted in /metrics.
+   */
+  redisUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -83,7 +95,14 @@ export const CONFIG_SPEC: Spec = {
   pgPoolSize: { env: 'PG_POOL_SIZE', default: 10, parse: int(1, 1000) },
   readCacheMb: { env: 'READ_CACHE_MB', default: 48, parse: int(0, 65_536) },
   workers: { env: 'WORKERS', default: 1, parse: int(1, 64) },
+  metricsPort: { env: 'METRICS_PORT', default: null, parse: int(1, 65535) },
+  redisUrl: { env: 'REDIS_URL', default: null, parse: redisUrl },
 };
+
+function redisUrl(raw: string, name: string): string {
+  if (!/^rediss?:\/\/[^\s]+$/i.test(raw.trim())) throw new ConfigError(`${name} must be a redis:// or rediss:// URL, got "${raw}"`);
+  return raw.trim();
+}
 
 function databaseUrl(raw: string, name: string): string {
   const v = nonEmpty(raw, name);

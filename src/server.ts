@@ -4,6 +4,8 @@ import { setFlagsFromString } from 'node:v8';
 import { buildApp } from './http/app.js';
 import { openStore } from './storage/open-store.js';
 import type { Config } from './config.js';
+import cluster from 'node:cluster';
+import { offerToPrimary, serveMetrics } from './metrics/serve.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -28,6 +30,13 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     await store.close();
   });
   const address = await app.listen({ host: config.host, port: config.port });
+  if (config.metricsPort !== null) {
+    if (cluster.isWorker) offerToPrimary(app.metrics.registry);
+    else {
+      const metricsServer = await serveMetrics(app.metrics.registry, config.host, config.metricsPort);
+      app.addHook('onClose', async () => void metricsServer.close());
+    }
+  }
   const url = address.replace('[::1]', 'localhost');
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= app.close());

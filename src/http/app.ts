@@ -11,6 +11,7 @@ import { corePlugin } from './plugins/core.js';
 import { installValidators } from './plugins/validation.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { metricsPlugin, type Metrics } from './plugins/metrics.js';
 import { nativeRoutes } from './native/routes.js';
 import { presentNativeError } from './native/presenters.js';
 import { networkedRoutes } from './networked/routes.js';
@@ -28,7 +29,10 @@ import { LINKUP_PREFIX } from './linkup/routes.js';
 import { NETWORKED_PREFIX } from './networked/routes.js';
 
 export interface AppOptions {
-  config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'> &
+    Partial<Pick<Config, 'metricsPort' | 'redisUrl'>>;
+  /** The metrics registry to fill (a new one when absent); server.ts passes it to serve METRICS_PORT. */
+  metrics?: Metrics;
   store: Store;
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
@@ -68,8 +72,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   await app.register(corePlugin, { store: opts.store, clock, authCacheMs: opts.config.authCacheMs });
   await app.register(openapiPlugin);
+  await app.register(metricsPlugin, { metrics: opts.metrics, store: opts.store, serveOnApiPort: opts.config.metricsPort == null });
 
-  await app.register(rateLimitPlugin, { max: opts.config.rateLimitMax, timeWindowMs: opts.config.rateLimitWindowMs });
+  await app.register(rateLimitPlugin, {
+    max: opts.config.rateLimitMax,
+    timeWindowMs: opts.config.rateLimitWindowMs,
+    redisUrl: opts.config.redisUrl,
+    onStoreError: () => app.metrics.rateLimitStoreErrors.inc(),
+  });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', store: opts.store.kind }));
 

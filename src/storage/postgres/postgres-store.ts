@@ -54,6 +54,11 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     visits: new PgVisits(db, partitions),
     keys: new PgKeys(db),
     blocks: new PgBlocks(db),
+    stats: () => ({
+      pg_pool_connections: { value: db.pool.totalCount, help: 'connections open in this process pool' },
+      pg_pool_idle: { value: db.pool.idleCount, help: 'idle connections in this process pool' },
+      pg_pool_waiting: { value: db.pool.waitingCount, help: 'queries waiting for a connection of this process pool' },
+    }),
     close: () => db.close(),
   };
 }
