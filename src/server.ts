@@ -29,7 +29,6 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
   app.addHook('onClose', async () => {
     await store.close();
   });
-  const address = await app.listen({ host: config.host, port: config.port });
   if (config.metricsPort !== null) {
     if (cluster.isWorker) offerToPrimary(app.metrics.registry);
     else {
@@ -37,6 +36,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       app.addHook('onClose', async () => void metricsServer.close());
     }
   }
+  const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', 'localhost');
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= app.close());

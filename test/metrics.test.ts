@@ -72,8 +72,19 @@ describe.each(BACKENDS)('GET /metrics on the API port on $name', (backend) => {
   });
 });
 
-describe('METRICS_PORT with WORKERS=2', () => {
+describe('METRICS_PORT', () => {
   afterAll(() => killServers());
+
+  it('serves /metrics on its own port in a single-process server', { timeout: 120_000 }, async () => {
+    const env = { DATABASE_URL: await sqliteBackend.freshUrl(), LOG_LEVEL: 'warn' };
+    const metricsPort = await freePort();
+    const server = await startServerProcess({ ...env, PORT: String(await freePort()), METRICS_PORT: String(metricsPort) });
+    expect((await get(`${server.url}/v1/workspace`)).status).toBe(401);
+    const res = await get(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(res.status).toBe(200);
+    expect(sample(res.body, 'pv_http_requests_total{method="GET",route="/v1/workspace",status="401"}')).toBe(1);
+    expect((await get(`http://127.0.0.1:${metricsPort}/other`)).status).toBe(404);
+  });
 
   it('serves /metrics there without a key, summed over the workers; the API port has none', { timeout: 120_000 }, async () => {
     const env = { DATABASE_URL: await sqliteBackend.freshUrl(), LOG_LEVEL: 'warn' };

@@ -110,7 +110,9 @@ export const rateLimitPlugin = fp<RateLimitOptions>(
  */
 async function connectRedis(url: string, log: FastifyBaseLogger): Promise<Redis> {
   // Loaded only when configured: a server without REDIS_URL does not pay for the client at start-up.
-  const { Redis } = await import('ioredis');
+  // ioredis is CommonJS: under tsx its class is the `Redis` export, in the esbuild bundle the default.
+  const mod = await import('ioredis');
+  const Redis = mod.Redis ?? (mod as unknown as { default: typeof mod.Redis }).default;
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
