@@ -189,9 +189,29 @@ describe.each(BACKENDS)('the profile-visitors command on $name', (backend) => {
       const visitors = results.find((r) => r.line.includes('/visitors'));
       expect(visitors, 'a native visitors curl line').toBeDefined();
       expect(JSON.parse(visitors!.body).viewers.length).toBeGreaterThan(0);
+      const linkup = results.find((r) => r.line.includes('/v2/profiles'));
+      expect(linkup, 'a LinkupAPI curl line').toBeDefined();
+      expect(JSON.parse(linkup!.body).data.viewers.length).toBeGreaterThan(0);
+      const connectSafely = results.find((r) => r.line.includes('/linkedin/profile/visitors'));
+      expect(connectSafely, 'a ConnectSafely curl line').toBeDefined();
+      expect(JSON.parse(connectSafely!.body)).toMatchObject({ success: true });
       const record = results.find((r) => r.line.includes('-X POST'));
       expect(record, 'a record-a-visit curl line').toBeDefined();
       expect(['recorded', 'deduplicated']).toContain(JSON.parse(record!.body).status);
+    });
+
+    it('run again, reuses the data and revokes the previous run\'s demo keys, saying so', T, async () => {
+      const env = { DATABASE_URL: await backend.freshUrl(), LOG_LEVEL: 'warn', PORT: String(await freePort()), HOST: '127.0.0.1' };
+      const args = ['demo', '--no-serve', '--members', '10', '--visits', '20'];
+      const first = await runCli(args, env, { killAfterMs: 90_000 });
+      expect(first.code, first.stderr).toBe(0);
+      const second = await runCli(args, env, { killAfterMs: 90_000 });
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toContain('demo workspace already filled');
+      expect(second.stdout).toMatch(/revoked the 3 demo keys of the previous run \(key_\w+, key_\w+, key_\w+\); new ones below/);
+      const keys = JSON.parse((await runCli(['keys', 'list', '--workspace', 'demo', '--json'], env)).stdout) as Array<{ revokedAt: number | null }>;
+      expect(keys).toHaveLength(6);
+      expect(keys.filter((k) => k.revokedAt === null)).toHaveLength(3);
     });
 
     it('with --no-serve neither needs the port nor claims to be running', T, async () => {
