@@ -35,7 +35,7 @@ async function writeLines(path: string, count: number, line: (i: number) => stri
 async function main() {
   const visits = arg('visits', 1_000_000);
   const members = arg('members', 20_000);
-  const batch = arg('batch-size', 5000);
+  const batch = arg('batch-size', 10_000);
   const dir = mkdtempSync(join(tmpdir(), 'pv-bench-import-'));
   try {
     const env = { ...process.env, DATABASE_URL: join(dir, 'import.db'), SQLITE_SYNCHRONOUS: 'full', LOG_LEVEL: 'warn' };

@@ -103,7 +103,7 @@ importCommand(members, 'members (one per line: id, name, headline, imageUrl, com
 );
 
 const visits = program.command('visits').description('bring visits in');
-importCommand(visits, 'visits (one per line: id, profileId, viewerId, viewedAt, source)', 5000).action(async (file: string, flags: ImportFlags) => {
+importCommand(visits, 'visits (one per line: id, profileId, viewerId, viewedAt, source)', 10_000).action(async (file: string, flags: ImportFlags) => {
   process.exitCode = await visitsImport(config(flags), { path: file, workspace: flags.workspace, format: flags.format, strict: flags.strict === true, batchSize: batchSize(flags.batchSize) });
 });
 
