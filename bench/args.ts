@@ -19,8 +19,14 @@ export interface BenchArgs {
   rebuild: boolean;
   /** Only build (or check) the dataset, run no load. */
   buildOnly: boolean;
-  /** Do not write bench/results nor docs/benchmarks.md. */
+  /** Do not write any result file. */
   noWrite: boolean;
+  /**
+   * Record this run as the project's reference: JSON in bench/results/ (tracked) and the tables
+   * of docs/benchmarks.md. Without it results go to bench/results/local/ (gitignored), so a CI
+   * smoke run or a casual run never changes tracked files.
+   */
+  writeDocs: boolean;
   /** Only the scenarios whose id contains one of these (all when empty). */
   only: string[];
   /** PostgreSQL URL for --store postgres (BENCH_DATABASE_URL). */
@@ -28,7 +34,7 @@ export interface BenchArgs {
 }
 
 const USAGE = `usage: npm run bench -- [--scale small|full] [--store sqlite|postgres] [--duration S] [--warmup S]
-                      [--connections N] [--seed N] [--smoke] [--rebuild] [--build-only] [--no-write]
+                      [--connections N] [--seed N] [--smoke] [--rebuild] [--build-only] [--no-write] [--write-docs]
                       [--only id,id] [--database-url postgres://...] [--sustained S]`;
 
 export class ArgsError extends Error {
@@ -51,7 +57,7 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
       } else raw.set(a.slice(2), true);
     }
   }
-  const known = ['scale', 'store', 'seed', 'duration', 'warmup', 'connections', 'smoke', 'rebuild', 'build-only', 'no-write', 'only', 'database-url', 'sustained'];
+  const known = ['scale', 'store', 'seed', 'duration', 'warmup', 'connections', 'smoke', 'rebuild', 'build-only', 'no-write', 'write-docs', 'only', 'database-url', 'sustained'];
   for (const k of raw.keys()) if (!known.includes(k)) throw new ArgsError(`unknown option --${k}\n${USAGE}`);
 
   const str = (k: string): string | undefined => {
@@ -95,6 +101,7 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
     rebuild: flag('rebuild'),
     buildOnly: flag('build-only'),
     noWrite: flag('no-write'),
+    writeDocs: flag('write-docs'),
     only: (str('only') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     databaseUrl: str('database-url') ?? env.BENCH_DATABASE_URL,
   };

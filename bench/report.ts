@@ -148,8 +148,9 @@ export function printTable(report: RunReport): void {
   console.log('');
 }
 
-export function writeJson(report: RunReport): string {
-  const dir = join(REPO_ROOT, 'bench', 'results');
+/** `reference`: bench/results/ (tracked, with --write-docs); otherwise bench/results/local/ (gitignored). */
+export function writeJson(report: RunReport, reference: boolean): string {
+  const dir = reference ? join(REPO_ROOT, 'bench', 'results') : join(REPO_ROOT, 'bench', 'results', 'local');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${report.date.slice(0, 10)}-${report.store}-${report.scale}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
@@ -197,7 +198,8 @@ dataset, starts the real server as a separate process on 127.0.0.1 and drives it
 Every figure is also given as a ratio to a Fastify hello-world measured in the same run on the
 same machine (first and again last; the ratios use the mean of the two), so results from
 different machines can be compared. Raw results are in
-\`bench/results/\`. The tables below are rewritten by the bench between their markers.
+\`bench/results/\`. The tables below are rewritten between their markers by \`npm run bench -- --write-docs\`
+(other runs write to \`bench/results/local/\`, gitignored).
 
 ## Results
 

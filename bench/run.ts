@@ -243,9 +243,11 @@ async function main(): Promise<number> {
   };
   printTable(report);
   if (!args.noWrite) {
-    const file = writeJson(report);
-    updateDocs(report);
-    console.log(`wrote ${file} and docs/benchmarks.md`);
+    const file = writeJson(report, args.writeDocs);
+    if (args.writeDocs) {
+      updateDocs(report);
+      console.log(`wrote ${file} and docs/benchmarks.md`);
+    } else console.log(`wrote ${file} (docs/benchmarks.md is rewritten only with --write-docs)`);
   }
   console.log(`total ${Math.round((Date.now() - started) / 1000)} s`);
   if (failures.length) {

@@ -15,6 +15,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { pino } from 'pino';
 import type { Config } from './config.js';
 import { openStore } from './storage/open-store.js';
+import { clusterMetricsSource, serveMetrics } from './metrics/serve.js';
 
 export interface Primary {
   /** Resolves with the URL once the first worker listens. */
@@ -32,6 +33,7 @@ export async function startPrimary(config: Readonly<Config>): Promise<Primary> {
   // Migrate here, once, so workers never race each other on the schema.
   const store = await openStore(config, { migrate: true });
   await store.close();
+  if (config.metricsPort !== null) await serveMetrics(clusterMetricsSource(), config.host, config.metricsPort);
 
   let stopping = false;
   let restarts: number[] = [];

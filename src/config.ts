@@ -31,9 +31,10 @@ export interface Config {
   readCacheMb: number;
   /**
    * WORKERS: server processes sharing the port (1 = this process serves). More use more cores.
-   * Each worker counts rate limits on its own (a keep-alive connection stays on one worker, so
-   * splitting the limit would refuse a single client early): a key may make up to
-   * WORKERS x RATE_LIMIT_MAX requests per window when spread over connections.
+   * Without REDIS_URL each worker counts rate limits on its own (a keep-alive connection stays on
+   * one worker, so splitting the limit would refuse a single client early): a key may make up to
+   * WORKERS x RATE_LIMIT_MAX requests per window when spread over connections. With REDIS_URL
+   * the count is shared and exact.
    */
   workers: number;
   /**
@@ -54,6 +55,17 @@ export interface Config {
    * initial attempt's). Empty means the standard schedule (docs/webhooks.md); tests shorten it.
    */
   webhookRetryScheduleMs: readonly number[] | null;
+  /**
+   * METRICS_PORT: serve `GET /metrics` on this port, without a key (for a scraper on a private
+   * network). Unset: /metrics is on the API port and needs an admin key.
+   */
+  metricsPort: number | null;
+  /**
+   * REDIS_URL: count rate limits in Redis, shared by every worker and instance (exact across
+   * them). Unset: each process counts on its own. If Redis is unreachable requests are served
+   * (fail open) and the error is logged and counted in /metrics.
+   */
+  redisUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -105,6 +117,8 @@ export const CONFIG_SPEC: Spec = {
   webhookAllowPrivateNetworks: { env: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', default: false, parse: bool },
   webhookTimeoutMs: { env: 'WEBHOOK_TIMEOUT_MS', default: 15_000, parse: int(100, 60_000) },
   webhookRetryScheduleMs: { env: 'WEBHOOK_RETRY_SCHEDULE_MS', default: null, parse: msList },
+  metricsPort: { env: 'METRICS_PORT', default: null, parse: int(1, 65535) },
+  redisUrl: { env: 'REDIS_URL', default: null, parse: redisUrl },
 };
 
 function bool(raw: string, name: string): boolean {
@@ -120,6 +134,11 @@ function msList(raw: string, name: string): readonly number[] | null {
     throw new ConfigError(`${name} must be up to 20 comma-separated delays in milliseconds, got "${raw}"`);
   }
   return Object.freeze(parts.map(Number));
+}
+
+function redisUrl(raw: string, name: string): string {
+  if (!/^rediss?:\/\/[^\s]+$/i.test(raw.trim())) throw new ConfigError(`${name} must be a redis:// or rediss:// URL, got "${raw}"`);
+  return raw.trim();
 }
 
 function databaseUrl(raw: string, name: string): string {

@@ -14,6 +14,8 @@ const LAG_CHECK_MS = 10_000;
 /** A projection this far behind the log is reported in the logs (docs/visit-log.md). */
 export const LAG_WARN_ENTRIES = 100_000;
 export const LAG_WARN_SECONDS = 60;
+import cluster from 'node:cluster';
+import { offerToPrimary, serveMetrics } from './metrics/serve.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -77,6 +79,13 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     await runner.stop();
     await store.close();
   });
+  if (config.metricsPort !== null) {
+    if (cluster.isWorker) offerToPrimary(app.metrics.registry);
+    else {
+      const metricsServer = await serveMetrics(app.metrics.registry, config.host, config.metricsPort);
+      app.addHook('onClose', async () => void metricsServer.close());
+    }
+  }
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', 'localhost');
   let closing: Promise<void> | undefined;

@@ -79,9 +79,10 @@ describe.each(BACKENDS)('the profile-visitors command on $name', (backend) => {
       const res = await runCli(['keys', 'list', '--workspace', 'acme'], env);
       expect(res.code, res.stderr).toBe(0);
       const lines = res.stdout.trim().split('\n');
-      expect(lines).toHaveLength(2);
-      expect(lines[0]!.split('\t')).toEqual([adminId, 'admin', '-', 'unlimited', 'active', 'ops']);
-      expect(lines[1]!.split('\t').slice(1, 5)).toEqual(['member', 'm1', '25', 'active']);
+      expect(lines).toHaveLength(3);
+      expect(lines[0]!.split('\t')).toEqual(['ID', 'ROLE', 'MEMBER', 'CREDITS', 'STATE', 'NAME']);
+      expect(lines[1]!.split('\t')).toEqual([adminId, 'admin', '-', 'unlimited', 'active', 'ops']);
+      expect(lines[2]!.split('\t').slice(1, 5)).toEqual(['member', 'm1', '25', 'active']);
       expect(res.stdout).not.toContain('pv_');
     });
 
@@ -90,7 +91,7 @@ describe.each(BACKENDS)('the profile-visitors command on $name', (backend) => {
       expect(res.code, res.stderr).toBe(0);
       expect(res.stdout).toContain(`revoked ${adminId}`);
       const list = await runCli(['keys', 'list', '--workspace', 'acme'], env);
-      expect(list.stdout.split('\n')[0]).toMatch(new RegExp(`^${adminId}\\tadmin\\t-\\tunlimited\\trevoked \\d{4}-\\d\\d-\\d\\dT`));
+      expect(list.stdout.split('\n')[1]).toMatch(new RegExp(`^${adminId}\\tadmin\\t-\\tunlimited\\trevoked \\d{4}-\\d\\d-\\d\\dT`));
       const refused = await fetch(`${server.url}/v1/workspace`, { headers: { 'x-api-key': admin } });
       expect(refused.status).toBe(401);
       const again = await runCli(['keys', 'revoke', adminId, '--workspace', 'acme'], env);
@@ -130,11 +131,11 @@ describe.each(BACKENDS)('the profile-visitors command on $name', (backend) => {
       const env = { DATABASE_URL: await backend.freshUrl(), LOG_LEVEL: 'warn' };
       const first = await runCli(['migrate'], env);
       expect(first.code, first.stderr).toBe(0);
-      expect(first.stdout).toContain(`schema up to date (${backend.name})`);
+      expect(first.stdout).toMatch(new RegExp(`^created schema v\\d+ \\(${backend.name}\\)`));
       if (backend.name === 'sqlite') expect(existsSync(env.DATABASE_URL)).toBe(true);
       const second = await runCli(['migrate'], env);
       expect(second.code, second.stderr).toBe(0);
-      expect(second.stdout).toContain('schema up to date');
+      expect(second.stdout).toMatch(new RegExp(`^schema up to date: v\\d+ \\(${backend.name}\\)`));
       const server = await startServerProcess({ ...env, PORT: String(await freePort()) });
       const health = await fetch(`${server.url}/healthz`);
       expect(await health.json()).toEqual({ status: 'ok', store: backend.name });
@@ -188,9 +189,29 @@ describe.each(BACKENDS)('the profile-visitors command on $name', (backend) => {
       const visitors = results.find((r) => r.line.includes('/visitors'));
       expect(visitors, 'a native visitors curl line').toBeDefined();
       expect(JSON.parse(visitors!.body).viewers.length).toBeGreaterThan(0);
+      const linkup = results.find((r) => r.line.includes('/v2/profiles'));
+      expect(linkup, 'a LinkupAPI curl line').toBeDefined();
+      expect(JSON.parse(linkup!.body).data.viewers.length).toBeGreaterThan(0);
+      const connectSafely = results.find((r) => r.line.includes('/linkedin/profile/visitors'));
+      expect(connectSafely, 'a ConnectSafely curl line').toBeDefined();
+      expect(JSON.parse(connectSafely!.body)).toMatchObject({ success: true });
       const record = results.find((r) => r.line.includes('-X POST'));
       expect(record, 'a record-a-visit curl line').toBeDefined();
       expect(['recorded', 'deduplicated']).toContain(JSON.parse(record!.body).status);
+    });
+
+    it('run again, reuses the data and revokes the previous run\'s demo keys, saying so', T, async () => {
+      const env = { DATABASE_URL: await backend.freshUrl(), LOG_LEVEL: 'warn', PORT: String(await freePort()), HOST: '127.0.0.1' };
+      const args = ['demo', '--no-serve', '--members', '10', '--visits', '20'];
+      const first = await runCli(args, env, { killAfterMs: 90_000 });
+      expect(first.code, first.stderr).toBe(0);
+      const second = await runCli(args, env, { killAfterMs: 90_000 });
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toContain('demo workspace already filled');
+      expect(second.stdout).toMatch(/revoked the 3 demo keys of the previous run \(key_\w+, key_\w+, key_\w+\); new ones below/);
+      const keys = JSON.parse((await runCli(['keys', 'list', '--workspace', 'demo', '--json'], env)).stdout) as Array<{ revokedAt: number | null }>;
+      expect(keys).toHaveLength(6);
+      expect(keys.filter((k) => k.revokedAt === null)).toHaveLength(3);
     });
 
     it('with --no-serve neither needs the port nor claims to be running', T, async () => {

@@ -243,7 +243,7 @@ describe.each(BACKENDS)('schema migrations on $name', (backend) => {
       const res = await cli(['migrate'], url);
       expect(res.stderr).toBe('');
       expect(res.code).toBe(0);
-      expect(res.stdout).toContain(`schema up to date (${backend.name})`);
+      expect(res.stdout.trim()).toBe(run === 0 ? `created schema v${latest} (${backend.name})` : `schema up to date: v${latest} (${backend.name})`);
     }
     const raw = await openRaw(backend, url);
     expect(await raw.version()).toBe(latest);

@@ -1,11 +1,12 @@
 import cliProgress from 'cli-progress';
-import { createApiKey, ensureWorkspace, systemClock, type CoreDeps } from '../core/index.js';
+import { createApiKey, ensureWorkspace, listApiKeys, revokeApiKey, systemClock, type CoreDeps } from '../core/index.js';
 import type { Config } from '../config.js';
 import { generateDemo } from '../demo/generate.js';
 import { startServer, type RunningServer } from '../server.js';
 import { openStore } from '../storage/open-store.js';
 
 export const DEMO_WORKSPACE = 'demo';
+const DEMO_KEY_NAMES = ['demo admin', 'demo free member', 'demo premium member'];
 
 export async function demoCommand(config: Readonly<Config>, opts: { members: number; visits: number; seed: number; serve: boolean }) {
   for (const [name, v] of Object.entries({ members: opts.members, visits: opts.visits, seed: opts.seed })) {
@@ -54,6 +55,13 @@ async function fillAndPrint(
     freeMember = data.freeMember;
     premiumMember = data.premiumMember;
   }
+  // Each run prints fresh keys (a secret is stored only as a hash and cannot be shown again);
+  // the previous run's demo keys are revoked rather than left to pile up, and the output says so.
+  const previous = (await listApiKeys(deps, workspace)).filter((k) => k.revokedAt === null && DEMO_KEY_NAMES.includes(k.name ?? ''));
+  for (const k of previous) await revokeApiKey(deps, workspace, k.id);
+  if (previous.length > 0) {
+    console.log(`revoked the ${previous.length} demo keys of the previous run (${previous.map((k) => k.id).join(', ')}); new ones below`);
+  }
   const admin = await createApiKey(deps, workspace, { role: 'admin', name: 'demo admin' });
   const free = await createApiKey(deps, workspace, { role: 'member', memberId: freeMember, name: 'demo free member' });
   const premium = await createApiKey(deps, workspace, { role: 'member', memberId: premiumMember, name: 'demo premium member', credits: 1000 });
@@ -81,6 +89,14 @@ Try:
 
   # Native: a member profile (admin)
   curl '${url}/v1/members/${freeMember}' -H 'x-api-key: ${admin.secret}'
+
+  # LinkupAPI: the premium member's viewers
+  curl '${url}/v2/profiles' -H 'x-api-key: ${premium.secret}' -H 'content-type: application/json' \\
+       -d '{"account_id":"${premiumMember}","action":"get_viewers","params":{"count":10,"offset":0}}'
+
+  # ConnectSafely: the premium member's visitors
+  curl '${url}/linkedin/profile/visitors' -H 'Authorization: Bearer ${premium.secret}' -H 'content-type: application/json' \\
+       -d '{"count":10}'
 `);
   return server;
 }

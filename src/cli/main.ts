@@ -7,6 +7,8 @@ import { keysCreate, keysList, keysRevoke } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { purgeCommand } from './purge.js';
 import { rebuildCommand } from './rebuild.js';
+import { membersAdd, membersImport, type MemberFlags } from './members.js';
+import { visitsImport } from './visits.js';
 
 type Flags = Partial<Record<keyof Config, string>>;
 
@@ -57,9 +59,10 @@ withConfigFlags(keys.command('create').description('create a key; its secret is 
   .action((flags: Flags & { workspace: string; role: 'admin' | 'member'; member?: string; name?: string; credits?: string }) =>
     keysCreate(config(flags), flags),
   );
-withConfigFlags(keys.command('list').description('list the keys of a workspace'))
+withConfigFlags(keys.command('list').description('list the keys of a workspace (tab-separated with a header row, or --json)'))
   .requiredOption('--workspace <id>', 'workspace id')
-  .action((flags: Flags & { workspace: string }) => keysList(config(flags), flags.workspace));
+  .option('--json', 'print a JSON array (the fields of GET /v1/keys)')
+  .action((flags: Flags & { workspace: string; json?: boolean }) => keysList(config(flags), flags.workspace, flags.json === true));
 withConfigFlags(keys.command('revoke').description('revoke a key').argument('<keyId>'))
   .requiredOption('--workspace <id>', 'workspace id')
   .action((keyId: string, flags: Flags & { workspace: string }) => keysRevoke(config(flags), flags.workspace, keyId));
@@ -74,6 +77,48 @@ withConfigFlags(program.command('purge').description("remove visits older than e
 withConfigFlags(program.command('rebuild').description('rebuild one projection of the visit log (e.g. summary) from the log').argument('<projection>')).action(
   (name: string, flags: Flags) => rebuildCommand(config(flags), name),
 );
+
+type ImportFlags = Flags & { workspace: string; format?: string; strict?: boolean; batchSize: string };
+
+/** The flags both imports share. FILE `-` reads standard input. */
+function importCommand(parent: Command, what: string, defaultBatch: number): Command {
+  return withConfigFlags(parent.command('import').description(`import ${what} from an NDJSON or CSV file (- for standard input); a re-run imports nothing twice`).argument('<file>'))
+    .requiredOption('--workspace <id>', 'workspace id (created if absent)')
+    .option('--format <format>', 'ndjson or csv (default: from the file extension)')
+    .option('--strict', 'stop at the first refused line (default: report it and go on)')
+    .option('--batch-size <n>', 'records stored per transaction', String(defaultBatch));
+}
+
+function batchSize(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1) throw new ConfigError(`--batch-size must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+const members = program.command('members').description('manage members');
+withConfigFlags(members.command('add').description('add (or replace) a member, e.g. to give it a member key on a fresh workspace').argument('<id>'))
+  .requiredOption('--workspace <id>', 'workspace id (created if absent)')
+  .option('--name <name>', 'display name')
+  .option('--headline <text>', 'headline')
+  .option('--image-url <url>', 'picture URL')
+  .option('--company <name>', 'company')
+  .option('--industry <name>', 'industry')
+  .option('--location <name>', 'location')
+  .option('--public-identifier <id>', 'public identifier (vanity name)')
+  .option('--profile-url <url>', 'profile URL')
+  .addOption(new Option('--plan <plan>', 'free or premium (default free)').choices(['free', 'premium']))
+  .addOption(new Option('--visibility <v>', 'how they appear when viewing others (default full)').choices(['full', 'characteristics', 'private']))
+  .action((id: string, flags: Flags & MemberFlags) => membersAdd(config(flags), id, flags));
+importCommand(members, 'members (one per line: id, name, headline, imageUrl, company, industry, location, publicIdentifier, profileUrl, plan, visibility)', 1000).action(
+  async (file: string, flags: ImportFlags) => {
+    process.exitCode = await membersImport(config(flags), { path: file, workspace: flags.workspace, format: flags.format, strict: flags.strict === true, batchSize: batchSize(flags.batchSize) });
+  },
+);
+
+const visits = program.command('visits').description('bring visits in');
+importCommand(visits, 'visits (one per line: id, profileId, viewerId, viewedAt, source)', 10_000).action(async (file: string, flags: ImportFlags) => {
+  process.exitCode = await visitsImport(config(flags), { path: file, workspace: flags.workspace, format: flags.format, strict: flags.strict === true, batchSize: batchSize(flags.batchSize) });
+});
 
 withConfigFlags(program.command('migrate').description('apply pending schema migrations')).action((flags: Flags) => migrateCommand(config(flags)));
 

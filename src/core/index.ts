@@ -13,6 +13,7 @@ export * from './use-cases/deps.js';
 export * from './use-cases/record-visits.js';
 export * from './use-cases/list-viewers.js';
 export * from './use-cases/members.js';
+export * from './use-cases/upsert-members.js';
 export * from './use-cases/connections.js';
 export * from './use-cases/blocks.js';
 export * from './use-cases/export-member.js';

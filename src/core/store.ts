@@ -198,6 +198,13 @@ export interface Store {
    * processes' latest commits calls it first too.
    */
   beginRequest?(): void;
+  /**
+   * Named figures of the backend (pool connections, cache size), read when /metrics is scraped.
+   * Names are Prometheus-style without the `pv_store_` prefix the metrics add.
+   */
+  stats?(): StoreStats;
   /** Waits for pending writes, then closes the database. */
   close(): Promise<void>;
 }
+
+export type StoreStats = Readonly<Record<string, { value: number; help: string }>>;

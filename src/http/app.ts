@@ -11,6 +11,7 @@ import { corePlugin } from './plugins/core.js';
 import { installValidators } from './plugins/validation.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { metricsPlugin, type Metrics } from './plugins/metrics.js';
 import { nativeRoutes } from './native/routes.js';
 import { insightsRoutes } from './native/insights-routes.js';
 import { presentNativeError } from './native/presenters.js';
@@ -32,7 +33,10 @@ import { healthRoutes } from './health-routes.js';
 import type { ProjectionRunner } from '../core/index.js';
 
 export interface AppOptions {
-  config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'> &
+    Partial<Pick<Config, 'metricsPort' | 'redisUrl'>>;
+  /** The metrics registry to fill (a new one when absent); server.ts passes it to serve METRICS_PORT. */
+  metrics?: Metrics;
   store: Store;
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
@@ -96,8 +100,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(corePlugin, { store: webhooks.store, clock, authCacheMs: opts.config.authCacheMs });
   await app.register(openapiPlugin);
+  await app.register(metricsPlugin, { metrics: opts.metrics, store: opts.store, serveOnApiPort: opts.config.metricsPort == null });
 
-  await app.register(rateLimitPlugin, { max: opts.config.rateLimitMax, timeWindowMs: opts.config.rateLimitWindowMs });
+  await app.register(rateLimitPlugin, {
+    max: opts.config.rateLimitMax,
+    timeWindowMs: opts.config.rateLimitWindowMs,
+    redisUrl: opts.config.redisUrl,
+    onStoreError: () => app.metrics.rateLimitStoreErrors.inc(),
+  });
 
   await app.register(healthRoutes, { store: opts.store, ...(opts.projectionRunner ? { runner: opts.projectionRunner } : {}) });
 

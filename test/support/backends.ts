@@ -17,6 +17,14 @@ export interface TestBackend {
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/**
+ * Name prefix of the databases one test run creates (`pv_test_<start time>_<random>_`): the
+ * global teardown drops exactly these, leaving other runs' databases alone.
+ */
+export function runDatabasePrefix(runId: string): string {
+  return `pv_test_${runId}_`;
+}
+
 export const sqliteBackend: TestBackend = {
   name: 'sqlite',
   async freshUrl() {
@@ -28,7 +36,7 @@ export const postgresBackend: TestBackend = {
   name: 'postgres',
   async freshUrl() {
     const { default: pg } = await import('pg');
-    const name = `pv_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+    const name = `${runDatabasePrefix(process.env.PV_TEST_RUN ?? `${Date.now().toString(36)}_solo`)}${randomBytes(4).toString('hex')}`;
     const client = new pg.Client({ connectionString: PG_ADMIN_URL });
     await client.connect();
     try {
@@ -41,7 +49,7 @@ export const postgresBackend: TestBackend = {
   },
 };
 
-/** Test databases older than this are left-overs of earlier runs (most test files never drop theirs). */
+/** Test databases older than this are left-overs of runs killed before their teardown. */
 const STALE_AFTER_MS = 24 * 60 * 60_000;
 let staleSwept = false;
 
@@ -51,7 +59,7 @@ async function dropStaleTestDatabases(client: import('pg').Client): Promise<void
   staleSwept = true;
   const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'pv\\_test\\_%'");
   for (const { datname } of rows) {
-    const created = parseInt(/^pv_test_([0-9a-z]+)_[0-9a-f]+$/.exec(datname)?.[1] ?? '', 36);
+    const created = parseInt(/^pv_test_([0-9a-z]+)_[0-9a-z_]+$/.exec(datname)?.[1] ?? '', 36);
     if (!(Date.now() - created > STALE_AFTER_MS)) continue;
     // Without FORCE: a database somebody is still connected to is left alone.
     await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => {});

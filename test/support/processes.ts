@@ -48,14 +48,16 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 export function runCli(
   args: string[],
   env: Record<string, string>,
-  opts: { killAfterMs?: number; command?: readonly string[] } = {},
+  opts: { killAfterMs?: number; command?: readonly string[]; /** Written to the command's standard input. */ input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(opts.command ?? FROM_SOURCES), ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+    const child = spawn(process.execPath, [...(opts.command ?? FROM_SOURCES), ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: [stdin, 'pipe', 'pipe'] });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     const guard = opts.killAfterMs ? setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs) : undefined;
     child.on('error', reject);
     child.on('close', (code, signal) => {

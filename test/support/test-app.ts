@@ -52,6 +52,8 @@ export interface TestAppOptions {
   rateLimitMax?: number;
   rateLimitWindowMs?: number;
   bodyLimitBytes?: number;
+  /** REDIS_URL: rate limits counted in Redis, shared with other apps given the same URL. */
+  redisUrl?: string;
   /** Opens this existing database instead of a fresh one (a second server on one SQLite file, like another WORKERS process). */
   databaseUrl?: string;
   /** Webhook settings; `deliver` runs the delivery worker in the test's process. */
@@ -70,6 +72,7 @@ export async function startTestApp(backend: TestBackend, opts: TestAppOptions = 
       authCacheMs: 0,
       rateLimitMax: opts.rateLimitMax ?? 1_000_000,
       rateLimitWindowMs: opts.rateLimitWindowMs ?? 60_000,
+      redisUrl: opts.redisUrl ?? null,
     },
     store,
     clock,

@@ -222,6 +222,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
       const { workspace } = requireAdmin(request);
       const result = await recordVisit(deps, workspace, request.body);
       if (!result.ok) throw new AppError('internal', 'unexpected');
+      request.server.metrics?.countAcknowledged([result.status]);
       return reply.status(result.status === 'recorded' ? 201 : 200).send(result.visitId === undefined ? { status: result.status } : { status: result.status, visitId: result.visitId });
     },
   );
@@ -242,6 +243,7 @@ export async function nativeRoutes(fastify: FastifyInstance) {
     async (request) => {
       const { workspace } = requireAdmin(request);
       const results = await recordVisits(deps, workspace, request.body.visits);
+      request.server.metrics?.countAcknowledged(results.flatMap((r) => (r.ok ? [r.status] : [])));
       const counts = { recorded: 0, deduplicated: 0, replayed: 0, ignored: 0, rejected: 0 };
       const out = results.map((r, index) => {
         if (!r.ok) {

@@ -65,6 +65,11 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     insights: new PgInsights(db),
     visitLog: new PgVisitLog(db),
     projections: [new PgSummaryProjection(db), new PgInsightsProjection(db)],
+    stats: () => ({
+      pg_pool_connections: { value: db.pool.totalCount, help: 'connections open in this process pool' },
+      pg_pool_idle: { value: db.pool.idleCount, help: 'idle connections in this process pool' },
+      pg_pool_waiting: { value: db.pool.waitingCount, help: 'queries waiting for a connection of this process pool' },
+    }),
     close: () => db.close(),
   };
 }

@@ -132,6 +132,11 @@ export class ReadCache {
     this.seen = { main, inbox, mainVersion: mainVersion0, inboxVersion: inboxVersion0 };
   }
 
+  /** Size of what is cached (for /metrics). */
+  get usage(): { bytes: number; entries: number } {
+    return { bytes: this.lru?.calculatedSize ?? 0, entries: this.lru?.size ?? 0 };
+  }
+
   /** False with a zero budget: callers skip work done only to fill the cache. */
   get enabled(): boolean {
     return this.lru !== null;

@@ -63,6 +63,13 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     projections: [new SqliteSummaryProjection(db, gate, cache), new SqliteInsightsProjection(db, gate)],
     gate,
     beginRequest: () => cache.beginRequest(),
+    stats: () => {
+      const usage = cache.usage;
+      return {
+        sqlite_read_cache_bytes: { value: usage.bytes, help: 'bytes held by the read cache of this process' },
+        sqlite_read_cache_entries: { value: usage.entries, help: 'entries held by the read cache of this process' },
+      };
+    },
     async close() {
       await visits.drain();
       await folder?.stop();
