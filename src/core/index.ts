@@ -16,3 +16,6 @@ export * from './use-cases/workspaces.js';
 export * from './use-cases/charge-credits.js';
 export * from './rules/relative-time.js';
 export * from './rules/connection-degrees.js';
+export * from './rules/page-settings.js';
+export * from './member-directory.js';
+export * from './use-cases/member-directory.js';

@@ -15,6 +15,7 @@ import type {
   Workspace,
   WorkspaceSettings,
 } from './types.js';
+import type { MemberDirectory } from './member-directory.js';
 
 export interface WorkspaceStore {
   get(id: string): Promise<Workspace | undefined>;
@@ -147,6 +148,8 @@ export interface Store {
   readonly visits: VisitStore;
   readonly keys: KeyStore;
   readonly blocks: BlockStore;
+  /** Member search for the admin console (member-directory.ts). */
+  readonly directory: MemberDirectory;
   /**
    * A request (or another unit of work) begins: its reads must see every commit made before
    * it, by any process, and need not see later ones. A store that checks for other processes'

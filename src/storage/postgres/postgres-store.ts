@@ -2,6 +2,7 @@ import type { Store } from '../../core/index.js';
 import { PgDatabase, checkPostgresUrl, connectClient } from './database.js';
 import { PgBlocks } from './blocks.js';
 import { PgConnections } from './connections.js';
+import { PgDirectory } from './directory.js';
 import { PgKeys } from './keys.js';
 import { PgMembers } from './members.js';
 import { VisitPartitions, monthPartition } from './partitions.js';
@@ -54,6 +55,7 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     visits: new PgVisits(db, partitions),
     keys: new PgKeys(db),
     blocks: new PgBlocks(db),
+    directory: new PgDirectory(db),
     close: () => db.close(),
   };
 }

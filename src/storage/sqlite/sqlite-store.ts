@@ -3,6 +3,7 @@ import { openSqlite, type SqliteOptions } from './database.js';
 import { startCheckpointer } from './checkpointer.js';
 import { SqliteBlocks } from './blocks.js';
 import { SqliteConnections } from './connections.js';
+import { SqliteDirectory } from './directory.js';
 import { startFolder } from './folder.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteMembers } from './members.js';
@@ -44,6 +45,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     visits,
     keys: new SqliteKeys(db, cache, gate),
     blocks: new SqliteBlocks(db, cache, gate),
+    directory: new SqliteDirectory(db),
     beginRequest: () => cache.beginRequest(),
     async close() {
       await visits.drain();
