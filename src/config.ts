@@ -36,6 +36,12 @@ export interface Config {
    * WORKERS x RATE_LIMIT_MAX requests per window when spread over connections.
    */
   workers: number;
+  /**
+   * PAGES_SECRET: signs member-page links and admin-console sessions (docs/pages.md), at least
+   * 32 characters. Unset: a random one per start (per primary with WORKERS > 1), so links and
+   * sessions end at a restart and other instances refuse them; set it for production.
+   */
+  pagesSecret: string | null;
 }
 
 export class ConfigError extends Error {
@@ -83,7 +89,13 @@ export const CONFIG_SPEC: Spec = {
   pgPoolSize: { env: 'PG_POOL_SIZE', default: 10, parse: int(1, 1000) },
   readCacheMb: { env: 'READ_CACHE_MB', default: 48, parse: int(0, 65_536) },
   workers: { env: 'WORKERS', default: 1, parse: int(1, 64) },
+  pagesSecret: { env: 'PAGES_SECRET', default: null, parse: secret },
 };
+
+function secret(raw: string, name: string): string {
+  if (raw.length < 32 || /\s/.test(raw)) throw new ConfigError(`${name} must be at least 32 characters without spaces`);
+  return raw;
+}
 
 function databaseUrl(raw: string, name: string): string {
   const v = nonEmpty(raw, name);

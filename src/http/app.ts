@@ -17,6 +17,7 @@ import { networkedRoutes } from './networked/routes.js';
 import { linkupRoutes } from './linkup/routes.js';
 import { connectSafelyRoutes } from './connectsafely/routes.js';
 import { assetsPlugin } from './plugins/assets.js';
+import { pagesPlugin } from '../pages/index.js';
 import { serializersOnFirstUse } from './schema-compilers.js';
 import { MAX_PARAM_LENGTH } from './errors.js';
 import { clientErrorsIn, frameworkErrorsIn, presenterByPath, useUnroutedHandler } from './plugins/refusals.js';
@@ -28,7 +29,7 @@ import { LINKUP_PREFIX } from './linkup/routes.js';
 import { NETWORKED_PREFIX } from './networked/routes.js';
 
 export interface AppOptions {
-  config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'> & Partial<Pick<Config, 'pagesSecret'>>;
   store: Store;
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
@@ -78,6 +79,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(linkupRoutes);
   await app.register(connectSafelyRoutes);
   await app.register(assetsPlugin);
+  await app.register(pagesPlugin, { secret: opts.config.pagesSecret ?? null });
 
   useErrorPresenter(app, presentByPath);
   useUnroutedHandler(app, presentByPath);

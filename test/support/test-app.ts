@@ -54,6 +54,8 @@ export interface TestAppOptions {
   bodyLimitBytes?: number;
   /** Opens this existing database instead of a fresh one (a second server on one SQLite file, like another WORKERS process). */
   databaseUrl?: string;
+  /** PAGES_SECRET (docs/pages.md); absent: a random one, as when it is unset. */
+  pagesSecret?: string;
 }
 
 export async function startTestApp(backend: TestBackend, opts: TestAppOptions = {}): Promise<TestApp> {
@@ -66,6 +68,7 @@ export async function startTestApp(backend: TestBackend, opts: TestAppOptions = 
       authCacheMs: 0,
       rateLimitMax: opts.rateLimitMax ?? 1_000_000,
       rateLimitWindowMs: opts.rateLimitWindowMs ?? 60_000,
+      pagesSecret: opts.pagesSecret ?? null,
     },
     store,
     clock,

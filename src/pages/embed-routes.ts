@@ -1,0 +1,104 @@
+/**
+ * The member page (docs/pages.md): GET /embed/visitors?token=… and the fragments its script
+ * loads. Every read goes through the same use case as the API (`listViewers`), for the member
+ * the link names, in the workspace it names; the link is the only credential accepted here.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AppError, historyDays, listViewers, type Workspace } from '../core/index.js';
+import { useErrorPresenter } from '../http/errors.js';
+import { readEmbedToken } from './embed-token.js';
+import { embedPage, viewerRows, type EmbedView } from './embed-page.js';
+import { errorPage } from './layout.js';
+import { presentHtmlError } from './html-errors.js';
+import { sendPage } from './security.js';
+import type { Signer } from './signing.js';
+
+export const EMBED_PATH = '/embed/visitors';
+export const EMBED_PAGE_SIZE = 20;
+
+const Query = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 4096 }),
+  offset: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 }),
+});
+
+export interface EmbedRoutesOptions {
+  signer: Signer;
+  /** Extra parts of the page that other features provide (the trend, breakdowns, live feed). */
+  extras?: EmbedExtras;
+}
+
+/** What optional features add to the page, for the member and workspace of a valid link. */
+export interface EmbedExtras {
+  (input: { workspace: Workspace; memberId: string; token: string; query: Record<string, unknown> }): Promise<Partial<Pick<EmbedView, 'trend' | 'breakdowns' | 'liveSrc'>>>;
+}
+
+export function embedUrl(token: string, offset = 0): string {
+  return `${EMBED_PATH}?token=${encodeURIComponent(token)}${offset > 0 ? `&offset=${offset}` : ''}`;
+}
+
+export async function embedRoutes(fastify: FastifyInstance, opts: EmbedRoutesOptions) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  useErrorPresenter(app, presentHtmlError);
+  const deps = app.core;
+
+  /** The link's workspace and member, or a 401 page sent (forged, expired, unknown workspace). */
+  async function grantOf(reply: FastifyReply, token: string): Promise<{ workspace: Workspace; memberId: string } | null> {
+    const read = readEmbedToken(opts.signer, token, deps.clock.now());
+    const workspace = read ? await deps.store.workspaces.get(read.grant.workspaceId) : undefined;
+    if (!read || !workspace || read.expired) {
+      const message = read?.expired
+        ? 'This link has expired. Open the page again from the app to get a new one.'
+        : 'This link is not valid. Open the page again from the app.';
+      sendPage(reply, 401, errorPage('This link is not valid', message), workspace?.settings.framingOrigins ?? []);
+      return null;
+    }
+    return { workspace, memberId: read.grant.memberId };
+  }
+
+  app.get(EMBED_PATH, { schema: { hide: true, querystring: Type.Intersect([Query, Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) })]) } }, async (request, reply) => {
+    const { token, offset } = request.query;
+    const grant = await grantOf(reply, token);
+    if (!grant) return reply;
+    const { workspace, memberId } = grant;
+    const frame = workspace.settings.framingOrigins;
+    let page;
+    try {
+      page = await listViewers(deps, workspace, { ownerId: memberId, offset, limit: EMBED_PAGE_SIZE, withDegrees: true });
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'not_found' || err.code === 'private_mode_forbidden')) {
+        const status = err.code === 'not_found' ? 404 : 403;
+        const message = err.code === 'not_found' ? 'This profile no longer exists.' : err.message;
+        return sendPage(reply, status, errorPage('Who viewed your profile', message, workspace.settings.accentColor), frame);
+      }
+      throw err;
+    }
+    const nextOffset = offset + EMBED_PAGE_SIZE < page.total ? offset + EMBED_PAGE_SIZE : null;
+    const extras = opts.extras ? await opts.extras({ workspace, memberId, token, query: request.query as Record<string, unknown> }) : {};
+    const body = embedPage({
+      workspace,
+      owner: page.owner,
+      page,
+      now: deps.clock.now(),
+      historyDays: historyDays(page.owner, workspace.settings),
+      next: nextOffset === null ? null : { rows: rowsUrl(token, nextOffset), page: embedUrl(token, nextOffset) },
+      ...extras,
+    });
+    return sendPage(reply, 200, body, frame);
+  });
+
+  app.get(`${EMBED_PATH}/rows`, { schema: { hide: true, querystring: Query } }, async (request, reply) => {
+    const { token, offset } = request.query;
+    const grant = await grantOf(reply, token);
+    if (!grant) return reply;
+    const page = await listViewers(deps, grant.workspace, { ownerId: grant.memberId, offset, limit: EMBED_PAGE_SIZE, withDegrees: true });
+    const nextOffset = offset + EMBED_PAGE_SIZE < page.total ? offset + EMBED_PAGE_SIZE : null;
+    if (nextOffset !== null) reply.header('x-next-rows', rowsUrl(token, nextOffset)).header('x-next-page', embedUrl(token, nextOffset));
+    return sendPage(reply, 200, viewerRows(page.viewers, deps.clock.now()), grant.workspace.settings.framingOrigins);
+  });
+}
+
+function rowsUrl(token: string, offset: number): string {
+  return `${EMBED_PATH}/rows?token=${encodeURIComponent(token)}&offset=${offset}`;
+}
