@@ -77,7 +77,7 @@ export function viewerRow(v: VisibleViewer, now: number): Html {
     : html`<span class="label">${v.label}</span>`;
   return html`<li class="viewer viewer--${kind}${v.blurred ? ' viewer--blurred' : ''}">
 <span class="avatar" aria-hidden="true">${avatar}</span>
-<div class="who">${name}${shown && v.degree ? html` <span class="badge" title="Connection degree">${v.degree}</span>` : ''}
+<div class="who">${name}${shown && v.degree && v.degree !== '3rd+' ? html` <span class="badge" title="Connection degree">${v.degree}</span>` : ''}
 ${shown && v.identity!.headline ? html`<span class="headline">${v.identity!.headline}</span>` : ''}${shown ? '' : html`<span class="hidden-why">${hiddenWhy(v)}</span>`}</div>
 <div class="when"><time datetime="${time}">${ago}</time><span class="count">${views}</span><span class="visually-hidden">, last ${SOURCE_TEXT[v.lastSource]}</span></div>
 </li>

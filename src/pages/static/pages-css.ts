@@ -38,7 +38,7 @@ h2{font-size:1.05rem;margin:1.2em 0 .5em}
 .when{flex:0 0 auto;text-align:right;color:var(--muted);font-size:.85rem}
 .when .count{display:block}
 .viewer--blurred .label{letter-spacing:.01em}
-@media (max-width:480px){.viewer{flex-wrap:wrap}.when{flex-basis:100%;text-align:left;padding-left:56px}}
+@media (max-width:480px){.viewer{flex-wrap:wrap}.when{flex-basis:100%;text-align:left;padding-left:56px}.when .count{display:inline}.when .count::before{content:" · "}}
 .button,button{display:inline-block;font:inherit;cursor:pointer;border-radius:8px;border:1px solid var(--accent);background:var(--accent);color:#fff;padding:8px 14px;text-decoration:none;min-height:40px}
 .button--quiet,button.quiet{background:transparent;color:var(--accent)}
 button.danger{background:transparent;color:var(--bad);border-color:var(--bad)}
@@ -61,7 +61,7 @@ nav.admin a[aria-current="page"]{font-weight:700;border-bottom:2px solid var(--a
 nav.admin form{margin-left:auto}
 table.data{width:100%;border-collapse:collapse;font-size:.9rem}
 table.data th,table.data td{text-align:left;padding:7px 6px;border-bottom:1px solid var(--line);vertical-align:top}
-.table-scroll{overflow-x:auto}
+.table-scroll{overflow-x:auto;position:relative}
 form.stack{display:grid;gap:10px;max-width:520px}
 form.inline{display:inline-flex;gap:6px;align-items:center;flex-wrap:wrap}
 label{font-weight:600;font-size:.9rem}
