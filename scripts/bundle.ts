@@ -49,7 +49,13 @@ export async function bundle(outdir: string = BUNDLE_DIR): Promise<string> {
   // Chunk names carry a content hash: without this, every rebuild would leave the last one's behind.
   rmSync(outdir, { recursive: true, force: true });
   await build({
-    entryPoints: { 'profile-visitors': join(ROOT, 'src', 'cli', 'main.ts') },
+    // The worker threads' modules are entries of their own, found beside the bundle by
+    // src/storage/sqlite/worker-script.ts.
+    entryPoints: {
+      'profile-visitors': join(ROOT, 'src', 'cli', 'main.ts'),
+      'fold-worker': join(ROOT, 'src', 'storage', 'sqlite', 'fold-worker.ts'),
+      'checkpoint-worker': join(ROOT, 'src', 'storage', 'sqlite', 'checkpoint-worker.ts'),
+    },
     outdir,
     bundle: true,
     splitting: true,

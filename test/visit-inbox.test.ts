@@ -14,7 +14,8 @@ import { DAY_MS, VISIT_SOURCES, type AcceptedVisit, type Store, type ViewerPageQ
 import { FOLD_SQL, FOLD_TAKE_SQL, foldPending } from '../src/storage/sqlite/fold.js';
 import { startFolder } from '../src/storage/sqlite/folder.js';
 import { SWAP_ROWS } from '../src/storage/sqlite/inbox-db.js';
-import { GATE_WORKER_JS, WriteGate } from '../src/storage/sqlite/write-gate.js';
+import { workerScript } from '../src/storage/sqlite/worker-script.js';
+import { WriteGate } from '../src/storage/sqlite/write-gate.js';
 import { Worker } from 'node:worker_threads';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { mergePage } from '../src/storage/sqlite/visitor-list.js';
@@ -578,10 +579,7 @@ describe('SQLite fold thread failures', () => {
 
   it('the write gate a dead fold thread held is freed, so the request thread can write again', async () => {
     const gate = new WriteGate();
-    const thread = new Worker(`${GATE_WORKER_JS}\ngate(require('node:worker_threads').workerData).acquire(); process.exit(3);`, {
-      eval: true,
-      workerData: gate.buffer,
-    });
+    const thread = new Worker(workerScript('support/gate-holder-worker', import.meta.url), { workerData: gate.buffer });
     expect(await new Promise((resolve) => thread.once('exit', resolve))).toBe(3);
     let wrote = false;
     const write = gate.run(() => (wrote = true));

@@ -16,6 +16,9 @@ import type {
   WorkspaceSettings,
 } from './types.js';
 import type { MemberDirectory } from './member-directory.js';
+import type { InsightsStore } from './insights-store.js';
+import type { Projection } from './projection.js';
+import type { VisitLog } from './visit-log.js';
 
 export interface WorkspaceStore {
   get(id: string): Promise<Workspace | undefined>;
@@ -150,6 +153,15 @@ export interface Store {
   readonly blocks: BlockStore;
   /** Member search for the admin console (member-directory.ts). */
   readonly directory: MemberDirectory;
+  /** The insights projections (insights-store.ts). */
+  readonly insights: InsightsStore;
+  /** Every counted visit in order (docs/visit-log.md). */
+  readonly visitLog: VisitLog;
+  /**
+   * What is built from the log, the summary first. A new projection is pushed here (see
+   * docs/visit-log.md) before the projection runner starts.
+   */
+  readonly projections: Projection[];
   /**
    * A request (or another unit of work) begins: its reads must see every commit made before
    * it, by any process, and need not see later ones. A store that checks for other processes'

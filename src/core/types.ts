@@ -72,6 +72,8 @@ export interface Workspace {
 export interface MemberProfile {
   name?: string | null;
   headline?: string | null;
+  /** Job title, on its own (the headline is free text); insights break viewers down by it. */
+  title?: string | null;
   imageUrl?: string | null;
   company?: string | null;
   industry?: string | null;
@@ -90,6 +92,8 @@ export interface Member {
   id: string;
   name: string | null;
   headline: string | null;
+  /** Job title (optional); insights break viewers down by it. */
+  title: string | null;
   imageUrl: string | null;
   company: string | null;
   industry: string | null;

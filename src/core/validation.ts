@@ -17,7 +17,7 @@ export const ID_MAX = 128;
 export const TEXT_MAX = 512;
 export const URL_MAX = 2048;
 
-const PROFILE_TEXT_FIELDS = ['name', 'headline', 'company', 'industry', 'location', 'publicIdentifier'] as const;
+const PROFILE_TEXT_FIELDS = ['name', 'headline', 'title', 'company', 'industry', 'location', 'publicIdentifier'] as const;
 const PROFILE_URL_FIELDS = ['imageUrl', 'profileUrl'] as const;
 
 export function isObject(v: unknown): v is Record<string, unknown> {

@@ -46,10 +46,15 @@ export async function generateDemo(deps: CoreDeps, workspace: Workspace, opts: D
     const slug = `${first}-${last}-${faker.string.alphanumeric(6)}`.toLowerCase().replace(/[^a-z0-9-]/g, '');
     const r = faker.number.float();
     const visibility: Visibility = r < 0.6 ? 'full' : r < 0.9 ? 'characteristics' : 'private';
+    const headline = faker.person.jobTitle();
     members.push({
       id: `m${String(i + 1).padStart(5, '0')}`,
       name: `${first} ${last}`,
-      headline: `${faker.person.jobTitle()}`,
+      headline,
+      // The job title is the headline's last word ("Senior Web Engineer" -> "Engineer"): a couple
+      // of dozen titles, so that insights' title breakdown has buckets of 3 viewers or more.
+      // Taken from the headline, not drawn, so every later draw of the seed is unchanged.
+      title: headline.split(' ').at(-1) ?? null,
       imageUrl: `https://i.pravatar.cc/200?u=${slug}`,
       company: faker.helpers.arrayElement(companies),
       industry: faker.helpers.arrayElement(INDUSTRIES),

@@ -12,6 +12,7 @@ import { installValidators } from './plugins/validation.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { nativeRoutes } from './native/routes.js';
+import { insightsRoutes } from './native/insights-routes.js';
 import { presentNativeError } from './native/presenters.js';
 import { networkedRoutes } from './networked/routes.js';
 import { linkupRoutes } from './linkup/routes.js';
@@ -75,6 +76,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', store: opts.store.kind }));
 
   await app.register(nativeRoutes, { prefix: '/v1' });
+  await app.register(insightsRoutes, { prefix: '/v1' });
   await app.register(networkedRoutes);
   await app.register(linkupRoutes);
   await app.register(connectSafelyRoutes);

@@ -20,10 +20,12 @@ export interface MemberRow {
   visibility: string;
   created_at: number | string;
   updated_at: number | string;
+  title: string | null;
 }
 
+/** `title` came later (a migration appended it) and is last, so the tuple positions before it never moved. */
 export const MEMBER_COLUMNS =
-  'id, name, headline, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at';
+  'id, name, headline, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at, title';
 
 /** `MEMBER_COLUMNS` qualified by a table alias, for statements that join members. */
 export const memberColumnsOf = (alias: string) =>
@@ -50,6 +52,7 @@ export type MemberTuple = [
   visibility: string,
   createdAt: number | string,
   updatedAt: number | string,
+  title: string | null,
 ];
 
 export function memberFromTuple(t: MemberTuple): Member {
@@ -67,6 +70,8 @@ export function memberFromTuple(t: MemberTuple): Member {
     visibility: t[10] as Visibility,
     createdAt: Number(t[11]),
     updatedAt: Number(t[12]),
+    // Absent from tuples built before the column existed (a cache of an older process).
+    title: t[13] ?? null,
   };
 }
 
@@ -85,6 +90,7 @@ export function memberFromRow(r: MemberRow): Member {
     r.visibility,
     r.created_at,
     r.updated_at,
+    r.title,
   ]);
 }
 
@@ -148,6 +154,7 @@ export function memberParams(workspaceId: string, m: import('../core/index.js').
     id: m.id,
     name: m.name ?? null,
     headline: m.headline ?? null,
+    title: m.title ?? null,
     image_url: m.imageUrl ?? null,
     company: m.company ?? null,
     industry: m.industry ?? null,

@@ -25,6 +25,7 @@ export const MemberProfile = Type.Object(
   {
     name: Type.Optional(Text),
     headline: Type.Optional(Text),
+    title: Type.Optional(Type.Union([Type.String({ maxLength: TEXT_MAX, description: 'job title; insights break viewers down by it' }), Type.Null()])),
     imageUrl: Type.Optional(Url),
     company: Type.Optional(Text),
     industry: Type.Optional(Text),
@@ -41,6 +42,7 @@ export const Member = Type.Object({
   id: Type.String(),
   name: OutText,
   headline: OutText,
+  title: OutText,
   imageUrl: OutText,
   company: OutText,
   industry: OutText,

@@ -1,25 +1,27 @@
 import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
 import { MEMBER_COLUMNS, memberColumnsOf, memberFromRow, memberParams, type MemberRow } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
+import { INSIGHTS_ERASE_SQL } from './insights.js';
 
-const FIELDS = ['name', 'headline', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url', 'plan', 'visibility'] as const;
+const FIELDS = ['name', 'headline', 'title', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url', 'plan', 'visibility'] as const;
 type Params = ReturnType<typeof memberParams>;
 
-/** The batch travels as one array per column: $2 ids, $3..$12 FIELDS, $13 now. */
-const INPUT = `unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+/** The batch travels as one array per column: $2 ids, $3..$13 FIELDS, $14 now. */
+const INPUT = `unnest($2::text[], ${FIELDS.map((_, i) => `$${i + 3}::text[]`).join(', ')})
   AS i(id, ${FIELDS.join(', ')})`;
+const NOW = `$${FIELDS.length + 3}`;
 
 const INSERT = `INSERT INTO members (workspace_id, id, ${FIELDS.join(', ')}, created_at, updated_at)
-  SELECT $1, id, ${FIELDS.slice(0, -2).join(', ')}, coalesce(plan, 'free'), coalesce(visibility, 'full'), $13, $13 FROM ${INPUT} ORDER BY id`;
+  SELECT $1, id, ${FIELDS.slice(0, -2).join(', ')}, coalesce(plan, 'free'), coalesce(visibility, 'full'), ${NOW}, ${NOW} FROM ${INPUT} ORDER BY id`;
 
 /** Replace: every field from the input; rows are written in id order so overlapping batches cannot deadlock. */
 const REPLACE = `${INSERT}
-  ON CONFLICT (workspace_id, id) DO UPDATE SET ${FIELDS.map((f) => `${f} = excluded.${f}`).join(', ')}, updated_at = $13
+  ON CONFLICT (workspace_id, id) DO UPDATE SET ${FIELDS.map((f) => `${f} = excluded.${f}`).join(', ')}, updated_at = ${NOW}
   RETURNING ${MEMBER_COLUMNS}`;
 
 const INSERT_NEW = `${INSERT} ON CONFLICT (workspace_id, id) DO NOTHING RETURNING ${MEMBER_COLUMNS}`;
 
-const UPDATE = `UPDATE members m SET ${FIELDS.map((f) => `${f} = i.${f}`).join(', ')}, updated_at = $13
+const UPDATE = `UPDATE members m SET ${FIELDS.map((f) => `${f} = i.${f}`).join(', ')}, updated_at = ${NOW}
   FROM ${INPUT} WHERE m.workspace_id = $1 AND m.id = i.id
   RETURNING ${memberColumnsOf('m')}`;
 
@@ -131,6 +133,12 @@ export class PgMembers implements MemberStore {
         p,
       );
       await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2', p);
+      // The visit log keeps no visit of an erased member, so no rebuild brings them back: a scan
+      // of the workspace's log, erasure being rare (docs/visit-log.md). Positions are not reused.
+      await c.query('DELETE FROM visit_log WHERE workspace_id = $1 AND (viewer_id = $2 OR profile_id = $2)', p);
+      // The insights projection, after the log: an apply of their entries that was under way
+      // has committed by now (it locks the entries it applies), and its rows are seen here.
+      for (const sql of INSIGHTS_ERASE_SQL) await c.query(sql, p);
       await c.query('DELETE FROM visits WHERE workspace_id = $1 AND profile_id = $2', p);
       await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2', p);
       await c.query('DELETE FROM viewer_day_counts WHERE workspace_id = $1 AND profile_id = $2', p);

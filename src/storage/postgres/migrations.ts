@@ -172,4 +172,81 @@ CREATE TABLE blocks (
 CREATE INDEX blocks_blocked ON blocks (workspace_id, blocked_id);
 `,
   },
+  {
+    version: 8,
+    name: 'visit log, its per-workspace heads, projection checkpoints',
+    // The visit log (docs/visit-log.md): one row per counted visit, written by the transaction
+    // that records it. Positions are per workspace, handed out by an UPDATE of the workspace's
+    // row in visit_log_heads: the row stays locked until the recording commits, so positions
+    // commit in order and a reader that sees position n has seen every smaller one (a sequence
+    // would let a later transaction commit a larger number first, and a reader skip the
+    // smaller one for good). Existing visits are copied in, in id order.
+    sql: `
+CREATE TABLE visit_log (
+  workspace_id text COLLATE "C" NOT NULL,
+  position bigint NOT NULL,
+  visit_id bigint NOT NULL,
+  profile_id text COLLATE "C" NOT NULL,
+  viewer_id text COLLATE "C" NOT NULL,
+  viewed_at bigint NOT NULL,
+  source text NOT NULL,
+  client_id text,
+  recorded_at bigint NOT NULL,
+  PRIMARY KEY (workspace_id, position)
+);
+CREATE TABLE visit_log_heads (
+  workspace_id text COLLATE "C" PRIMARY KEY,
+  position bigint NOT NULL,
+  recorded_at bigint NOT NULL
+);
+CREATE TABLE projection_checkpoints (
+  name text COLLATE "C" NOT NULL,
+  workspace_id text COLLATE "C" NOT NULL,
+  position bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (name, workspace_id)
+);
+INSERT INTO visit_log (workspace_id, position, visit_id, profile_id, viewer_id, viewed_at, source, client_id, recorded_at)
+  SELECT workspace_id, row_number() OVER (PARTITION BY workspace_id ORDER BY id), id, profile_id, viewer_id, viewed_at, source, client_id,
+    (extract(epoch FROM now()) * 1000)::bigint
+  FROM visits;
+INSERT INTO visit_log_heads (workspace_id, position, recorded_at)
+  SELECT workspace_id, max(position), max(recorded_at) FROM visit_log GROUP BY workspace_id;
+`,
+  },
+  {
+    version: 9,
+    name: 'member job title',
+    // Insights break viewers down by job title, which the free-text headline is not.
+    sql: `
+ALTER TABLE members ADD COLUMN title text;
+`,
+  },
+  {
+    version: 10,
+    name: 'insights projections',
+    // docs/insights.md; the same tables as SQLite's migration 11. Slots are epoch ms / 900000
+    // (15 minutes), which fits an integer until the year 5,000. Built from the visit log by the
+    // projection runner from position zero (insights.ts), so nothing is copied here.
+    sql: `
+CREATE TABLE insight_slots (
+  workspace_id text COLLATE "C" NOT NULL,
+  profile_id text COLLATE "C" NOT NULL,
+  slot integer NOT NULL,
+  views integer NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, slot) INCLUDE (views)
+);
+CREATE TABLE insight_viewer_slots (
+  workspace_id text COLLATE "C" NOT NULL,
+  profile_id text COLLATE "C" NOT NULL,
+  slot integer NOT NULL,
+  viewer_id text COLLATE "C" NOT NULL,
+  source text NOT NULL,
+  views integer NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, slot, viewer_id, source) INCLUDE (views)
+);
+CREATE INDEX insight_viewer_slots_workspace ON insight_viewer_slots (workspace_id, slot, viewer_id);
+CREATE INDEX insight_viewer_slots_viewer ON insight_viewer_slots (workspace_id, viewer_id);
+`,
+  },
 ];

@@ -3,10 +3,14 @@ import { PgDatabase, checkPostgresUrl, connectClient } from './database.js';
 import { PgBlocks } from './blocks.js';
 import { PgConnections } from './connections.js';
 import { PgDirectory } from './directory.js';
+import { PgInsights } from './insights.js';
+import { PgInsightsProjection } from './insights-projection.js';
 import { PgKeys } from './keys.js';
 import { PgMembers } from './members.js';
 import { VisitPartitions, monthPartition } from './partitions.js';
 import { preparePostgresSchema } from './schema.js';
+import { PgSummaryProjection } from './summary-projection.js';
+import { PgVisitLog } from './visit-log.js';
 import { PgVisits } from './visits.js';
 import { PgWorkspaces } from './workspaces.js';
 
@@ -56,6 +60,9 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     keys: new PgKeys(db),
     blocks: new PgBlocks(db),
     directory: new PgDirectory(db),
+    insights: new PgInsights(db),
+    visitLog: new PgVisitLog(db),
+    projections: [new PgSummaryProjection(db), new PgInsightsProjection(db)],
     close: () => db.close(),
   };
 }

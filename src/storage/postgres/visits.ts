@@ -45,7 +45,10 @@ const NEAR_STORED = `SELECT t.i FROM unnest($2::text[], $3::text[], $4::int8[], 
 /**
  * Step 4, one statement: claim the client ids, insert the visits (ids drawn in input order
  * from the sequence), write the summaries computed under the locks where step 1 did not write
- * them already, drop the rows step 1 created for pairs the batch ends up not counting.
+ * them already, drop the rows step 1 created for pairs the batch ends up not counting, and
+ * append the visits to the visit log (docs/visit-log.md) at positions taken from the
+ * workspace's head row, which stays locked until COMMIT: positions commit in order. The head is
+ * locked last, after the summaries, by every recording: no lock cycle.
  * A client id claimed meanwhile by another transaction (the same id sent for another pair)
  * comes back short: the whole transaction is then run again and sees it as a replay.
  */
@@ -70,6 +73,14 @@ const WRITE = `WITH claimed AS (
     INSERT INTO viewer_day_counts (workspace_id, profile_id, day, viewers)
     SELECT $1, p, d, n FROM unnest($17::text[], $18::int4[], $19::int4[]) AS t(p, d, n) ORDER BY p COLLATE "C", d
     ON CONFLICT (workspace_id, profile_id, day) DO UPDATE SET viewers = viewer_day_counts.viewers + excluded.viewers
+  ), head AS (
+    INSERT INTO visit_log_heads AS h (workspace_id, position, recorded_at)
+    SELECT $1, count(*), $20 FROM input HAVING count(*) > 0
+    ON CONFLICT (workspace_id) DO UPDATE SET position = h.position + excluded.position, recorded_at = excluded.recorded_at
+    RETURNING position
+  ), logged AS (
+    INSERT INTO visit_log (workspace_id, position, visit_id, profile_id, viewer_id, viewed_at, source, client_id, recorded_at)
+    SELECT $1, (SELECT position FROM head) - (SELECT count(*) FROM input) + ord, id, p, v, at, src, cid, $20 FROM input
   )
   SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT array_agg(id ORDER BY ord) FROM input) AS ids`;
 
@@ -274,6 +285,7 @@ export class PgVisits implements VisitStore {
         days.profiles,
         days.days,
         days.changes,
+        Date.now(),
       ],
     });
     const result = written[0]!;

@@ -57,8 +57,10 @@ export const FOLD_SETUP_SQL: readonly string[] = [
  */
 export const FOLD_TAKE_SQL: readonly string[] = [
   'DELETE FROM temp.fold_batch',
-  `INSERT OR FAIL INTO temp.fold_batch SELECT seq, workspace_id, profile_id, viewer_id, viewed_at, source, client_id
-    FROM inbox.visit_inbox WHERE seq > (SELECT folded_through FROM main.fold_state WHERE id = 1) ORDER BY seq LIMIT @limit`,
+  // From the visit log (docs/visit-log.md): the fold is the summary projection, its checkpoint
+  // `folded_through`. The log holds the same rows as the inbox, by the same seq.
+  `INSERT OR FAIL INTO temp.fold_batch SELECT position, workspace_id, profile_id, viewer_id, viewed_at, source, client_id
+    FROM inbox.visit_log WHERE position > (SELECT folded_through FROM main.fold_state WHERE id = 1) ORDER BY position LIMIT @limit`,
 ];
 
 /** Folds the copied batch, in order, inside one transaction that reads only the main file and temp tables. */

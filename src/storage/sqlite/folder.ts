@@ -10,6 +10,9 @@
  * logs through its parent and tries again a little later. A thread that dies (a crash, not a
  * failed statement) is replaced a second later, and the write gate it may have held is freed:
  * otherwise recordings would stop once the backlog reached its bound.
+ *
+ * The thread's code is fold-worker.ts, a typed module like any other (worker-script.ts finds its
+ * runnable file from dist, the bundle or the sources).
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -17,7 +20,9 @@ import type { SqliteSynchronous } from './database.js';
 import { BACKSTOP_PAGES } from './checkpointer.js';
 import { FOLD_SETUP_SQL, FOLD_SQL, FOLD_TAKE_SQL } from './fold.js';
 import { inboxPath } from './inbox-db.js';
-import { GATE_WORKER_JS, type WriteGate } from './write-gate.js';
+import { SIGNAL_WORDS, STOP, WAKE, type FoldWorkerData, type FoldWorkerMessage } from './fold-protocol.js';
+import { workerScript } from './worker-script.js';
+import type { WriteGate } from './write-gate.js';
 
 /**
  * Most visits per fold transaction. Larger batches share more pages but keep every page they
@@ -30,60 +35,7 @@ import { GATE_WORKER_JS, type WriteGate } from './write-gate.js';
 export const FOLD_BATCH = 1_000;
 /** Nice value of the fold thread (0 normal, 19 lowest). */
 const FOLD_NICE = 10;
-const WAKE = 0;
-const STOP = 1;
 const RESTART_DELAY_MS = 1_000;
-
-// An eval'd CommonJS body rather than a module file: it must load the same way from `dist`,
-// under tsx and under Vitest's module runner (see checkpointer.ts).
-const WORKER_BODY = `
-const { parentPort, workerData: w } = require('node:worker_threads');
-const Database = require(w.driver);
-// Background work at background priority: on Linux, setpriority(PRIO_PROCESS, 0) applies to
-// the calling thread only, so requests keep the CPU they need and folds use what is left.
-try { require('node:os').setPriority(0, w.nice); } catch { /* not permitted here: fold at normal priority */ }
-${GATE_WORKER_JS}
-const db = new Database(w.path);
-db.pragma('busy_timeout = 5000');
-db.pragma('synchronous = ' + w.synchronous);
-db.pragma('cache_size = -16384');
-// Checkpoints are the checkpoint thread's (checkpointer.ts): one inside a commit here would
-// hold the inbox gate, which recordings wait for, through an fsync. This is the backstop.
-db.pragma('wal_autocheckpoint = ' + w.backstopPages);
-db.pragma('temp_store = MEMORY');
-db.prepare('ATTACH DATABASE ? AS inbox').run(w.inboxPath);
-db.pragma('inbox.busy_timeout = 5000');
-db.pragma('inbox.synchronous = ' + w.synchronous);
-for (const sql of w.setup) db.exec(sql);
-const run = (s) => (s.source.includes('@limit') ? s.run({ limit: w.limit }) : s.run());
-const take = w.take.map((sql) => db.prepare(sql));
-const fold = w.fold.map((sql) => db.prepare(sql));
-// The copy out of the inbox writes only temp tables: it needs no write gate (fold.ts).
-const takeBatch = db.transaction(() => take.map(run).at(-1).changes);
-const foldBatch = db.transaction(() => fold.forEach(run));
-const mainGate = gate(w.gate);
-const signals = new Int32Array(w.signals);
-const sleep = (ms) => Atomics.wait(signals, ${STOP}, 0, ms);
-for (;;) {
-  if (Atomics.load(signals, ${STOP})) break;
-  const wakes = Atomics.load(signals, ${WAKE});
-  let taken = 0;
-  try {
-    taken = takeBatch();
-    if (taken > 0) {
-      mainGate.acquire();
-      try { foldBatch(); } finally { mainGate.release(); }
-    }
-  } catch (err) {
-    parentPort.postMessage({ error: String(err && err.message || err) });
-    sleep(1000);
-    continue;
-  }
-  if (taken === 0) Atomics.wait(signals, ${WAKE}, wakes, 1000);
-}
-db.close();
-parentPort.postMessage({ stopped: true });
-`;
 
 export interface Folder {
   /** Something was recorded: fold it soon. */
@@ -102,8 +54,8 @@ export interface FolderOptions {
 }
 
 export function startFolder(opts: FolderOptions): Folder {
-  const signals = new Int32Array(new SharedArrayBuffer(2 * 4));
-  const workerData = {
+  const signals = new Int32Array(new SharedArrayBuffer(SIGNAL_WORDS * 4));
+  const workerData: FoldWorkerData = {
     driver: createRequire(import.meta.url).resolve('better-sqlite3'),
     path: opts.path,
     inboxPath: inboxPath(opts.path),
@@ -117,14 +69,16 @@ export function startFolder(opts: FolderOptions): Folder {
     gate: opts.gate.buffer,
     signals: signals.buffer,
   };
+  const script = workerScript('fold-worker', import.meta.url);
   let stopping = false;
   let worker: Worker;
   let exit: Promise<void>;
   const spawn = () => {
-    worker = new Worker(WORKER_BODY, { eval: true, workerData });
+    // The thread's code is fold-worker.ts.
+    worker = new Worker(script, { workerData });
     worker.unref();
-    worker.on('message', (m: { error?: string }) => {
-      if (m.error) opts.onError(m.error);
+    worker.on('message', (m: FoldWorkerMessage) => {
+      if ('error' in m) opts.onError(m.error);
     });
     worker.on('error', (err) => opts.onError(err.message));
     exit = new Promise<void>((resolve) =>

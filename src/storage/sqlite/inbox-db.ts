@@ -21,7 +21,7 @@
 import type { SqliteDb, SqliteSynchronous } from './database.js';
 
 /** Bump with each change to `INBOX_SCHEMA`; kept in the inbox file's `user_version`. */
-const INBOX_VERSION = 1;
+const INBOX_VERSION = 2;
 
 const table = (n: 0 | 1) => `
 CREATE TABLE inbox.visit_inbox_${n} (
@@ -50,6 +50,37 @@ CREATE TABLE inbox.change_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGE
 INSERT INTO inbox.change_epoch (id, n) VALUES (1, 0);
 `;
 
+/**
+ * Version 2: the visit log (docs/visit-log.md). One row per counted visit, written by the
+ * transaction that acknowledges it, its position the visit's seq: strictly increasing, never
+ * reused (`inbox_state.last_seq` only grows), in commit order since SQLite has one writer per
+ * file. Unlike the inbox tables it is never emptied when the fold catches up: projections read
+ * it from their checkpoints, and a rebuild replays it. `visit_log_state.complete_from` is the
+ * first position the log holds every counted visit from: visits stored before the log existed
+ * (or bulk-loaded into the main file) are below it, in `main.visits` only (a rebuild copies them
+ * in first, see projections.ts). Pending inbox rows are copied in so that nothing acknowledged
+ * is missing from it.
+ */
+const LOG_SCHEMA = `
+CREATE TABLE inbox.visit_log (
+  position INTEGER PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  viewer_id TEXT NOT NULL,
+  viewed_at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  client_id TEXT,
+  recorded_at INTEGER NOT NULL
+);
+CREATE INDEX inbox.visit_log_workspace ON visit_log (workspace_id, position);
+CREATE TABLE inbox.visit_log_state (id INTEGER PRIMARY KEY CHECK (id = 1), complete_from INTEGER NOT NULL);
+INSERT INTO inbox.visit_log_state (id, complete_from)
+  SELECT 1, max(coalesce((SELECT max(id) FROM main.visits), 0), (SELECT folded_through FROM main.fold_state WHERE id = 1)) + 1;
+INSERT INTO inbox.visit_log (position, workspace_id, profile_id, viewer_id, viewed_at, source, client_id, recorded_at)
+  SELECT seq, workspace_id, profile_id, viewer_id, viewed_at, source, client_id, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+  FROM inbox.visit_inbox WHERE seq >= (SELECT complete_from FROM inbox.visit_log_state) ORDER BY seq;
+`;
+
 /** Rows in the active table after which recording switches tables, once the other is folded. */
 export const SWAP_ROWS = 20_000;
 
@@ -74,18 +105,20 @@ export function attachInbox(db: SqliteDb, mainPath: string, synchronous: SqliteS
     const found = version();
     if (found > INBOX_VERSION) throw new Error(`the inbox database ${inboxPath(mainPath)} is at version ${found}, newer than this build knows (${INBOX_VERSION})`);
     if (found === 0) db.exec(INBOX_SCHEMA);
+    if (found < 2) db.exec(LOG_SCHEMA);
     db.pragma(`inbox.user_version = ${INBOX_VERSION}`);
   }).immediate();
   raiseSequence(db);
 }
 
+/** "Pending" is asked of the visit log, which keeps what the inbox drops: after a reset of the summary (summary-projection.ts) the whole log is pending. */
 function raiseSequence(db: SqliteDb): void {
   const row = db
     .prepare<[], { seq: number; top: number; folded: number; pending: number }>(
       `SELECT (SELECT last_seq FROM inbox.inbox_state WHERE id = 1) AS seq,
         max(coalesce((SELECT max(id) FROM main.visits), 0), (SELECT folded_through FROM main.fold_state)) AS top,
         (SELECT folded_through FROM main.fold_state) AS folded,
-        (SELECT count(*) FROM (SELECT 1 FROM inbox.visit_inbox WHERE seq > (SELECT folded_through FROM main.fold_state) LIMIT 1)) AS pending`,
+        (SELECT count(*) FROM (SELECT 1 FROM inbox.visit_log WHERE position > (SELECT folded_through FROM main.fold_state) LIMIT 1)) AS pending`,
     )
     .get()!;
   const seq = Math.max(row.seq, row.top);
@@ -94,7 +127,7 @@ function raiseSequence(db: SqliteDb): void {
     db.prepare('UPDATE inbox.inbox_state SET last_seq = max(last_seq, ?) WHERE id = 1').run(seq);
     // Re-checked inside the transaction: another process may have recorded meanwhile.
     db.prepare(
-      'UPDATE main.fold_state SET folded_through = ? WHERE id = 1 AND folded_through < ? AND NOT EXISTS (SELECT 1 FROM inbox.visit_inbox WHERE seq > folded_through)',
+      'UPDATE main.fold_state SET folded_through = ? WHERE id = 1 AND folded_through < ? AND NOT EXISTS (SELECT 1 FROM inbox.visit_log WHERE position > folded_through)',
     ).run(seq, seq);
   }).immediate();
 }

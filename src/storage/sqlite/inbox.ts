@@ -26,12 +26,13 @@ export class VisitInbox {
   private saveState;
   private allFolded;
   private empty;
-  private group: { last: number; active: Table; activeFrom: number } | null = null;
+  private group: { last: number; active: Table; activeFrom: number; now: number } | null = null;
   private clientId;
   private pairLast;
   private pairNearby;
   private forProfile;
   private touch;
+  private logInsert;
 
   constructor(db: SqliteDb) {
     const tables: Table[] = [0, 1];
@@ -63,13 +64,16 @@ export class VisitInbox {
       `SELECT seq, viewer_id, viewed_at, source FROM inbox.visit_inbox WHERE workspace_id = ? AND profile_id = ? AND viewed_at >= ? AND viewed_at < ?
         AND seq > (SELECT folded_through FROM main.fold_state WHERE id = 1)`,
     );
+    this.logInsert = db.prepare<[number, string, string, string, number, string, string | null, number]>(
+      'INSERT INTO inbox.visit_log (position, workspace_id, profile_id, viewer_id, viewed_at, source, client_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     this.touch = db.prepare<[], number>('SELECT count(*) FROM (SELECT 1 FROM inbox.visit_inbox_0 LIMIT 1)').pluck();
   }
 
   /** In a recording transaction that already holds the inbox's write lock: where its rows go. */
   beginGroup(): void {
     const st = this.state.get()!;
-    this.group = { last: st.last_seq, active: st.active, activeFrom: st.active_from };
+    this.group = { last: st.last_seq, active: st.active, activeFrom: st.active_from, now: Date.now() };
   }
 
   /**
@@ -91,11 +95,16 @@ export class VisitInbox {
     this.touch.get();
   }
 
-  /** Appends an acknowledged visit (between `beginGroup` and `endGroup`); returns its sequence number, which becomes its id. */
+  /**
+   * Appends an acknowledged visit (between `beginGroup` and `endGroup`) to the inbox and to the
+   * visit log, in the recording transaction; returns its sequence number, which becomes its id
+   * and its position in the log (docs/visit-log.md).
+   */
   append(ws: string, v: AcceptedVisit): number {
     const g = this.group!;
     const seq = ++g.last;
     this.inserts[g.active]!.run(seq, ws, v.profileId, v.viewerId, v.viewedAt, v.source, v.clientId);
+    this.logInsert.run(seq, ws, v.profileId, v.viewerId, v.viewedAt, v.source, v.clientId, g.now);
     return seq;
   }
 

@@ -3,11 +3,12 @@ import { MEMBER_COLUMNS, memberFromTuple, memberParams, type MemberTuple } from 
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
 import type { WriteGate } from './write-gate.js';
+import { INSIGHTS_ERASE_SQL } from './insights-sql.js';
 
-const INSERT = `INSERT INTO members (workspace_id, id, name, headline, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
-VALUES (@ws, @id, @name, @headline, @image_url, @company, @industry, @location, @public_identifier, @profile_url, coalesce(@plan, 'free'), coalesce(@visibility, 'full'), @now, @now)
+const INSERT = `INSERT INTO members (workspace_id, id, name, headline, title, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
+VALUES (@ws, @id, @name, @headline, @title, @image_url, @company, @industry, @location, @public_identifier, @profile_url, coalesce(@plan, 'free'), coalesce(@visibility, 'full'), @now, @now)
 ON CONFLICT (workspace_id, id) DO UPDATE SET `;
-const FIELDS = ['name', 'headline', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url'];
+const FIELDS = ['name', 'headline', 'title', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url'];
 const REPLACE = INSERT + [...FIELDS, 'plan', 'visibility'].map((f) => `${f} = excluded.${f}`).join(', ') + ', updated_at = @now';
 const MERGE = INSERT + [...FIELDS, 'plan', 'visibility'].map((f) => `${f} = coalesce(@${f}, ${f})`).join(', ') + ', updated_at = @now';
 
@@ -45,6 +46,11 @@ export class SqliteMembers implements MemberStore {
         `DELETE FROM inbox.visit_inbox_${n} WHERE workspace_id = @ws AND viewer_id = @id`,
         `DELETE FROM inbox.visit_inbox_${n} WHERE workspace_id = @ws AND profile_id = @id`,
       ]),
+      // The insights projections, while the raw visits that locate their rows are still there.
+      ...INSIGHTS_ERASE_SQL,
+      // The visit log keeps no visit of an erased member (a rebuild must not bring them back):
+      // a scan of the workspace's log, erasure being rare (docs/visit-log.md).
+      'DELETE FROM inbox.visit_log WHERE workspace_id = @ws AND (viewer_id = @id OR profile_id = @id)',
       // As viewer: the profiles they viewed come from the summary's viewer index, then each
       // (profile, viewer) pair is an index range of the raw visits.
       'DELETE FROM visits WHERE workspace_id = @ws AND viewer_id = @id AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id)',

@@ -169,4 +169,58 @@ CREATE TABLE blocks (
 CREATE INDEX blocks_blocked ON blocks (workspace_id, blocked_id);
 `,
   },
+  {
+    version: 9,
+    name: 'projection checkpoints',
+    // Where each projection of the visit log (docs/visit-log.md) has got to in each workspace,
+    // written in the transaction that writes what it derived from the entries up to there. The
+    // summary projection keeps its own (fold_state.folded_through, global), not here.
+    sql: `
+CREATE TABLE projection_checkpoints (
+  name TEXT NOT NULL,
+  workspace_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (name, workspace_id)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 10,
+    name: 'member job title',
+    // Insights break viewers down by job title, which the free-text headline is not.
+    sql: `
+ALTER TABLE members ADD COLUMN title TEXT;
+`,
+  },
+  {
+    version: 11,
+    name: 'insights projections',
+    // docs/insights.md. Views per profile per 15-minute slot (totals and series: at most 35,040
+    // rows a year per profile, whatever its number of visits), and per (profile, slot, viewer,
+    // source) for distinct viewers and breakdowns. Slots are 15 minutes so that every local
+    // midnight of every zone in use is a slot boundary. The second index serves the workspace's
+    // distinct viewers per day, the third an erase. Built from the visit log by the projection
+    // runner from position zero (insights.ts), so nothing is copied here.
+    sql: `
+CREATE TABLE insight_slots (
+  workspace_id TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  slot INTEGER NOT NULL,
+  views INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, slot)
+) WITHOUT ROWID;
+CREATE TABLE insight_viewer_slots (
+  workspace_id TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  slot INTEGER NOT NULL,
+  viewer_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  views INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id, slot, viewer_id, source)
+) WITHOUT ROWID;
+CREATE INDEX insight_viewer_slots_workspace ON insight_viewer_slots (workspace_id, slot, viewer_id);
+CREATE INDEX insight_viewer_slots_viewer ON insight_viewer_slots (workspace_id, viewer_id);
+`,
+  },
 ];

@@ -5,14 +5,24 @@ import { SqliteBlocks } from './blocks.js';
 import { SqliteConnections } from './connections.js';
 import { SqliteDirectory } from './directory.js';
 import { startFolder } from './folder.js';
+import { SqliteInsights } from './insights.js';
+import { SqliteInsightsProjection } from './insights-projection.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteMembers } from './members.js';
 import { ReadCache } from './read-cache.js';
+import { SqliteSummaryProjection } from './summary-projection.js';
+import { SqliteVisitLog } from './visit-log.js';
 import { SqliteVisits, type FoldPolicy } from './visits.js';
 import { SqliteWorkspaces } from './workspaces.js';
 import { WriteGate } from './write-gate.js';
 
-export type SqliteStore = Store & { raw: ReturnType<typeof openSqlite>; visits: SqliteVisits; beginRequest(): void };
+export type SqliteStore = Store & {
+  raw: ReturnType<typeof openSqlite>;
+  visits: SqliteVisits;
+  beginRequest(): void;
+  /** The main file's write gate: a projection writing the main file takes it (projection-checkpoints.ts). */
+  gate: WriteGate;
+};
 
 /**
  * The embedded default: one SQLite file in WAL mode with its inbox file beside it (shared by
@@ -46,6 +56,10 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     keys: new SqliteKeys(db, cache, gate),
     blocks: new SqliteBlocks(db, cache, gate),
     directory: new SqliteDirectory(db),
+    insights: new SqliteInsights(db),
+    visitLog: new SqliteVisitLog(db),
+    projections: [new SqliteSummaryProjection(db, gate, cache), new SqliteInsightsProjection(db, gate)],
+    gate,
     beginRequest: () => cache.beginRequest(),
     async close() {
       await visits.drain();

@@ -8,7 +8,7 @@
  * request thread is waiting. Other processes sharing the file still meet at SQLite's own lock.
  * (The inbox needs no gate: only the request thread writes it.)
  *
- * The fold thread's side is `GATE_WORKER_JS`, plain JavaScript for its eval'd body.
+ * The fold thread's side is `foldThreadGate`, used by fold-worker.ts.
  */
 
 /** Int32 words of the gate: the lock, and how many request-thread writers are waiting. */
@@ -61,24 +61,25 @@ export class WriteGate {
   }
 }
 
-/** The fold thread's side: `gate(buffer)` returns `{acquire, release}`; the thread may block. */
-export const GATE_WORKER_JS = `
-function gate(buffer) {
+/** The fold thread's side of the gate over `buffer`; its thread may block, so it waits with `Atomics.wait`. */
+export function foldThreadGate(buffer: SharedArrayBuffer): { acquire(): void; release(): void } {
   const words = new Int32Array(buffer);
   return {
     acquire() {
       for (;;) {
-        const waiting = Atomics.load(words, ${MAIN_WAITING});
-        if (waiting > 0) { Atomics.wait(words, ${MAIN_WAITING}, waiting, 50); continue; }
-        const held = Atomics.compareExchange(words, ${LOCK}, ${FREE}, ${HELD_BY_FOLD});
-        if (held === ${FREE}) return;
-        Atomics.wait(words, ${LOCK}, held, 50);
+        const waiting = Atomics.load(words, MAIN_WAITING);
+        if (waiting > 0) {
+          Atomics.wait(words, MAIN_WAITING, waiting, 50);
+          continue;
+        }
+        const held = Atomics.compareExchange(words, LOCK, FREE, HELD_BY_FOLD);
+        if (held === FREE) return;
+        Atomics.wait(words, LOCK, held, 50);
       }
     },
     release() {
-      Atomics.store(words, ${LOCK}, ${FREE});
-      Atomics.notify(words, ${LOCK});
+      Atomics.store(words, LOCK, FREE);
+      Atomics.notify(words, LOCK);
     },
   };
 }
-`;

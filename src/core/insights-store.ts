@@ -1,0 +1,67 @@
+/**
+ * What insights read (docs/insights.md): two projections of the visit log, kept by each backend.
+ *
+ * - Views per profile per slot: a count per (profile, 15-minute slot). Totals, the previous
+ *   period and the day/week series sum at most a year of slots (35,040 rows for a profile
+ *   viewed every quarter of an hour), whatever the number of visits.
+ * - Viewers per profile per slot: a count per (profile, slot, viewer, source). Distinct viewers,
+ *   breakdowns and what a blocked viewer contributed are read from it.
+ *
+ * Slots are 15 minutes because every time zone in use is offset from UTC by a multiple of 15
+ * minutes: a local midnight in any IANA zone is a slot boundary, so a day or a week in the
+ * requested zone is a whole number of slots and every figure is exact.
+ *
+ * The projections hold visits only: who a viewer is (visibility, company, title...) is joined
+ * from the members table when read, so a member who changes their profile or visibility is
+ * counted as they are now, and an erased member (whose rows the erase removes) is not counted.
+ */
+import type { Member, Visibility, VisitSource } from './types.js';
+
+export const INSIGHT_SLOT_MS = 15 * 60_000;
+
+/** The projection's name (checkpoints, `profile-visitors rebuild insights`). */
+export const INSIGHTS_PROJECTION = 'insights';
+
+/** The slot an instant falls in. */
+export const slotOf = (t: number): number => Math.floor(t / INSIGHT_SLOT_MS);
+
+export interface SlotViews {
+  slot: number;
+  views: number;
+}
+
+/** A distinct viewer of a profile in a range, with what breakdowns need. */
+export interface RangeViewer {
+  viewerId: string;
+  /** The sources of their views in the range, each once. */
+  sources: VisitSource[];
+  /** Their current card; absent once erased. */
+  viewer: Member | undefined;
+}
+
+export interface WorkspaceSlotViews extends SlotViews {
+  source: VisitSource;
+}
+
+export interface WorkspaceViewers {
+  /** Distinct viewers (of any profile) in each bucket. */
+  perBucket: number[];
+  /** Distinct viewers over the whole range, by their current visibility; erased ones are not counted. */
+  byVisibility: Record<Visibility, number>;
+}
+
+/** Ranges are slot numbers, `from` inclusive, `to` exclusive; everything is keyed by workspace. */
+export interface InsightsStore {
+  /** Views of a profile per slot, slots without views left out; with `viewerIds`, only those viewers' views. */
+  profileViews(workspaceId: string, profileId: string, from: number, to: number, viewerIds?: readonly string[]): Promise<SlotViews[]>;
+  /** Distinct viewers of a profile with a view in the range, leaving out `excludeViewerIds`. */
+  distinctViewers(workspaceId: string, profileId: string, from: number, to: number, excludeViewerIds: readonly string[]): Promise<number>;
+  /** Every distinct viewer of a profile in the range (but `excludeViewerIds`), with their sources and current card. */
+  rangeViewers(workspaceId: string, profileId: string, from: number, to: number, excludeViewerIds: readonly string[]): Promise<RangeViewer[]>;
+  /** Views of every profile of the workspace per slot and source. */
+  workspaceViews(workspaceId: string, from: number, to: number): Promise<WorkspaceSlotViews[]>;
+  /** Distinct viewers per bucket, buckets given by ascending slot boundaries (n + 1 boundaries for n buckets). */
+  workspaceViewers(workspaceId: string, boundaries: readonly number[]): Promise<WorkspaceViewers>;
+  /** The most viewed profiles in the range, most views first, ties by id. */
+  topProfiles(workspaceId: string, from: number, to: number, limit: number): Promise<{ profileId: string; views: number }[]>;
+}

@@ -1,0 +1,246 @@
+/**
+ * Member and workspace insights (docs/insights.md): counts over whole local days of a time zone,
+ * read from the insights projections (insights-store.ts), with the privacy and plan rules of
+ * rules/insights-privacy.ts. No viewer identity leaves this module: breakdowns are counts per
+ * value, and a value is shown only when enough viewers share it.
+ */
+import { AppError, notFound } from '../errors.js';
+import { INSIGHTS_PROJECTION, slotOf, type SlotViews } from '../insights-store.js';
+import { connectionDegrees } from '../rules/connection-degrees.js';
+import {
+  assertMayBreakDown,
+  assertRangeAllowed,
+  buildBreakdown,
+  changePercent,
+  countsInBreakdown,
+  INSIGHT_RANGES,
+  type Breakdown,
+  type BreakdownName,
+  type InsightRange,
+} from '../rules/insights-privacy.js';
+import { assertMaySeeViewers } from '../rules/reading-rules.js';
+import { checkTimeZone, isoDate, localDay, startOfLocalDay, weekdayOf, type DayNumber } from '../rules/time-zones.js';
+import { VISIBILITIES, type Member, type Visibility, type VisitSource, type Workspace } from '../types.js';
+import { blockedViewers } from './blocks.js';
+import type { CoreDeps } from './deps.js';
+
+export type Granularity = 'day' | 'week';
+
+export interface InsightsQuery {
+  range: InsightRange;
+  granularity: Granularity;
+  /** IANA zone the days and weeks are counted in. */
+  tz: string;
+}
+
+export interface MemberInsightsQuery extends InsightsQuery {
+  ownerId: string;
+  /** Breakdowns of viewers (premium). */
+  breakdowns: boolean;
+}
+
+/** One bucket of a series: a local day, or a week from Monday (the first one clipped to the range). */
+export interface SeriesBucket {
+  /** Local date of the bucket's first day (YYYY-MM-DD). */
+  date: string;
+  from: number;
+  to: number;
+}
+
+export interface Period {
+  from: number;
+  to: number;
+  views: number;
+  uniqueViewers: number;
+}
+
+export interface MemberInsights {
+  memberId: string;
+  range: InsightRange;
+  granularity: Granularity;
+  timeZone: string;
+  current: Period;
+  previous: Period;
+  change: { views: number | null; uniqueViewers: number | null };
+  series: (SeriesBucket & { views: number })[];
+  breakdowns: Record<BreakdownName, Breakdown> | null;
+}
+
+interface Calendar {
+  timeZone: string;
+  from: number;
+  to: number;
+  previousFrom: number;
+  buckets: SeriesBucket[];
+}
+
+/**
+ * The range as local days: today and the `days - 1` before it; the previous period is the same
+ * number of local days just before (its length in hours may differ across a DST change).
+ */
+function calendar(q: InsightsQuery, now: number): Calendar {
+  const timeZone = checkTimeZone(q.tz);
+  const days = INSIGHT_RANGES[q.range];
+  const today = localDay(now, timeZone);
+  const first = today - days + 1;
+  const starts: DayNumber[] = [];
+  for (let d = first; d <= today; d++) if (d === first || q.granularity === 'day' || weekdayOf(d) === 0) starts.push(d);
+  const edges = [...starts, today + 1].map((d) => startOfLocalDay(d, timeZone));
+  const buckets = starts.map((d, i) => ({ date: isoDate(d), from: edges[i]!, to: edges[i + 1]! }));
+  return { timeZone, from: edges[0]!, to: edges.at(-1)!, previousFrom: startOfLocalDay(first - days, timeZone), buckets };
+}
+
+/** Entries applied per catch-up transaction. */
+const CATCH_UP_BATCH = 5_000;
+
+/**
+ * Reads are exact: what the log holds of the workspace and the projection has not applied yet
+ * (the runner applies it within moments; this is the tail since its last pass) is applied
+ * first. Idempotent against the runner and other processes (the checkpoint decides).
+ */
+async function catchUp(deps: CoreDeps, workspaceId: string): Promise<void> {
+  const projection = deps.store.projections.find((p) => p.name === INSIGHTS_PROJECTION);
+  if (!projection) throw new AppError('unavailable', 'insights are not available on this store');
+  let from = await projection.checkpoint(workspaceId);
+  for (;;) {
+    const entries = await deps.store.visitLog.read(workspaceId, from, CATCH_UP_BATCH);
+    if (entries.length === 0) return;
+    await projection.apply(workspaceId, entries);
+    from = entries.at(-1)!.position;
+  }
+}
+
+/** Sums slot counts into [from, to) intervals given by ascending boundaries (instants). */
+function sumInto(rows: readonly SlotViews[], boundaries: readonly number[], sign = 1, into = new Array<number>(boundaries.length - 1).fill(0)): number[] {
+  const slots = boundaries.map(slotOf);
+  for (const r of rows) {
+    // Boundaries are few (at most 366): a binary search per row.
+    let lo = 0;
+    let hi = slots.length - 1;
+    if (r.slot < slots[0]! || r.slot >= slots[hi]!) continue;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (r.slot >= slots[mid]!) lo = mid;
+      else hi = mid;
+    }
+    into[lo]! += sign * r.views;
+  }
+  return into;
+}
+
+export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: MemberInsightsQuery): Promise<MemberInsights> {
+  const owner = await deps.store.members.get(workspace.id, q.ownerId);
+  if (!owner) throw notFound(`member ${q.ownerId} not found`);
+  assertMaySeeViewers(owner);
+  assertRangeAllowed(owner, workspace.settings, q.range);
+  if (q.breakdowns) assertMayBreakDown(owner);
+  const cal = calendar(q, deps.clock.now());
+  const store = deps.store.insights;
+  await catchUp(deps, workspace.id);
+  const ws = workspace.id;
+  // Blocks hide both members from each other everywhere, in every count (docs/privacy-controls.md).
+  const blocked = (await blockedViewers(deps, ws, owner.id)) ?? [];
+  const [lo, mid, hi] = [slotOf(cal.previousFrom), slotOf(cal.from), slotOf(cal.to)];
+
+  const views = await store.profileViews(ws, owner.id, lo, hi);
+  const edges = [cal.previousFrom, ...cal.buckets.map((b) => b.from), cal.to];
+  const sums = sumInto(views, edges);
+  if (blocked.length > 0) sumInto(await store.profileViews(ws, owner.id, lo, hi, blocked), edges, -1, sums);
+  const previousViews = sums[0]!;
+  const series = cal.buckets.map((b, i) => ({ ...b, views: sums[i + 1]! }));
+  const currentViews = series.reduce((a, b) => a + b.views, 0);
+
+  const [uniqueViewers, previousUnique] = await Promise.all([
+    store.distinctViewers(ws, owner.id, mid, hi, blocked),
+    store.distinctViewers(ws, owner.id, lo, mid, blocked),
+  ]);
+  const breakdowns = q.breakdowns ? await breakDown(deps, ws, owner, mid, hi, blocked) : null;
+  return {
+    memberId: owner.id,
+    range: q.range,
+    granularity: q.granularity,
+    timeZone: cal.timeZone,
+    current: { from: cal.from, to: cal.to, views: currentViews, uniqueViewers },
+    previous: { from: cal.previousFrom, to: cal.from, views: previousViews, uniqueViewers: previousUnique },
+    change: { views: changePercent(currentViews, previousViews), uniqueViewers: changePercent(uniqueViewers, previousUnique) },
+    series,
+    breakdowns,
+  };
+}
+
+async function breakDown(
+  deps: CoreDeps,
+  ws: string,
+  owner: Member,
+  from: number,
+  to: number,
+  blocked: readonly string[],
+): Promise<Record<BreakdownName, Breakdown>> {
+  const viewers = (await deps.store.insights.rangeViewers(ws, owner.id, from, to, blocked)).filter(
+    (v): v is typeof v & { viewer: Member } => v.viewer !== undefined && v.viewerId !== owner.id,
+  );
+  const inFull = viewers.filter((v) => countsInBreakdown(v.viewer.visibility, 'degrees')).map((v) => v.viewerId);
+  const degrees = inFull.length > 0 ? await connectionDegrees(deps.store.connections, ws, owner.id, inFull, 3) : new Map();
+  const values = (name: BreakdownName, pick: (v: (typeof viewers)[number]) => readonly (string | null | undefined)[]) =>
+    buildBreakdown(
+      viewers.filter((v) => countsInBreakdown(v.viewer.visibility, name)).map((v) => pick(v).filter((x): x is string => typeof x === 'string' && x !== '')),
+    );
+  return {
+    companies: values('companies', (v) => [v.viewer.company]),
+    titles: values('titles', (v) => [v.viewer.title]),
+    industries: values('industries', (v) => [v.viewer.industry]),
+    locations: values('locations', (v) => [v.viewer.location]),
+    sources: values('sources', (v) => v.sources),
+    degrees: values('degrees', (v) => [degrees.get(v.viewerId)]),
+  };
+}
+
+export interface WorkspaceInsights {
+  range: InsightRange;
+  granularity: Granularity;
+  timeZone: string;
+  from: number;
+  to: number;
+  views: number;
+  viewers: number;
+  series: (SeriesBucket & { views: number; viewers: number })[];
+  topProfiles: { profileId: string; views: number }[];
+  sources: { source: VisitSource; views: number }[];
+  /** Distinct viewers in the range by how they browse: counts and shares (0 to 1). */
+  viewerVisibility: Record<Visibility, { viewers: number; share: number }>;
+}
+
+export const TOP_PROFILES = 10;
+
+/** The workspace as a whole (admins): no viewer is named, only counts. */
+export async function workspaceInsights(deps: CoreDeps, workspace: Workspace, q: InsightsQuery): Promise<WorkspaceInsights> {
+  const cal = calendar(q, deps.clock.now());
+  const store = deps.store.insights;
+  await catchUp(deps, workspace.id);
+  const ws = workspace.id;
+  const [from, to] = [slotOf(cal.from), slotOf(cal.to)];
+  const edges = [...cal.buckets.map((b) => b.from), cal.to];
+  const [views, viewers, topProfiles] = await Promise.all([
+    store.workspaceViews(ws, from, to),
+    store.workspaceViewers(ws, edges.map(slotOf)),
+    store.topProfiles(ws, from, to, TOP_PROFILES),
+  ]);
+  const sums = sumInto(views, edges);
+  const bySource = new Map<VisitSource, number>();
+  for (const r of views) bySource.set(r.source, (bySource.get(r.source) ?? 0) + r.views);
+  const distinct = VISIBILITIES.reduce((a, v) => a + viewers.byVisibility[v], 0);
+  const share = (n: number) => (distinct === 0 ? 0 : Math.round((n / distinct) * 1000) / 1000);
+  return {
+    range: q.range,
+    granularity: q.granularity,
+    timeZone: cal.timeZone,
+    from: cal.from,
+    to: cal.to,
+    views: sums.reduce((a, b) => a + b, 0),
+    viewers: distinct,
+    series: cal.buckets.map((b, i) => ({ ...b, views: sums[i]!, viewers: viewers.perBucket[i]! })),
+    topProfiles,
+    sources: [...bySource].map(([source, n]) => ({ source, views: n })).sort((a, b) => b.views - a.views || (a.source < b.source ? -1 : 1)),
+    viewerVisibility: Object.fromEntries(VISIBILITIES.map((v) => [v, { viewers: viewers.byVisibility[v], share: share(viewers.byVisibility[v]) }])) as WorkspaceInsights['viewerVisibility'],
+  };
+}

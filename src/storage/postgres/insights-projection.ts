@@ -1,0 +1,62 @@
+/**
+ * The insights projection on PostgreSQL (docs/insights.md): adds each log entry to the views per
+ * (profile, slot) and per (profile, slot, viewer, source). Driven by the projection runner, off
+ * the recording path; its checkpoint is in `projection_checkpoints`, moved in the transaction
+ * that writes the counts (projection-checkpoints.ts), whose row lock also keeps two processes
+ * from applying one workspace at once.
+ */
+import { INSIGHTS_PROJECTION, slotOf, type Projection, type VisitLogEntry } from '../../core/index.js';
+import type { PgDatabase } from './database.js';
+import { PgCheckpoints } from './projection-checkpoints.js';
+
+/**
+ * Which of these entries are still in the log, locked until commit: an erase deletes a member's
+ * entries before it removes their counts, so it waits for this apply and then sees its rows;
+ * an entry it deleted first is not applied.
+ */
+const STILL_LOGGED = 'SELECT position FROM visit_log WHERE workspace_id = $1 AND position = ANY($2::int8[]) FOR SHARE';
+
+/** Written in key order: appliers of one workspace are serialized by the checkpoint, and an erase meets rows in a stable order. */
+const ADD_SLOTS = `INSERT INTO insight_slots AS s (workspace_id, profile_id, slot, views)
+  SELECT $1, p, slot, count(*) FROM unnest($2::text[], $3::int4[]) AS t(p, slot) GROUP BY p, slot ORDER BY p, slot
+  ON CONFLICT (workspace_id, profile_id, slot) DO UPDATE SET views = s.views + excluded.views`;
+
+const ADD_VIEWER_SLOTS = `INSERT INTO insight_viewer_slots AS s (workspace_id, profile_id, slot, viewer_id, source, views)
+  SELECT $1, p, slot, v, src, count(*) FROM unnest($2::text[], $3::int4[], $4::text[], $5::text[]) AS t(p, slot, v, src)
+  GROUP BY p, slot, v, src ORDER BY p, slot, v, src
+  ON CONFLICT (workspace_id, profile_id, slot, viewer_id, source) DO UPDATE SET views = s.views + excluded.views`;
+
+export class PgInsightsProjection implements Projection {
+  readonly name = INSIGHTS_PROJECTION;
+  readonly drivenBy = 'runner' as const;
+  private checkpoints;
+
+  constructor(private db: PgDatabase) {
+    this.checkpoints = new PgCheckpoints(db);
+  }
+
+  async checkpoint(workspaceId: string): Promise<number> {
+    return Number(await this.checkpoints.read(this.name, workspaceId));
+  }
+
+  async apply(workspaceId: string, entries: readonly VisitLogEntry[]): Promise<void> {
+    await this.checkpoints.apply(this.name, workspaceId, entries, async (c, fresh) => {
+      const { rows } = await c.query<{ position: string | number }>(STILL_LOGGED, [workspaceId, fresh.map((e) => e.position)]);
+      const kept = new Set(rows.map((r) => Number(r.position)));
+      const list = fresh.filter((e) => kept.has(e.position));
+      if (list.length === 0) return;
+      const profiles = list.map((e) => e.profileId);
+      const slots = list.map((e) => slotOf(e.viewedAt));
+      await c.query(ADD_SLOTS, [workspaceId, profiles, slots]);
+      await c.query(ADD_VIEWER_SLOTS, [workspaceId, profiles, slots, list.map((e) => e.viewerId), list.map((e) => e.source)]);
+    });
+  }
+
+  async reset(): Promise<void> {
+    await this.db.transaction(async (c) => {
+      await c.query('DELETE FROM insight_slots');
+      await c.query('DELETE FROM insight_viewer_slots');
+      await this.checkpoints.resetAll(c, this.name);
+    });
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Reads of the insights projection on PostgreSQL (docs/insights.md, core/insights-store.ts),
+ * and an erase's steps; insights-projection.ts builds it. The same tables as SQLite.
+ */
+import {
+  type InsightsStore,
+  type RangeViewer,
+  type SlotViews,
+  type Visibility,
+  type VisitSource,
+  type WorkspaceSlotViews,
+  type WorkspaceViewers,
+} from '../../core/index.js';
+import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
+import type { PgDatabase } from './database.js';
+
+/**
+ * An erase's steps ($1 workspace, $2 member), after the member's log entries are gone (an apply
+ * running meanwhile holds those entries and commits first; see insights-projection.ts): their
+ * views of others leave each profile's slots, found through the projection's own viewer index,
+ * then their rows as viewer and as profile go.
+ */
+export const INSIGHTS_ERASE_SQL: readonly string[] = [
+  `UPDATE insight_slots s SET views = s.views - x.n FROM (
+      SELECT profile_id, slot, sum(views) AS n FROM insight_viewer_slots WHERE workspace_id = $1 AND viewer_id = $2 GROUP BY 1, 2) x
+    WHERE s.workspace_id = $1 AND s.profile_id = x.profile_id AND s.slot = x.slot`,
+  'DELETE FROM insight_viewer_slots WHERE workspace_id = $1 AND viewer_id = $2',
+  'DELETE FROM insight_slots WHERE workspace_id = $1 AND profile_id = $2',
+  'DELETE FROM insight_viewer_slots WHERE workspace_id = $1 AND profile_id = $2',
+];
+
+const VISIBILITY_ZERO = (): Record<Visibility, number> => ({ full: 0, characteristics: 0, private: 0 });
+
+type Num = number | string;
+
+export class PgInsights implements InsightsStore {
+  constructor(private db: PgDatabase) {}
+
+  async profileViews(ws: string, profileId: string, from: number, to: number, viewerIds?: readonly string[]): Promise<SlotViews[]> {
+    const rows = viewerIds
+      ? await this.db.query<{ slot: Num; views: Num }>({
+          name: 'insights_viewer_views',
+          text: `SELECT slot, sum(views) AS views FROM insight_viewer_slots WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4
+            AND viewer_id = ANY($5::text[]) GROUP BY slot`,
+          values: [ws, profileId, from, to, [...viewerIds]],
+        })
+      : await this.db.query<{ slot: Num; views: Num }>({
+          name: 'insights_views',
+          text: 'SELECT slot, views FROM insight_slots WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4',
+          values: [ws, profileId, from, to],
+        });
+    return rows.map((r) => ({ slot: Number(r.slot), views: Number(r.views) }));
+  }
+
+  async distinctViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<number> {
+    const [row] = await this.db.query<{ n: Num }>({
+      name: 'insights_distinct',
+      text: `SELECT count(DISTINCT viewer_id) AS n FROM insight_viewer_slots WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4
+        AND viewer_id <> ALL($5::text[])`,
+      values: [ws, profileId, from, to, [...exclude]],
+    });
+    return Number(row!.n);
+  }
+
+  async rangeViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<RangeViewer[]> {
+    const rows = await this.db.query<{ viewer_id: string; sources: VisitSource[]; card: MemberTuple | null }>({
+      name: 'insights_range_viewers',
+      text: `SELECT d.viewer_id, d.sources,
+          (SELECT json_build_array(${memberColumnsOf('m')}) FROM members m WHERE m.workspace_id = $1 AND m.id = d.viewer_id) AS card
+        FROM (SELECT viewer_id, array_agg(DISTINCT source) AS sources FROM insight_viewer_slots
+              WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4 AND viewer_id <> ALL($5::text[])
+              GROUP BY viewer_id) d`,
+      values: [ws, profileId, from, to, [...exclude]],
+    });
+    return rows.map((r) => ({ viewerId: r.viewer_id, sources: r.sources, viewer: r.card ? memberFromTuple(r.card) : undefined }));
+  }
+
+  async workspaceViews(ws: string, from: number, to: number): Promise<WorkspaceSlotViews[]> {
+    const rows = await this.db.query<{ slot: Num; source: VisitSource; views: Num }>({
+      name: 'insights_ws_views',
+      text: 'SELECT slot, source, sum(views) AS views FROM insight_viewer_slots WHERE workspace_id = $1 AND slot >= $2 AND slot < $3 GROUP BY slot, source',
+      values: [ws, from, to],
+    });
+    return rows.map((r) => ({ slot: Number(r.slot), source: r.source, views: Number(r.views) }));
+  }
+
+  async workspaceViewers(ws: string, boundaries: readonly number[]): Promise<WorkspaceViewers> {
+    // One statement: each bucket's distinct count from the workspace index, and the whole range's viewers by visibility.
+    const [row] = await this.db.query<{ per_bucket: Num[] | null; by_visibility: [string, Num][] | null }>({
+      name: 'insights_ws_viewers',
+      text: `SELECT
+          (SELECT array_agg((SELECT count(DISTINCT viewer_id) FROM insight_viewer_slots WHERE workspace_id = $1 AND slot >= b.lo AND slot < b.hi) ORDER BY b.i)
+             FROM unnest($2::int4[], $3::int4[]) WITH ORDINALITY AS b(lo, hi, i)) AS per_bucket,
+          (SELECT json_agg(json_build_array(visibility, n)) FROM (
+             SELECT m.visibility, count(*) AS n FROM (SELECT DISTINCT viewer_id FROM insight_viewer_slots WHERE workspace_id = $1 AND slot >= $4 AND slot < $5) d
+             JOIN members m ON m.workspace_id = $1 AND m.id = d.viewer_id GROUP BY m.visibility) v) AS by_visibility`,
+      values: [ws, boundaries.slice(0, -1), boundaries.slice(1), boundaries[0], boundaries.at(-1)],
+    });
+    const byVisibility = VISIBILITY_ZERO();
+    for (const [v, n] of row?.by_visibility ?? []) byVisibility[v as Visibility] += Number(n);
+    return { perBucket: (row?.per_bucket ?? []).map(Number), byVisibility };
+  }
+
+  async topProfiles(ws: string, from: number, to: number, limit: number): Promise<{ profileId: string; views: number }[]> {
+    const rows = await this.db.query<{ profile_id: string; n: Num }>({
+      name: 'insights_top_profiles',
+      text: `SELECT profile_id, sum(views) AS n FROM insight_slots WHERE workspace_id = $1 AND slot >= $2 AND slot < $3
+        GROUP BY profile_id HAVING sum(views) > 0 ORDER BY n DESC, profile_id LIMIT $4`,
+      values: [ws, from, to, limit],
+    });
+    return rows.map((r) => ({ profileId: r.profile_id, views: Number(r.n) }));
+  }
+}

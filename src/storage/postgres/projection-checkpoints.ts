@@ -1,0 +1,55 @@
+/**
+ * Checkpoints of the projections that the projection runner drives (docs/visit-log.md), in
+ * `projection_checkpoints`. `apply` is what a PostgreSQL projection's `apply` is made of: one
+ * transaction that locks the checkpoint row, leaves out the entries it covers, lets the
+ * projection write what it derives from the others on the same connection, and moves the
+ * checkpoint to the last of them. Two processes applying the same entries meet at the row lock;
+ * the second finds them covered.
+ */
+import type pg from 'pg';
+import type { VisitLogEntry } from '../../core/index.js';
+import type { PgDatabase } from './database.js';
+
+export class PgCheckpoints {
+  constructor(private db: PgDatabase) {}
+
+  async read(name: string, workspaceId: string): Promise<number> {
+    const [r] = await this.db.query<{ position: number }>('SELECT position FROM projection_checkpoints WHERE name = $1 AND workspace_id = $2', [name, workspaceId]);
+    return r?.position ?? 0;
+  }
+
+  apply(
+    name: string,
+    workspaceId: string,
+    entries: readonly VisitLogEntry[],
+    write: (c: pg.PoolClient, fresh: readonly VisitLogEntry[]) => Promise<void>,
+  ): Promise<void> {
+    return this.db.transaction(async (c) => {
+      const now = Date.now();
+      await c.query('INSERT INTO projection_checkpoints (name, workspace_id, position, updated_at) VALUES ($1, $2, 0, $3) ON CONFLICT DO NOTHING', [
+        name,
+        workspaceId,
+        now,
+      ]);
+      const { rows } = await c.query<{ position: number }>('SELECT position FROM projection_checkpoints WHERE name = $1 AND workspace_id = $2 FOR UPDATE', [
+        name,
+        workspaceId,
+      ]);
+      const at = rows[0]!.position;
+      const fresh = entries.filter((e) => e.position > at);
+      if (fresh.length === 0) return;
+      await write(c, fresh);
+      await c.query('UPDATE projection_checkpoints SET position = $1, updated_at = $2 WHERE name = $3 AND workspace_id = $4', [
+        fresh.at(-1)!.position,
+        now,
+        name,
+        workspaceId,
+      ]);
+    });
+  }
+
+  /** Every checkpoint of `name` back to zero, on the caller's connection (in its transaction). */
+  async resetAll(c: pg.PoolClient, name: string): Promise<void> {
+    await c.query('DELETE FROM projection_checkpoints WHERE name = $1', [name]);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The fold thread's body (started by folder.ts): folds the inbox into the main tables, batch by
+ * batch, on a connection of its own. Runs in a worker thread, so it blocks freely (SQLite's busy
+ * waits, the write gate, its sleeps) without ever stalling the request thread.
+ */
+import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import type BetterSqlite3 from 'better-sqlite3';
+import { STOP, WAKE, type FoldWorkerData, type FoldWorkerMessage } from './fold-protocol.js';
+import { foldThreadGate } from './write-gate.js';
+
+const w = workerData as FoldWorkerData;
+const port = parentPort!;
+const post = (m: FoldWorkerMessage) => port.postMessage(m);
+const Database = createRequire(import.meta.url)(w.driver) as typeof BetterSqlite3;
+// Background work at background priority: on Linux, setpriority(PRIO_PROCESS, 0) applies to
+// the calling thread only, so requests keep the CPU they need and folds use what is left.
+try {
+  setPriority(0, w.nice);
+} catch {
+  /* not permitted here: fold at normal priority */
+}
+const db = new Database(w.path);
+db.pragma('busy_timeout = 5000');
+db.pragma('synchronous = ' + w.synchronous);
+db.pragma('cache_size = -16384');
+// Checkpoints are the checkpoint thread's (checkpointer.ts): one inside a commit here would
+// hold the inbox gate, which recordings wait for, through an fsync. This is the backstop.
+db.pragma('wal_autocheckpoint = ' + w.backstopPages);
+db.pragma('temp_store = MEMORY');
+db.prepare('ATTACH DATABASE ? AS inbox').run(w.inboxPath);
+db.pragma('inbox.busy_timeout = 5000');
+db.pragma('inbox.synchronous = ' + w.synchronous);
+for (const sql of w.setup) db.exec(sql);
+const run = (s: BetterSqlite3.Statement) => (s.source.includes('@limit') ? s.run({ limit: w.limit }) : s.run());
+const take = w.take.map((sql) => db.prepare(sql));
+const fold = w.fold.map((sql) => db.prepare(sql));
+// The copy out of the inbox writes only temp tables: it needs no write gate (fold.ts).
+const takeBatch = db.transaction(() => take.map(run).at(-1)!.changes);
+const foldBatch = db.transaction(() => fold.forEach(run));
+const mainGate = foldThreadGate(w.gate);
+const signals = new Int32Array(w.signals);
+const sleep = (ms: number) => Atomics.wait(signals, STOP, 0, ms);
+for (;;) {
+  if (Atomics.load(signals, STOP)) break;
+  const wakes = Atomics.load(signals, WAKE);
+  let taken = 0;
+  try {
+    taken = takeBatch();
+    if (taken > 0) {
+      mainGate.acquire();
+      try {
+        foldBatch();
+      } finally {
+        mainGate.release();
+      }
+    }
+  } catch (err) {
+    post({ error: String((err as Error | undefined)?.message || err) });
+    sleep(1000);
+    continue;
+  }
+  if (taken === 0) Atomics.wait(signals, WAKE, wakes, 1000);
+}
+db.close();
+post({ stopped: true });

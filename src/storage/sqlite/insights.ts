@@ -1,0 +1,115 @@
+/**
+ * Reads of the insights projection on SQLite (docs/insights.md, core/insights-store.ts); it is
+ * built by insights-projection.ts and an erase takes a member out of it (insights-sql.ts).
+ */
+import {
+  type InsightsStore,
+  type RangeViewer,
+  type SlotViews,
+  type Visibility,
+  type VisitSource,
+  type WorkspaceSlotViews,
+  type WorkspaceViewers,
+} from '../../core/index.js';
+import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
+import type { SqliteDb } from './database.js';
+
+const VISIBILITY_ZERO = (): Record<Visibility, number> => ({ full: 0, characteristics: 0, private: 0 });
+
+export class SqliteInsights implements InsightsStore {
+  private views;
+  private viewerViews;
+  private distinct;
+  private viewers;
+  private wsViews;
+  private wsDistinct;
+  private wsVisibility;
+  private top;
+
+  constructor(db: SqliteDb) {
+    this.views = db
+      .prepare<[string, string, number, number], [number, number]>(
+        'SELECT slot, views FROM insight_slots WHERE workspace_id = ? AND profile_id = ? AND slot >= ? AND slot < ?',
+      )
+      .raw();
+    this.viewerViews = db
+      .prepare<[string, string, number, number, string], [number, number]>(
+        `SELECT slot, sum(views) FROM insight_viewer_slots WHERE workspace_id = ? AND profile_id = ? AND slot >= ? AND slot < ?
+          AND viewer_id IN (SELECT value FROM json_each(?)) GROUP BY slot`,
+      )
+      .raw();
+    this.distinct = db
+      .prepare<[string, string, number, number, string], number>(
+        `SELECT count(DISTINCT viewer_id) FROM insight_viewer_slots WHERE workspace_id = ? AND profile_id = ? AND slot >= ? AND slot < ?
+          AND viewer_id NOT IN (SELECT value FROM json_each(?))`,
+      )
+      .pluck();
+    this.viewers = db
+      .prepare<[{ ws: string; profile: string; from: number; to: number; exclude: string }], [string, string, ...(MemberTuple | null[])]>(
+        `SELECT d.viewer_id, d.sources, ${memberColumnsOf('m')} FROM (
+            SELECT viewer_id, group_concat(DISTINCT source) AS sources FROM insight_viewer_slots
+            WHERE workspace_id = @ws AND profile_id = @profile AND slot >= @from AND slot < @to AND viewer_id NOT IN (SELECT value FROM json_each(@exclude))
+            GROUP BY viewer_id) d
+          LEFT JOIN members m ON m.workspace_id = @ws AND m.id = d.viewer_id`,
+      )
+      .raw();
+    this.wsViews = db
+      .prepare<[string, number, number], [number, string, number]>(
+        'SELECT slot, source, sum(views) FROM insight_viewer_slots WHERE workspace_id = ? AND slot >= ? AND slot < ? GROUP BY slot, source',
+      )
+      .raw();
+    this.wsDistinct = db
+      .prepare<[string, number, number], number>(
+        'SELECT count(DISTINCT viewer_id) FROM insight_viewer_slots INDEXED BY insight_viewer_slots_workspace WHERE workspace_id = ? AND slot >= ? AND slot < ?',
+      )
+      .pluck();
+    this.wsVisibility = db
+      .prepare<[{ ws: string; from: number; to: number }], [string, number]>(
+        `SELECT m.visibility, count(*) FROM (
+            SELECT DISTINCT viewer_id FROM insight_viewer_slots INDEXED BY insight_viewer_slots_workspace WHERE workspace_id = @ws AND slot >= @from AND slot < @to) d
+          JOIN members m ON m.workspace_id = @ws AND m.id = d.viewer_id GROUP BY m.visibility`,
+      )
+      .raw();
+    this.top = db
+      .prepare<[string, number, number, number], [string, number]>(
+        `SELECT profile_id, sum(views) AS n FROM insight_slots WHERE workspace_id = ? AND slot >= ? AND slot < ?
+          GROUP BY profile_id HAVING n > 0 ORDER BY n DESC, profile_id LIMIT ?`,
+      )
+      .raw();
+  }
+
+  async profileViews(ws: string, profileId: string, from: number, to: number, viewerIds?: readonly string[]): Promise<SlotViews[]> {
+    const rows = viewerIds ? this.viewerViews.all(ws, profileId, from, to, JSON.stringify(viewerIds)) : this.views.all(ws, profileId, from, to);
+    return rows.map(([slot, views]) => ({ slot, views }));
+  }
+
+  async distinctViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<number> {
+    return this.distinct.get(ws, profileId, from, to, JSON.stringify(exclude))!;
+  }
+
+  async rangeViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<RangeViewer[]> {
+    return this.viewers.all({ ws, profile: profileId, from, to, exclude: JSON.stringify(exclude) }).map((row) => {
+      const card = row.slice(2) as unknown as MemberTuple;
+      return {
+        viewerId: row[0],
+        sources: row[1].split(',') as VisitSource[],
+        viewer: card[0] === null ? undefined : memberFromTuple(card),
+      };
+    });
+  }
+
+  async workspaceViews(ws: string, from: number, to: number): Promise<WorkspaceSlotViews[]> {
+    return this.wsViews.all(ws, from, to).map(([slot, source, views]) => ({ slot, source: source as VisitSource, views }));
+  }
+
+  async workspaceViewers(ws: string, boundaries: readonly number[]): Promise<WorkspaceViewers> {
+    const perBucket = boundaries.slice(1).map((to, i) => this.wsDistinct.get(ws, boundaries[i]!, to)!);
+    const byVisibility = VISIBILITY_ZERO();
+    for (const [v, n] of this.wsVisibility.all({ ws, from: boundaries[0]!, to: boundaries.at(-1)! })) byVisibility[v as Visibility] += n;
+    return { perBucket, byVisibility };
+  }
+
+  async topProfiles(ws: string, from: number, to: number, limit: number): Promise<{ profileId: string; views: number }[]> {
+    return this.top.all(ws, from, to, limit).map(([profileId, views]) => ({ profileId, views }));
+  }
+}

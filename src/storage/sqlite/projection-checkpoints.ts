@@ -1,0 +1,55 @@
+/**
+ * Checkpoints of the projections that the projection runner drives (docs/visit-log.md), in the
+ * main file's `projection_checkpoints`. `applyCheckpointed` is what a SQLite projection's
+ * `apply` is made of: one write transaction on the main file that reads the checkpoint under
+ * the write lock, leaves out the entries it covers, writes what the projection derives from the
+ * others and moves the checkpoint to the last of them. A crash leaves both or neither; a second
+ * process applying the same entries finds them covered.
+ */
+import type { VisitLogEntry } from '../../core/index.js';
+import type { SqliteDb } from './database.js';
+import type { WriteGate } from './write-gate.js';
+
+export class SqliteCheckpoints {
+  private claim;
+  private get;
+  private save;
+  private clear;
+
+  constructor(private db: SqliteDb) {
+    // A write first: the transaction holds the main file's write lock before it reads (database.ts).
+    this.claim = db.prepare<[string, string, number]>(
+      'INSERT INTO main.projection_checkpoints (name, workspace_id, position, updated_at) VALUES (?, ?, 0, ?) ON CONFLICT DO NOTHING',
+    );
+    this.get = db.prepare<[string, string], number>('SELECT position FROM main.projection_checkpoints WHERE name = ? AND workspace_id = ?').pluck();
+    this.save = db.prepare<[number, number, string, string]>('UPDATE main.projection_checkpoints SET position = ?, updated_at = ? WHERE name = ? AND workspace_id = ?');
+    this.clear = db.prepare<[string]>('DELETE FROM main.projection_checkpoints WHERE name = ?');
+  }
+
+  read(name: string, workspaceId: string): number {
+    return this.get.get(name, workspaceId) ?? 0;
+  }
+
+  /**
+   * In one transaction, under the main file's write gate: `write` gets the entries above the
+   * checkpoint (possibly none: it is then not called) and runs inside the transaction.
+   */
+  apply(gate: WriteGate, name: string, workspaceId: string, entries: readonly VisitLogEntry[], write: (fresh: readonly VisitLogEntry[]) => void): Promise<void> {
+    return gate.run(() =>
+      this.db.transaction(() => {
+        const now = Date.now();
+        this.claim.run(name, workspaceId, now);
+        const at = this.read(name, workspaceId);
+        const fresh = entries.filter((e) => e.position > at);
+        if (fresh.length === 0) return;
+        write(fresh);
+        this.save.run(fresh.at(-1)!.position, now, name, workspaceId);
+      })(),
+    );
+  }
+
+  /** Every checkpoint of `name` back to zero, in the caller's transaction. */
+  resetAll(name: string): void {
+    this.clear.run(name);
+  }
+}

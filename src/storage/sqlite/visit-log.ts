@@ -1,0 +1,71 @@
+/**
+ * The visit log on SQLite (docs/visit-log.md): `inbox.visit_log`, in the inbox file, appended by
+ * the recording transaction (inbox.ts). Its positions are the visits' seqs, one sequence for
+ * every workspace, so a workspace's positions have gaps; each is larger than every position
+ * committed before it (one writer per file).
+ */
+import type { VisitLog, VisitLogEntry, VisitLogHead, VisitSource } from '../../core/index.js';
+import type { SqliteDb } from './database.js';
+
+type Row = {
+  position: number;
+  workspace_id: string;
+  profile_id: string;
+  viewer_id: string;
+  viewed_at: number;
+  source: string;
+  client_id: string | null;
+  recorded_at: number;
+};
+
+export const entryOf = (r: Row): VisitLogEntry => ({
+  workspaceId: r.workspace_id,
+  position: r.position,
+  profileId: r.profile_id,
+  viewerId: r.viewer_id,
+  viewedAt: r.viewed_at,
+  source: r.source as VisitSource,
+  visitId: r.client_id ?? String(r.position),
+  recordedAt: r.recorded_at,
+});
+
+export class SqliteVisitLog implements VisitLog {
+  private readAfter;
+  private workspaces;
+  private head;
+  private count;
+
+  constructor(db: SqliteDb) {
+    this.readAfter = db.prepare<[string, number, number], Row>(
+      `SELECT position, workspace_id, profile_id, viewer_id, viewed_at, source, client_id, recorded_at FROM inbox.visit_log
+        WHERE workspace_id = ? AND position > ? ORDER BY position LIMIT ?`,
+    );
+    this.workspaces = db.prepare<[], string>('SELECT id FROM main.workspaces ORDER BY id').pluck();
+    // One index probe per workspace: a GROUP BY would walk the whole log.
+    this.head = db.prepare<[string], { position: number; recorded_at: number }>(
+      'SELECT position, recorded_at FROM inbox.visit_log WHERE workspace_id = ? ORDER BY position DESC LIMIT 1',
+    );
+    this.count = db.prepare<[string, number, string, number], { entries: number; oldest: number | null }>(
+      `SELECT (SELECT count(*) FROM inbox.visit_log WHERE workspace_id = ? AND position > ?) AS entries,
+        (SELECT recorded_at FROM inbox.visit_log WHERE workspace_id = ? AND position > ? ORDER BY position LIMIT 1) AS oldest`,
+    );
+  }
+
+  async read(workspaceId: string, after: number, limit: number): Promise<VisitLogEntry[]> {
+    return this.readAfter.all(workspaceId, after, limit).map(entryOf);
+  }
+
+  async heads(): Promise<VisitLogHead[]> {
+    const out: VisitLogHead[] = [];
+    for (const ws of this.workspaces.all()) {
+      const h = this.head.get(ws);
+      if (h) out.push({ workspaceId: ws, position: h.position, recordedAt: h.recorded_at });
+    }
+    return out;
+  }
+
+  async behind(workspaceId: string, after: number): Promise<{ entries: number; oldestRecordedAt: number | null }> {
+    const r = this.count.get(workspaceId, after, workspaceId, after)!;
+    return { entries: r.entries, oldestRecordedAt: r.oldest };
+  }
+}
