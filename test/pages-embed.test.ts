@@ -106,6 +106,59 @@ describe.each(BACKENDS)('member page on $name', (backend) => {
     await page.close();
   });
 
+  it('draws the views trend with the insights API\'s points; range buttons as the plan allows', async () => {
+    const { url } = (await mintLink(t, world.admin, world.ownerId)).body;
+    const series = async (range: string) =>
+      (await t.request('GET', `/v1/members/${world.ownerId}/insights?range=${range}`, { headers: auth(world.admin) })).body.series.map((b: any) => [
+        Math.floor(b.from / 1000),
+        b.views,
+      ]);
+    const { page, errors } = await browser.open();
+    await page.goto(url);
+    await page.waitForSelector('#trend-chart canvas');
+    const drawn = async () => ({
+      count: Number(await page.getAttribute('#trend-chart', 'data-drawn')),
+      points: JSON.parse((await page.textContent('#trend-points'))!),
+    });
+    const thirty = await series('30d');
+    expect(thirty.some((p: number[]) => p[1]! > 0)).toBe(true);
+    expect(await drawn()).toEqual({ count: thirty.length, points: thirty });
+    // The free plan sees 90 days: no 365-day button.
+    expect(await page.$$eval('.ranges a', (as) => as.map((a) => a.textContent))).toEqual(['7 days', '30 days', '90 days']);
+    await page.click('.ranges a:text("7 days")');
+    await page.waitForFunction(() => document.querySelector('#trend-chart')?.getAttribute('data-drawn') === '7');
+    expect(await drawn()).toEqual({ count: 7, points: await series('7d') });
+    expect(await page.getAttribute('.ranges a:text("7 days")', 'aria-current')).toBe('true');
+    expect(errors).toEqual([]);
+    // Without script the buttons are links to the page with that range.
+    const ninety = await t.request('GET', (await page.getAttribute('.ranges a:text("90 days")', 'href'))!);
+    expect(ninety.text).toContain(JSON.stringify(await series('90d')));
+    // A range beyond the plan is refused by the data route.
+    const token = new URL(url).searchParams.get('token')!;
+    expect((await t.request('GET', `/embed/visitors/trend?token=${encodeURIComponent(token)}&days=365`)).status).toBe(403);
+    await page.close();
+  });
+
+  it('shows a premium member\'s breakdowns as bars, exactly the insights API\'s buckets', async () => {
+    const premium = await pagesWorld(t, 'pages-premium', { plan: 'premium' });
+    const api = (await t.request('GET', `/v1/members/${premium.ownerId}/insights?range=30d&breakdowns=true`, { headers: auth(premium.admin) })).body;
+    const companies = api.breakdowns.companies;
+    expect(companies.buckets.length).toBeGreaterThan(0);
+    const { url } = (await mintLink(t, premium.admin, premium.ownerId)).body;
+    const { page, errors } = await browser.open();
+    await page.goto(url);
+    expect(await page.$('#plan-note')).toBeNull();
+    expect(await page.$$eval('.ranges a', (as) => as.map((a) => a.textContent))).toEqual(['7 days', '30 days', '90 days', '365 days']);
+    const section = page.locator('section', { has: page.locator('h2:text("Where your viewers work")') });
+    const items = await section.locator('[role=listitem]').allTextContents();
+    const expected = companies.buckets.map((b: any) => `${b.value}: ${b.viewers}`);
+    if (companies.other > 0) expected.push(`Other: ${companies.other}`);
+    expect(items).toEqual(expected);
+    for (const secret of premium.secrets) expect(await page.content()).not.toContain(secret);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('is keyboard-navigable: Tab reaches "load more", Enter loads and moves focus to the new rows', async () => {
     const { url } = (await mintLink(t, world.admin, world.ownerId)).body;
     const { page, errors } = await browser.open({ width: 375, height: 800 });

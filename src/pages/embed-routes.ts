@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError, historyDays, listViewers, type Workspace } from '../core/index.js';
+import { AppError, getMember, historyDays, listViewers, type Workspace } from '../core/index.js';
+import { pageInsights, trendJson } from './embed-insights.js';
 import { useErrorPresenter } from '../http/errors.js';
 import { readEmbedToken } from './embed-token.js';
 import { embedPage, viewerRows, type EmbedView } from './embed-page.js';
@@ -34,8 +35,8 @@ export interface EmbedExtras {
   (input: { workspace: Workspace; memberId: string; token: string; query: Record<string, unknown> }): Promise<Partial<Pick<EmbedView, 'trend' | 'breakdowns' | 'liveSrc'>>>;
 }
 
-export function embedUrl(token: string, offset = 0): string {
-  return `${EMBED_PATH}?token=${encodeURIComponent(token)}${offset > 0 ? `&offset=${offset}` : ''}`;
+export function embedUrl(token: string, offset = 0, days?: number): string {
+  return `${EMBED_PATH}?token=${encodeURIComponent(token)}${offset > 0 ? `&offset=${offset}` : ''}${days ? `&days=${days}` : ''}`;
 }
 
 export async function embedRoutes(fastify: FastifyInstance, opts: EmbedRoutesOptions) {
@@ -58,7 +59,7 @@ export async function embedRoutes(fastify: FastifyInstance, opts: EmbedRoutesOpt
   }
 
   app.get(EMBED_PATH, { schema: { hide: true, querystring: Type.Intersect([Query, Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) })]) } }, async (request, reply) => {
-    const { token, offset } = request.query;
+    const { token, offset, days } = request.query;
     const grant = await grantOf(reply, token);
     if (!grant) return reply;
     const { workspace, memberId } = grant;
@@ -75,6 +76,10 @@ export async function embedRoutes(fastify: FastifyInstance, opts: EmbedRoutesOpt
       throw err;
     }
     const nextOffset = offset + EMBED_PAGE_SIZE < page.total ? offset + EMBED_PAGE_SIZE : null;
+    const insights = await pageInsights(deps, workspace, page.owner, days, {
+      page: (d) => embedUrl(token, 0, d),
+      json: (d) => `${EMBED_PATH}/trend?token=${encodeURIComponent(token)}&days=${d}`,
+    });
     const extras = opts.extras ? await opts.extras({ workspace, memberId, token, query: request.query as Record<string, unknown> }) : {};
     const body = embedPage({
       workspace,
@@ -82,7 +87,8 @@ export async function embedRoutes(fastify: FastifyInstance, opts: EmbedRoutesOpt
       page,
       now: deps.clock.now(),
       historyDays: historyDays(page.owner, workspace.settings),
-      next: nextOffset === null ? null : { rows: rowsUrl(token, nextOffset), page: embedUrl(token, nextOffset) },
+      next: nextOffset === null ? null : { rows: rowsUrl(token, nextOffset), page: embedUrl(token, nextOffset, days) },
+      ...insights,
       ...extras,
     });
     return sendPage(reply, 200, body, frame);
@@ -97,6 +103,20 @@ export async function embedRoutes(fastify: FastifyInstance, opts: EmbedRoutesOpt
     if (nextOffset !== null) reply.header('x-next-rows', rowsUrl(token, nextOffset)).header('x-next-page', embedUrl(token, nextOffset));
     return sendPage(reply, 200, viewerRows(page.viewers, deps.clock.now()), grant.workspace.settings.framingOrigins);
   });
+
+  // The range buttons' data: the same series as GET /v1/members/:id/insights?range=<days>d.
+  app.get(
+    `${EMBED_PATH}/trend`,
+    { schema: { hide: true, querystring: Type.Object({ token: Query.properties.token, days: Type.Integer({ minimum: 1, maximum: 3650 }) }) } },
+    async (request, reply) => {
+      const grant = await grantOf(reply, request.query.token);
+      if (!grant) return reply;
+      const owner = await getMember(deps, grant.workspace, grant.memberId);
+      const body = await trendJson(deps, grant.workspace, owner, request.query.days);
+      if (!body) return reply.status(403).header('cache-control', 'no-store').send({ error: 'this range is beyond the plan\'s history' });
+      return reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').send(body);
+    },
+  );
 }
 
 function rowsUrl(token: string, offset: number): string {

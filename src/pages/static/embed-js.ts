@@ -66,13 +66,14 @@ export const EMBED_JS = String.raw`(function () {
         { stroke: cssVar('--muted', '#666'), grid: { stroke: cssVar('--line', '#ddd') } },
         { stroke: cssVar('--muted', '#666'), grid: { stroke: cssVar('--line', '#ddd') }, size: 40 }
       ],
-      series: [{}, { label: 'Views', stroke: cssVar('--accent', '#0a66c2'), width: 2, fill: 'rgba(127,127,127,0.12)' }]
+      series: [{}, { label: 'Views', stroke: cssVar('--accent', '#0a66c2'), width: 2, fill: 'rgba(127,127,127,0.12)', points: { show: points.length <= 31 } }]
     };
     var data = [points.map(function (p) { return p[0]; }), points.map(function (p) { return p[1]; })];
     if (chart) { chart.destroy(); }
     chart = new window.uPlot(opts, data, chartBox);
+    // What was drawn, for people inspecting the page and for the tests.
     chartBox.setAttribute('data-drawn', String(points.length));
-    window.__trendPoints = points;
+    if (pointsEl) { pointsEl.textContent = JSON.stringify(points); }
   }
   if (pointsEl && chartBox) {
     try { draw(JSON.parse(pointsEl.textContent || '[]')); } catch (e) { /* the table below stays */ }
