@@ -63,6 +63,22 @@ describe.each(BACKENDS)('admin console on $name', (backend) => {
     await page.close();
   });
 
+  it('the overview charts the workspace\'s insights: the points of GET /v1/insights', async () => {
+    const { page, errors } = await browser.open();
+    await signIn(page);
+    await page.waitForURL(`${t.url}/admin`);
+    await page.waitForSelector('#trend-chart canvas');
+    for (const days of [30, 7]) {
+      if (days !== 30) await page.click(`.ranges a:text("${days} days")`);
+      await page.waitForFunction((d: number) => document.querySelector('#trend-chart')?.getAttribute('data-drawn') === String(d), days);
+      const api = (await t.request('GET', `/v1/insights?range=${days}d`, { headers: auth(world.admin) })).body;
+      expect(JSON.parse((await page.textContent('#trend-points'))!)).toEqual(api.series.map((b: any) => [Math.floor(b.from / 1000), b.views]));
+      expect(await page.textContent('#top-profiles')).toContain(world.ownerId);
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('refuses a form without the session\'s CSRF token', async () => {
     const { page } = await browser.open();
     await signIn(page);

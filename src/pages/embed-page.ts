@@ -13,7 +13,7 @@ export interface TrendView {
   days: number;
   caption: string;
   /** The range buttons: days, the link without script, the JSON with it; only those the plan allows. */
-  ranges: Array<{ days: number; href: string; src: string }>;
+  ranges: Array<{ days: number; href: string; src?: string }>;
 }
 
 export interface BreakdownView {
@@ -94,12 +94,12 @@ function freeNote(v: EmbedView): Html | '' {
   return html`<p class="note" id="plan-note"><strong>You are on the free plan:</strong> you see your ${s.freeFullViewers} most recent viewers in full and ${s.freeHistoryDays} days of history. Premium shows every viewer who browses openly, ${s.premiumHistoryDays} days of history, and where your views come from.</p>`;
 }
 
-function trendSection(t: TrendView): Html {
+export function trendSection(t: TrendView, title = 'Profile views'): Html {
   const total = t.points.reduce((n, p) => n + p[1], 0);
   return html`<section aria-labelledby="trend-h" class="trend">
-<h2 id="trend-h">Profile views</h2>
+<h2 id="trend-h">${title}</h2>
 <nav class="ranges" aria-label="Chart range">${t.ranges.map(
-    (r) => html`<a href="${r.href}" data-src="${r.src}" aria-current="${r.days === t.days ? 'true' : 'false'}">${r.days} days</a>`,
+    (r) => html`<a href="${r.href}"${r.src ? html` data-src="${r.src}"` : ''} aria-current="${r.days === t.days ? 'true' : 'false'}">${r.days} days</a>`,
   )}</nav>
 <p id="trend-caption" class="summary">${t.caption}</p>
 <div id="trend-chart" class="chart" role="img" aria-label="${`Chart of profile views per day: ${total} views in ${t.days} days`}"></div>
@@ -111,7 +111,7 @@ function trendSection(t: TrendView): Html {
 `;
 }
 
-function breakdownSection(b: BreakdownView, i: number): Html {
+export function breakdownSection(b: BreakdownView, i: number): Html {
   const max = Math.max(1, ...b.rows.map((r) => r.count));
   return html`<section aria-labelledby="bd-${i}">
 <h2 id="bd-${i}">${b.title}</h2>

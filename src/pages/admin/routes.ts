@@ -23,6 +23,8 @@ import { EMBED_TTL_DEFAULT_S, mintEmbedToken } from '../embed-token.js';
 import { embedUrl } from '../embed-routes.js';
 import { errorPage } from '../layout.js';
 import { sendPage } from '../security.js';
+import { DEFAULT_TREND_DAYS, TREND_DAYS } from '../embed-insights.js';
+import { workspaceOverview } from './overview.js';
 import type { Signer } from '../signing.js';
 import {
   ADMIN_PATH,
@@ -157,9 +159,18 @@ export async function adminRoutes(app: FastifyInstance, opts: { signer: Signer; 
 
   app.get(ADMIN_PATH, { schema: { hide: true } }, async (request, reply) => {
     const c = ctx(request);
-    const [members, keys] = await Promise.all([countMembers(deps, c.workspace), listApiKeys(deps, c.workspace)]);
-    const extra = html`${await Promise.all(extensions.flatMap((e) => (e.overview ? [e.overview(c)] : [])))}`;
-    return page(reply, request, 'overview', 'Overview', overviewContent({ workspace: c.workspace, members, keys, extra }), flashOf(request));
+    const days = Number((request.query as { days?: string }).days);
+    const [members, keys, insights] = await Promise.all([
+      countMembers(deps, c.workspace),
+      listApiKeys(deps, c.workspace),
+      workspaceOverview(deps, c.workspace, TREND_DAYS.includes(days as 30) ? days : DEFAULT_TREND_DAYS),
+    ]);
+    const extra = html`${insights}${await Promise.all(extensions.flatMap((e) => (e.overview ? [e.overview(c)] : [])))}`;
+    const body = adminPage({ workspace: c.workspace, csrf: c.csrf, flash: flashOf(request), extraNav }, 'overview', 'Overview', overviewContent({ workspace: c.workspace, members, keys, extra }), {
+      scripts: ['uplot.js', 'embed.js'],
+      styles: ['uplot.css'],
+    });
+    return sendPage(reply, 200, body);
   });
 
   app.get(`${ADMIN_PATH}/members`, { schema: { hide: true } }, async (request, reply) => {
