@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -297,6 +298,21 @@ describe.each(BACKENDS)('member page on $name', (backend) => {
     for (const bad of ['https://a.example; script-src *', "'self'", 'https://a.example/path', 'javascript:alert(1)']) {
       expectNativeError(await t.request('PATCH', '/v1/workspace/settings', { headers: auth(world.admin), body: { framingOrigins: [bad] } }), 400, /framingOrigins/);
     }
+  });
+
+  it('weighs under 100 KB gzipped with its scripts and styles, all from this server', async () => {
+    const { url } = (await mintLink(t, world.admin, world.ownerId)).body;
+    const page = await t.request('GET', new URL(url).pathname + new URL(url).search);
+    const assets = [...page.text.matchAll(/(?:src|href)="(\/pages\/[^"]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+    expect(assets.some((a) => a.endsWith('/uplot.js'))).toBe(true);
+    expect(page.text).not.toMatch(/(?:src|href)="https?:\/\/(?!example\.com)/);
+    let total = gzipSync(page.text).length;
+    for (const a of assets) {
+      const res = await t.request('GET', a);
+      expect(res.status, a).toBe(200);
+      total += gzipSync(res.text).length;
+    }
+    expect(total).toBeLessThan(100 * 1024);
   });
 
   it('shows the workspace\'s name, accent colour and logo', async () => {
