@@ -19,9 +19,10 @@ describe.each(BACKENDS)('admin console on $name', (backend) => {
   let t: TestApp;
   let browser: TestBrowser;
   let world: PagesWorld;
-  const artifacts = artifactsDir(`admin-${backend.name}`);
+  let artifacts: ReturnType<typeof artifactsDir>;
 
   beforeAll(async () => {
+    artifacts = artifactsDir(`admin-${backend.name}`);
     t = await startTestApp(backend);
     browser = await launchBrowser();
     world = await pagesWorld(t, 'console', { viewers: 8 });
@@ -29,7 +30,7 @@ describe.each(BACKENDS)('admin console on $name', (backend) => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
-    artifacts.cleanup();
+    artifacts?.cleanup();
   });
 
   /** Signs in from a browser with no session (all pages of the test browser share cookies). */

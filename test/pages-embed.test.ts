@@ -44,9 +44,10 @@ describe.each(BACKENDS)('member page on $name', (backend) => {
   let t: TestApp;
   let browser: TestBrowser;
   let world: PagesWorld;
-  const artifacts = artifactsDir(`embed-${backend.name}`);
+  let artifacts: ReturnType<typeof artifactsDir>;
 
   beforeAll(async () => {
+    artifacts = artifactsDir(`embed-${backend.name}`);
     t = await startTestApp(backend, { pagesSecret: PAGES_SECRET });
     browser = await launchBrowser();
     world = await pagesWorld(t, 'pages');
@@ -54,7 +55,7 @@ describe.each(BACKENDS)('member page on $name', (backend) => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
-    artifacts.cleanup();
+    artifacts?.cleanup();
   });
 
   it('mints links for admins: 15 minutes by default, at most a day, for existing members only', async () => {
