@@ -50,13 +50,13 @@ async function main() {
     const deps = { store, clock: systemClock };
     let ws = await ensureWorkspace(deps, 'demo', 'Demo Network');
     ws = await updateWorkspaceSettings(deps, ws, { pageName: 'Demo Network', accentColor: '#0a66c2' });
-    const members: MemberInput[] = [{ id: 'maya', name: 'Maya Chen', plan: 'free' }, ...PEOPLE.map((p, i) => ({ id: `m${i}`, plan: 'free' as const, ...p }))];
+    const members: MemberInput[] = [{ id: 'maya', name: 'Maya Chen', plan: 'free' }, { id: 'sam', name: 'Sam Park', plan: 'premium' }, ...PEOPLE.map((p, i) => ({ id: `m${i}`, plan: 'free' as const, ...p }))];
     await store.members.upsert(ws.id, members, 'replace', Date.now());
     const now = Date.now();
     const visits = PEOPLE.flatMap((_, i) =>
       Array.from({ length: 1 + (i % 3) }, (_, k) => ({ profileId: 'maya', viewerId: `m${i}`, viewedAt: now - (i * i * 47 + 3) * 60_000 - k * 86_400_000 * 2, source: (['search', 'feed', 'profile'] as const)[i % 3] })),
     );
-    await recordVisits(deps, ws, visits);
+    await recordVisits(deps, ws, [...visits, ...visits.map((v) => ({ ...v, profileId: 'sam' }))]);
     const admin = await createApiKey(deps, ws, { role: 'admin', name: 'console' });
     await createApiKey(deps, ws, { role: 'member', memberId: 'maya', name: 'Maya\'s app', credits: 500 });
     const mint = await app.inject({ method: 'POST', url: '/v1/members/maya/embed-tokens', headers: { 'x-api-key': admin.secret }, payload: { ttlSeconds: 3600 } });
@@ -72,8 +72,14 @@ async function main() {
         await page.screenshot({ path: join(OUT, `member-page-${width}-${colorScheme}.png`), fullPage: width === 375 });
       }
     }
-    await page.setViewportSize({ width: 1280, height: 800 });
+    const premium = await app.inject({ method: 'POST', url: '/v1/members/sam/embed-tokens', headers: { 'x-api-key': admin.secret }, payload: { ttlSeconds: 3600 } });
+    const premiumUrl = new URL(JSON.parse(premium.body).url);
+    premiumUrl.host = new URL(url).host;
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.emulateMedia({ colorScheme: 'light' });
+    await page.goto(premiumUrl.toString());
+    await page.screenshot({ path: join(OUT, 'member-page-premium-1280-light.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.goto(`${url}/admin/sign-in`);
     await page.fill('#key', admin.secret);
     await page.click('button[type=submit]');
