@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError, getMember, historyDays, listViewers, type Workspace } from '../core/index.js';
 import { pageInsights, trendJson } from './embed-insights.js';
+import { liveFeedOf, serveLiveStream, streamUrl } from './embed-live.js';
 import { useErrorPresenter } from '../http/errors.js';
 import { readEmbedToken } from './embed-token.js';
 import { embedPage, viewerRows, type EmbedView } from './embed-page.js';
@@ -89,6 +90,7 @@ export async function embedRoutes(fastify: FastifyInstance, opts: EmbedRoutesOpt
       historyDays: historyDays(page.owner, workspace.settings),
       next: nextOffset === null ? null : { rows: rowsUrl(token, nextOffset), page: embedUrl(token, nextOffset, days) },
       ...insights,
+      liveSrc: liveFeedOf(app) ? streamUrl(EMBED_PATH, token) : null,
       ...extras,
     });
     return sendPage(reply, 200, body, frame);
@@ -102,6 +104,17 @@ export async function embedRoutes(fastify: FastifyInstance, opts: EmbedRoutesOpt
     const nextOffset = offset + EMBED_PAGE_SIZE < page.total ? offset + EMBED_PAGE_SIZE : null;
     if (nextOffset !== null) reply.header('x-next-rows', rowsUrl(token, nextOffset)).header('x-next-page', embedUrl(token, nextOffset));
     return sendPage(reply, 200, viewerRows(page.viewers, deps.clock.now()), grant.workspace.settings.framingOrigins);
+  });
+
+  // The live badge's events (embed-live.ts); a 404 when this server has no live feed.
+  app.get(`${EMBED_PATH}/stream`, { schema: { hide: true, querystring: Type.Object({ token: Query.properties.token }) } }, async (request, reply) => {
+    const feed = liveFeedOf(app);
+    if (!feed) throw new AppError('not_found', 'this server has no live feed');
+    const grant = await grantOf(reply, request.query.token);
+    if (!grant) return reply;
+    await getMember(deps, grant.workspace, grant.memberId);
+    reply.hijack();
+    await serveLiveStream(feed, reply.raw, request.raw, grant.workspace.id, grant.memberId);
   });
 
   // The range buttons' data: the same series as GET /v1/members/:id/insights?range=<days>d.
