@@ -7,6 +7,7 @@ export const PAGES_CSS = `
 :root{--accent:#0a66c2;--bg:#ffffff;--fg:#1d2226;--muted:#5e6670;--line:#e3e6ea;--card:#f6f7f9;--warn-bg:#fff6e0;--warn-fg:#5c4300;--bad:#b42318;--ok:#067647;color-scheme:light dark}
 @media (prefers-color-scheme:dark){:root{--bg:#15181c;--fg:#e9ecef;--muted:#a3abb5;--line:#2c3238;--card:#1d2126;--warn-bg:#3a2f10;--warn-fg:#f5dc9a;--bad:#fda29b;--ok:#75e0a7}}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
 a{color:var(--accent)}
