@@ -8,6 +8,8 @@ export interface BenchArgs {
   seed: number;
   /** Measured seconds per scenario (after the warm-up). */
   duration: number;
+  /** Measured seconds of the `sustained` scenario: 60 at full scale, the usual duration otherwise. */
+  sustainedDuration: number;
   /** Warm-up seconds per scenario, not measured. */
   warmup: number;
   connections: number;
@@ -27,7 +29,7 @@ export interface BenchArgs {
 
 const USAGE = `usage: npm run bench -- [--scale small|full] [--store sqlite|postgres] [--duration S] [--warmup S]
                       [--connections N] [--seed N] [--smoke] [--rebuild] [--build-only] [--no-write]
-                      [--only id,id] [--database-url postgres://...]`;
+                      [--only id,id] [--database-url postgres://...] [--sustained S]`;
 
 export class ArgsError extends Error {
   override name = 'ArgsError';
@@ -49,7 +51,7 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
       } else raw.set(a.slice(2), true);
     }
   }
-  const known = ['scale', 'store', 'seed', 'duration', 'warmup', 'connections', 'smoke', 'rebuild', 'build-only', 'no-write', 'only', 'database-url'];
+  const known = ['scale', 'store', 'seed', 'duration', 'warmup', 'connections', 'smoke', 'rebuild', 'build-only', 'no-write', 'only', 'database-url', 'sustained'];
   for (const k of raw.keys()) if (!known.includes(k)) throw new ArgsError(`unknown option --${k}\n${USAGE}`);
 
   const str = (k: string): string | undefined => {
@@ -76,6 +78,7 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
   if (store !== 'sqlite' && store !== 'postgres') throw new ArgsError(`--store must be sqlite or postgres\n${USAGE}`);
   const smoke = flag('smoke');
   const duration = num('duration', 0.5, 3600) ?? (smoke ? 1 : scale === 'full' ? 10 : 3);
+  const sustainedDuration = num('sustained', 0.5, 3600) ?? (scale === 'full' && !smoke ? 60 : duration);
   const warmup = num('warmup', 0, 600) ?? (smoke ? 0.5 : scale === 'full' ? 3 : 1);
   const seed = num('seed', 0, 2 ** 31 - 1) ?? 42;
   if (!Number.isInteger(seed)) throw new ArgsError('--seed must be an integer');
@@ -85,6 +88,7 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
     store,
     seed,
     duration,
+    sustainedDuration,
     warmup,
     connections: Math.round(connections),
     smoke,

@@ -229,6 +229,24 @@ async function buildPostgresDataset(url: string, key: string, shape: DatasetShap
     await main.query(d.fill);
     q.done();
   }
+  // Every counted visit is in the visit log (docs/visit-log.md), at positions in id order, as
+  // migration 8 fills it for visits stored before the log existed.
+  if ((await main.query("SELECT to_regclass('visit_log') IS NOT NULL AS e")).rows[0].e) {
+    const q = phase('visit_log', 1);
+    await main.query('DELETE FROM visit_log');
+    await main.query('DELETE FROM visit_log_heads');
+    await main.query(`INSERT INTO visit_log (workspace_id, position, visit_id, profile_id, viewer_id, viewed_at, source, client_id, recorded_at)
+      SELECT workspace_id, row_number() OVER (PARTITION BY workspace_id ORDER BY id), id, profile_id, viewer_id, viewed_at, source, client_id, viewed_at FROM visits`);
+    await main.query(`INSERT INTO visit_log_heads (workspace_id, position, recorded_at)
+      SELECT workspace_id, max(position), max(recorded_at) FROM visit_log GROUP BY workspace_id`);
+    // The insights projection was filled from these visits (derived.ts): it stands at the head.
+    if ((await main.query("SELECT to_regclass('insight_slots') IS NOT NULL AS e")).rows[0].e) {
+      await main.query(`INSERT INTO projection_checkpoints (name, workspace_id, position, updated_at)
+        SELECT 'insights', workspace_id, position, 0 FROM visit_log_heads
+        ON CONFLICT (name, workspace_id) DO UPDATE SET position = excluded.position`);
+    }
+    q.done();
+  }
   p = phase('vacuum analyze', 1);
   await main.query('VACUUM (ANALYZE)');
   p.done();
@@ -293,6 +311,9 @@ export async function ensurePostgresDataset(args: BenchArgs): Promise<Dataset> {
     const blocked = new Set(
       (await c.query("SELECT id FROM members WHERE workspace_id = $1 AND plan = 'free' AND visibility = 'private'", [WORKSPACE_ID])).rows.map((r) => Number(String(r.id).slice(1))),
     );
+    const premium = new Set(
+      (await c.query("SELECT id FROM members WHERE workspace_id = $1 AND plan = 'premium'", [WORKSPACE_ID])).rows.map((r) => Number(String(r.id).slice(1))),
+    );
     await c.end();
     const runName = `${name}_run`;
     const runUrl = withDatabase(url, runName);
@@ -313,6 +334,7 @@ export async function ensurePostgresDataset(args: BenchArgs): Promise<Dataset> {
       stats: JSON.parse(check.meta.stats!) as DatasetStats,
       reused,
       blockedOwners: blocked,
+      premiumOwners: premium,
       async databaseUrlForRun() {
         await dropRun();
         const a = await client(withDatabase(url, 'postgres'));

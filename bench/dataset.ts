@@ -24,6 +24,8 @@ export interface Dataset {
   reused: boolean;
   /** Member indexes that may not read their viewers (free plan, private mode): requests avoid them. */
   blockedOwners: Set<number>;
+  /** Member indexes on the premium plan (insights over 365 days are theirs). */
+  premiumOwners: Set<number>;
   /** A DATABASE_URL for one server run; SQLite gets a fresh copy of the dataset each time. */
   databaseUrlForRun(): Promise<string>;
   cleanup(): void | Promise<void>;
@@ -61,6 +63,9 @@ export async function ensureDataset(args: BenchArgs): Promise<Dataset> {
       Number(r.id.slice(1)),
     ),
   );
+  const premium = new Set(
+    (db.prepare("SELECT id FROM members WHERE workspace_id = ? AND plan = 'premium'").all(WORKSPACE_ID) as { id: string }[]).map((r) => Number(r.id.slice(1))),
+  );
   db.close();
   const runPath = join(DATA_DIR, `${key}.run.db`);
   const removeRun = () => {
@@ -75,6 +80,7 @@ export async function ensureDataset(args: BenchArgs): Promise<Dataset> {
     stats: JSON.parse(meta.stats!) as DatasetStats,
     reused,
     blockedOwners: blocked,
+    premiumOwners: premium,
     async databaseUrlForRun() {
       removeRun();
       copyFileSync(path, runPath);

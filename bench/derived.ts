@@ -11,7 +11,7 @@ import { WORKSPACE_ID, celebrityId, DAY_MS } from './dataset-shape.js';
 
 export interface DerivedTable {
   table: string;
-  /** Fills the table from visitor_summary (same SQL on SQLite and PostgreSQL). */
+  /** Fills the table from visitor_summary or the raw visits (same SQL on SQLite and PostgreSQL). */
   fill: string;
 }
 
@@ -21,6 +21,20 @@ export const DERIVED_TABLES: DerivedTable[] = [
     table: 'viewer_day_counts',
     fill: `INSERT INTO viewer_day_counts (workspace_id, profile_id, day, viewers)
       SELECT workspace_id, profile_id, last_viewed_at / ${DAY_MS}, count(*) FROM visitor_summary GROUP BY 1, 2, 3`,
+  },
+  // The insights projection (docs/insights.md): views per profile per 15-minute slot, and per
+  // profile, slot, viewer and source. A loader that fills the visit log with these visits sets
+  // the projection's checkpoint to the log's head (dataset-postgres.ts); one that does not
+  // (SQLite's) leaves it at zero, with no entry for the runner to apply twice.
+  {
+    table: 'insight_slots',
+    fill: `INSERT INTO insight_slots (workspace_id, profile_id, slot, views)
+      SELECT workspace_id, profile_id, CAST(viewed_at / 900000 AS INTEGER), count(*) FROM visits GROUP BY 1, 2, 3`,
+  },
+  {
+    table: 'insight_viewer_slots',
+    fill: `INSERT INTO insight_viewer_slots (workspace_id, profile_id, slot, viewer_id, source, views)
+      SELECT workspace_id, profile_id, CAST(viewed_at / 900000 AS INTEGER), viewer_id, source, count(*) FROM visits GROUP BY 1, 2, 3, 4, 5`,
   },
 ];
 

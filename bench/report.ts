@@ -26,6 +26,9 @@ export interface ScenarioResult {
   storedPerSec: number | null;
   /** Visits folded into the summary during the measured run (SQLite folds after acknowledging; PostgreSQL in the same step). */
   foldedPerSec?: number | null;
+  /** Sustained scenario: entries of the visit log not yet through every projection when the run ended, and the age of the oldest. */
+  lagEntries?: number | null;
+  lagSeconds?: number | null;
   latencyMs: LoadResult['latencyMs'] | null;
   requests: number | null;
   errors: number;
@@ -109,7 +112,8 @@ function formatMeasured(t: TargetOutcome): string {
 function rowCells(r: ScenarioResult): string[] {
   if (!r.available) return [r.id, r.note ?? 'not available', '', '', '', '', '', '', '', '', r.title];
   const folded = r.foldedPerSec !== null && r.foldedPerSec !== undefined && r.foldedPerSec !== r.storedPerSec ? `, ${int(r.foldedPerSec)} folded/s` : '';
-  const stored = r.storedPerSec !== null && r.storedPerSec !== undefined ? `; ${int(r.storedPerSec)} stored/s${folded}` : '';
+  const lag = r.lagEntries !== null && r.lagEntries !== undefined ? `, lag at end ${int(r.lagEntries)} entries / ${(r.lagSeconds ?? 0).toFixed(1)} s` : '';
+  const stored = r.storedPerSec !== null && r.storedPerSec !== undefined ? `; ${int(r.storedPerSec)} stored/s${folded}${lag}` : '';
   const rps =
     r.visitsPerSec !== null && r.visitsPerSec !== r.rps
       ? `${int(r.rps)} (${int(r.visitsPerSec)} visits/s answered${stored})`

@@ -98,7 +98,7 @@ async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, d
     const r = await drive({
       url: server.url,
       connections: args.connections,
-      duration: args.duration,
+      duration: s.sustained ? args.sustainedDuration : args.duration,
       warmup: args.warmup,
       next,
       onMeasureStart: () => {
@@ -126,6 +126,7 @@ async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, d
       visitsPerSec: s.itemsPerRequest ? r.rps * s.itemsPerRequest : null,
       storedPerSec,
       foldedPerSec,
+      ...(s.sustained && to ? { lagEntries: to.lagEntries, lagSeconds: to.lagSeconds } : {}),
       latencyMs: completed ? r.latencyMs : null,
       requests: r.requests,
       cpuCores: cpu,

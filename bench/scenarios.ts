@@ -18,6 +18,8 @@ export const BENCH_PAGES_SECRET = 'bench-pages-secret-not-for-production-0123456
 /** Share of list requests aimed at the celebrity. */
 export const CELEBRITY_SHARE = 0.1;
 export const BATCH_SIZE = 1000;
+/** In the sustained scenario, one request in this many is a batch of BATCH_SIZE, the others single visits. */
+export const SUSTAINED_BATCH_EVERY = 10;
 
 export interface ScenarioContext {
   dataset: Dataset;
@@ -33,6 +35,8 @@ export interface Scenario {
   itemsPerRequest?: number;
   /** Built by someone else and maybe not there yet: a route 404 means "not available", not a failure. */
   optional?: boolean;
+  /** Sustained ingest: measured for `--sustained` seconds, with the projections' lag at the end. */
+  sustained?: boolean;
   /** Returns the request generator of one run. */
   requests(ctx: ScenarioContext): () => RequestSpec;
   /** Checks one answer's body beyond its status (e.g. no rejected item in a batch). */
@@ -72,6 +76,32 @@ function connectSafelyList(id: string, what: string, params: Record<string, unkn
       const owner = ownerPicker(ctx, new Rng(ctx.dataset.shape.seed, `req-${id}`));
       const headers = { authorization: `Bearer ${ctx.dataset.adminSecret}` };
       return () => ({ method: 'POST', path: '/linkedin/profile/visitors', headers, body: json({ accountId: owner(), ...params }) });
+    },
+  };
+}
+
+/** Premium owners drawn by the dataset's Zipf law (a free owner's 365 days would be refused). */
+function premiumOwnerPicker(ctx: ScenarioContext, rng: Rng): () => string {
+  return () => {
+    for (;;) {
+      const owner = ctx.law.sample(rng);
+      if (ctx.dataset.premiumOwners.has(owner)) return memberId(owner);
+    }
+  };
+}
+
+/** Member insights over 365 days (docs/insights.md): totals, previous period and a daily series, no breakdowns. */
+function memberInsights(id: string, what: string, owner: (ctx: ScenarioContext) => () => string): Scenario {
+  return {
+    id,
+    title: `Member insights, GET /v1/members/:id/insights range=365d, ${what}`,
+    server: 'app',
+    kind: 'read',
+    optional: true,
+    requests(ctx) {
+      const next = owner(ctx);
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      return () => ({ method: 'GET', path: `/v1/members/${next()}/insights?range=365d&granularity=day&tz=Europe%2FParis`, headers });
     },
   };
 }
@@ -188,4 +218,32 @@ export const SCENARIOS: Scenario[] = [
       return b.rejected > 0 ? `${b.rejected} visits of the batch were rejected` : null;
     },
   },
+  {
+    id: 'sustained',
+    title: `Sustained ingest: single visits and batches of ${BATCH_SIZE.toLocaleString('en-US')} together (1 request in ${SUSTAINED_BATCH_EVERY} a batch)`,
+    server: 'app',
+    kind: 'write',
+    sustained: true,
+    // The mean per request: visits/s answered is approximate; stored/s and folded/s are counted in the database.
+    itemsPerRequest: (SUSTAINED_BATCH_EVERY - 1 + BATCH_SIZE) / SUSTAINED_BATCH_EVERY,
+    requests(ctx) {
+      const rng = new Rng(ctx.dataset.shape.seed ^ Date.now(), 'req-sustained');
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      let n = 0;
+      return () => {
+        if (n++ % SUSTAINED_BATCH_EVERY === SUSTAINED_BATCH_EVERY - 1) {
+          const parts: string[] = [];
+          for (let i = 0; i < BATCH_SIZE; i++) {
+            const [profileId, viewerId] = randomPair(ctx, rng);
+            parts.push(`{"profileId":"${profileId}","viewerId":"${viewerId}","source":"${rng.pick(VISIT_SOURCES)}"}`);
+          }
+          return { method: 'POST', path: '/v1/visits/batch', headers, body: `{"visits":[${parts.join(',')}]}` };
+        }
+        const [profileId, viewerId] = randomPair(ctx, rng);
+        return { method: 'POST', path: '/v1/visits', headers, body: json({ profileId, viewerId, source: rng.pick(VISIT_SOURCES) }) };
+      };
+    },
+  },
+  memberInsights('insights-zipf', 'premium owners by the Zipf law', (ctx) => premiumOwnerPicker(ctx, new Rng(ctx.dataset.shape.seed, 'req-insights-zipf'))),
+  memberInsights('insights-celebrity', 'the celebrity', () => () => celebrityId()),
 ];

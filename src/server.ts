@@ -4,6 +4,14 @@ import { setFlagsFromString } from 'node:v8';
 import { buildApp } from './http/app.js';
 import { openStore } from './storage/open-store.js';
 import type { Config } from './config.js';
+import { ProjectionRunner } from './core/index.js';
+
+/** How often the projection runner looks for new log entries, and how often lag is checked. */
+const PROJECTION_INTERVAL_MS = 200;
+const LAG_CHECK_MS = 10_000;
+/** A projection this far behind the log is reported in the logs (docs/visit-log.md). */
+export const LAG_WARN_ENTRIES = 100_000;
+export const LAG_WARN_SECONDS = 60;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -23,8 +31,27 @@ const HEAP_GROWING_PERCENT = 40;
 export async function startServer(config: Readonly<Config>): Promise<RunningServer> {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const store = await openStore(config);
-  const app = await buildApp({ config, store });
+  // Every process runs one; projections skip what another process applied (docs/visit-log.md).
+  const runner = new ProjectionRunner(store.visitLog, store.projections, {
+    onFailure: (f) => app.log.error({ projection: f.projection, workspaceId: f.workspaceId, position: f.position, error: f.message }, 'a projection stopped on a log entry it could not apply'),
+  });
+  const app = await buildApp({ config, store, projectionRunner: runner });
+  runner.start(PROJECTION_INTERVAL_MS);
+  const lagCheck = setInterval(() => {
+    runner.lag(Date.now()).then(
+      (lags) => {
+        for (const l of lags) {
+          if (l.entries >= LAG_WARN_ENTRIES || l.seconds >= LAG_WARN_SECONDS) {
+            app.log.warn({ projection: l.projection, workspaceId: l.workspaceId, lagEntries: l.entries, lagSeconds: l.seconds }, 'a projection is far behind the visit log');
+          }
+        }
+      },
+      (err: unknown) => app.log.warn({ err }, 'could not read projection lag'),
+    );
+  }, LAG_CHECK_MS).unref();
   app.addHook('onClose', async () => {
+    clearInterval(lagCheck);
+    await runner.stop();
     await store.close();
   });
   const address = await app.listen({ host: config.host, port: config.port });

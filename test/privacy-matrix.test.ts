@@ -8,7 +8,8 @@
  * 2. A hidden entry (private, characteristics, or blurred by the plan) carries nothing a member
  *    could match: secrets planted in every field and in the id of hidden viewers appear in no
  *    body or header, times are whole hours and ConnectSafely's text never gives minutes
- *    (docs/compatibility.md, "Hidden entries").
+ *    (docs/compatibility.md, "Hidden entries"). Insights too (docs/insights.md), member and
+ *    workspace, with every range, granularity, zone and breakdown choice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemberInput, Visibility } from '../src/core/index.js';
@@ -278,6 +279,24 @@ describe.each(BACKENDS)('privacy matrix on $name', (backend) => {
           expect(e.raw.timeStamp).toBe(Math.floor((now - h.age) / HOUR) * HOUR);
         }
       });
+    });
+
+    it('no planted secret or exact time of a hidden viewer comes out of insights, member or workspace, with any parameters', async () => {
+      const leaks = [...hidden.flatMap(({ m }) => secretsOf(m)), ...exactTimes()];
+      const queries = combos({ range: ['7d', '30d', '90d', '365d'], granularity: ['day', 'week'], tz: ['UTC', 'Asia/Kathmandu'], breakdowns: [true, false] });
+      let answered = 0;
+      for (const q of queries) {
+        const qs = new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)])).toString();
+        for (const path of [`/v1/members/${FREE}/insights?${qs}`, `/v1/members/${PREMIUM}/insights?${qs}`, `/v1/insights?${qs.replace(/&?breakdowns=\w+/, '')}`]) {
+          const res = await t.request('GET', path, { headers: auth(key2) });
+          // A free owner's breakdowns and year are refused (403); what is refused must not leak either.
+          const text = everything(res);
+          const leaked = leaks.filter((x) => text.includes(x));
+          expect(leaked, `${path} revealed ${leaked.join(', ')}`).toEqual([]);
+          if (res.status === 200) answered++;
+        }
+      }
+      expect(answered).toBeGreaterThan(queries.length);
     });
 
     it('ConnectSafely gives a hidden viewer of the last hour in hours (from the hour its visit fell in), never minutes', async () => {

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { serveCommand } from './serve.js';
 import { keysCreate, keysList, keysRevoke } from './keys.js';
 import { migrateCommand } from './migrate.js';
+import { rebuildCommand } from './rebuild.js';
 
 type Flags = Partial<Record<keyof Config, string>>;
 
@@ -61,6 +62,10 @@ withConfigFlags(keys.command('list').description('list the keys of a workspace')
 withConfigFlags(keys.command('revoke').description('revoke a key').argument('<keyId>'))
   .requiredOption('--workspace <id>', 'workspace id')
   .action((keyId: string, flags: Flags & { workspace: string }) => keysRevoke(config(flags), flags.workspace, keyId));
+
+withConfigFlags(program.command('rebuild').description('rebuild one projection of the visit log (e.g. summary) from the log').argument('<projection>')).action(
+  (name: string, flags: Flags) => rebuildCommand(config(flags), name),
+);
 
 withConfigFlags(program.command('migrate').description('apply pending schema migrations')).action((flags: Flags) => migrateCommand(config(flags)));
 

@@ -26,3 +26,5 @@ export * from './use-cases/insights.js';
 export * from './visit-log.js';
 export * from './projection.js';
 export * from './projection-runner.js';
+export * from './rules/summary-merge.js';
+export * from './rules/recording-rule.js';

@@ -30,13 +30,34 @@ export interface SlotViews {
   views: number;
 }
 
+export type ViewerTraits = Pick<Member, 'visibility' | 'company' | 'title' | 'industry' | 'location'>;
+
 /** A distinct viewer of a profile in a range, with what breakdowns need. */
 export interface RangeViewer {
   viewerId: string;
   /** The sources of their views in the range, each once. */
   sources: VisitSource[];
-  /** Their current card; absent once erased. */
-  viewer: Member | undefined;
+  /** What breakdowns read of their current card; absent once erased. */
+  viewer: ViewerTraits | undefined;
+}
+
+/** Sums slot counts into buckets given by ascending slot boundaries (for a backend that sums in the process). */
+export function sumIntoBuckets(rows: Iterable<SlotViews>, boundaries: readonly number[]): number[] {
+  const into = new Array<number>(Math.max(0, boundaries.length - 1)).fill(0);
+  const last = boundaries.length - 1;
+  for (const r of rows) {
+    if (r.slot < boundaries[0]! || r.slot >= boundaries[last]!) continue;
+    // Boundaries are few (at most 367): a binary search per row.
+    let lo = 0;
+    let hi = last;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (r.slot >= boundaries[mid]!) lo = mid;
+      else hi = mid;
+    }
+    into[lo]! += r.views;
+  }
+  return into;
 }
 
 export interface WorkspaceSlotViews extends SlotViews {
@@ -52,8 +73,12 @@ export interface WorkspaceViewers {
 
 /** Ranges are slot numbers, `from` inclusive, `to` exclusive; everything is keyed by workspace. */
 export interface InsightsStore {
-  /** Views of a profile per slot, slots without views left out; with `viewerIds`, only those viewers' views. */
-  profileViews(workspaceId: string, profileId: string, from: number, to: number, viewerIds?: readonly string[]): Promise<SlotViews[]>;
+  /**
+   * Views of a profile in each bucket, buckets given by ascending slot boundaries (n + 1 for n
+   * buckets; the answer has n sums); with `viewerIds`, only those viewers' views. Summed by the
+   * database where it is a server, so a year of slots does not cross the network.
+   */
+  profileViews(workspaceId: string, profileId: string, boundaries: readonly number[], viewerIds?: readonly string[]): Promise<number[]>;
   /** Distinct viewers of a profile with a view in the range, leaving out `excludeViewerIds`. */
   distinctViewers(workspaceId: string, profileId: string, from: number, to: number, excludeViewerIds: readonly string[]): Promise<number>;
   /** Every distinct viewer of a profile in the range (but `excludeViewerIds`), with their sources and current card. */

@@ -52,9 +52,10 @@ export class ProjectionRunner {
    */
   async runOnce(): Promise<number> {
     let applied = 0;
+    const driven = this.projections.filter((p) => p.drivenBy === 'runner' && !this.stopped.has(p.name));
+    if (driven.length === 0) return 0;
     const heads = await this.log.heads();
-    for (const p of this.projections) {
-      if (p.drivenBy !== 'runner' || this.stopped.has(p.name)) continue;
+    for (const p of driven) {
       for (const head of heads) applied += await this.advance(p, head.workspaceId, head.position);
     }
     return applied;

@@ -28,6 +28,8 @@ import { presentConnectSafelyError } from './connectsafely/presenters.js';
 import { CONNECTSAFELY_PREFIX } from './connectsafely/routes.js';
 import { LINKUP_PREFIX } from './linkup/routes.js';
 import { NETWORKED_PREFIX } from './networked/routes.js';
+import { healthRoutes } from './health-routes.js';
+import type { ProjectionRunner } from '../core/index.js';
 
 export interface AppOptions {
   config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'> & Partial<Pick<Config, 'pagesSecret'>>;
@@ -39,6 +41,8 @@ export interface AppOptions {
    * default, instead of on first use (schema-compilers.ts): a test checks that they all compile.
    */
   eagerSchemas?: boolean;
+  /** The server's projection runner, whose lag and failures `/healthz?detail=1` reports. */
+  projectionRunner?: ProjectionRunner;
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -73,7 +77,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(rateLimitPlugin, { max: opts.config.rateLimitMax, timeWindowMs: opts.config.rateLimitWindowMs });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', store: opts.store.kind }));
+  await app.register(healthRoutes, { store: opts.store, ...(opts.projectionRunner ? { runner: opts.projectionRunner } : {}) });
 
   await app.register(nativeRoutes, { prefix: '/v1' });
   await app.register(insightsRoutes, { prefix: '/v1' });

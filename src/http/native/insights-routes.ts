@@ -95,7 +95,7 @@ export async function insightsRoutes(fastify: FastifyInstance) {
           'Breakdowns of viewers are for premium members; a range beyond the plan\'s history and a free member browsing privately are refused with 403.',
         params: Type.Object({ memberId: S.Id }),
         querystring: MemberQuery,
-        response: { 200: MemberInsights, ...S.errorResponses },
+        response: { 200: MemberInsights, 503: S.ErrorBody, ...S.errorResponses },
       },
     },
     async (request) => {
@@ -126,7 +126,7 @@ export async function insightsRoutes(fastify: FastifyInstance) {
         tags,
         description: 'The workspace over whole local days (admin): views and distinct viewers per bucket, the most viewed profiles, sources, and the share of private and characteristics viewers. No viewer is named.',
         querystring: WorkspaceQuery,
-        response: { 200: WorkspaceInsights, ...S.errorResponses },
+        response: { 200: WorkspaceInsights, 503: S.ErrorBody, ...S.errorResponses },
       },
     },
     async (request) => {

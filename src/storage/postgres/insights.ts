@@ -5,13 +5,11 @@
 import {
   type InsightsStore,
   type RangeViewer,
-  type SlotViews,
   type Visibility,
   type VisitSource,
   type WorkspaceSlotViews,
   type WorkspaceViewers,
 } from '../../core/index.js';
-import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import type { PgDatabase } from './database.js';
 
 /**
@@ -36,20 +34,24 @@ type Num = number | string;
 export class PgInsights implements InsightsStore {
   constructor(private db: PgDatabase) {}
 
-  async profileViews(ws: string, profileId: string, from: number, to: number, viewerIds?: readonly string[]): Promise<SlotViews[]> {
+  async profileViews(ws: string, profileId: string, boundaries: readonly number[], viewerIds?: readonly string[]): Promise<number[]> {
+    // width_bucket(slot, bounds) is i for bounds[i-1] <= slot < bounds[i]: one row per bucket with views.
     const rows = viewerIds
-      ? await this.db.query<{ slot: Num; views: Num }>({
+      ? await this.db.query<{ b: number; views: Num }>({
           name: 'insights_viewer_views',
-          text: `SELECT slot, sum(views) AS views FROM insight_viewer_slots WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4
-            AND viewer_id = ANY($5::text[]) GROUP BY slot`,
-          values: [ws, profileId, from, to, [...viewerIds]],
+          text: `SELECT width_bucket(slot, $3::int4[]) AS b, sum(views) AS views FROM insight_viewer_slots
+            WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $4 AND slot < $5 AND viewer_id = ANY($6::text[]) GROUP BY 1`,
+          values: [ws, profileId, boundaries, boundaries[0], boundaries.at(-1), [...viewerIds]],
         })
-      : await this.db.query<{ slot: Num; views: Num }>({
+      : await this.db.query<{ b: number; views: Num }>({
           name: 'insights_views',
-          text: 'SELECT slot, views FROM insight_slots WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4',
-          values: [ws, profileId, from, to],
+          text: `SELECT width_bucket(slot, $3::int4[]) AS b, sum(views) AS views FROM insight_slots
+            WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $4 AND slot < $5 GROUP BY 1`,
+          values: [ws, profileId, boundaries, boundaries[0], boundaries.at(-1)],
         });
-    return rows.map((r) => ({ slot: Number(r.slot), views: Number(r.views) }));
+    const sums = new Array<number>(boundaries.length - 1).fill(0);
+    for (const r of rows) sums[r.b - 1] = Number(r.views);
+    return sums;
   }
 
   async distinctViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<number> {
@@ -63,16 +65,20 @@ export class PgInsights implements InsightsStore {
   }
 
   async rangeViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<RangeViewer[]> {
-    const rows = await this.db.query<{ viewer_id: string; sources: VisitSource[]; card: MemberTuple | null }>({
+    const rows = await this.db.query<{ viewer_id: string; sources: VisitSource[]; card: [string, string | null, string | null, string | null, string | null] | null }>({
       name: 'insights_range_viewers',
       text: `SELECT d.viewer_id, d.sources,
-          (SELECT json_build_array(${memberColumnsOf('m')}) FROM members m WHERE m.workspace_id = $1 AND m.id = d.viewer_id) AS card
+          (SELECT json_build_array(m.visibility, m.company, m.title, m.industry, m.location) FROM members m WHERE m.workspace_id = $1 AND m.id = d.viewer_id) AS card
         FROM (SELECT viewer_id, array_agg(DISTINCT source) AS sources FROM insight_viewer_slots
               WHERE workspace_id = $1 AND profile_id = $2 AND slot >= $3 AND slot < $4 AND viewer_id <> ALL($5::text[])
               GROUP BY viewer_id) d`,
       values: [ws, profileId, from, to, [...exclude]],
     });
-    return rows.map((r) => ({ viewerId: r.viewer_id, sources: r.sources, viewer: r.card ? memberFromTuple(r.card) : undefined }));
+    return rows.map((r) => ({
+      viewerId: r.viewer_id,
+      sources: r.sources,
+      viewer: r.card ? { visibility: r.card[0] as Visibility, company: r.card[1], title: r.card[2], industry: r.card[3], location: r.card[4] } : undefined,
+    }));
   }
 
   async workspaceViews(ws: string, from: number, to: number): Promise<WorkspaceSlotViews[]> {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AcceptedVisit, Member, RecordOutcome, ViewerPageQuery, ViewerRows, VisitSource, VisitStore } from '../../core/index.js';
+import { decideVisit, mergeView, type AcceptedVisit, type Member, type RecordOutcome, type ViewerPageQuery, type ViewerRows, type VisitSource, type VisitStore } from '../../core/index.js';
 import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
 import { isMissingPartition, type VisitPartitions } from './partitions.js';
@@ -361,30 +361,26 @@ function decide(
   const toInsert: number[] = [];
   const claimed = new Set<string>();
   visits.forEach((v, i) => {
-    if (v.clientId !== null && (seen.has(v.clientId) || claimed.has(v.clientId))) {
-      outcomes.push({ status: 'replayed', visitId: v.clientId });
+    const s = state.get(pairKey(v.profileId, v.viewerId))!;
+    const decision = decideVisit(
+      v,
+      {
+        replayed: () => seen.has(v.clientId!) || claimed.has(v.clientId!),
+        lastView: () => (s.count > 0 ? s.last : null),
+        // Stored views near this one were asked for the whole window at once (NEAR_STORED).
+        viewedBetween: () => nearStored.has(i) || hasWithin(s.batch, v.viewedAt, windowMs),
+      },
+      windowMs,
+    );
+    if (decision === 'replayed') {
+      outcomes.push({ status: 'replayed', visitId: v.clientId! });
       return;
     }
-    const s = state.get(pairKey(v.profileId, v.viewerId))!;
-    if (s.count > 0 && windowMs > 0) {
-      const duplicate = v.viewedAt >= s.last ? v.viewedAt - s.last < windowMs : nearStored.has(i) || hasWithin(s.batch, v.viewedAt, windowMs);
-      if (duplicate) {
-        outcomes.push({ status: 'deduplicated', visitId: v.clientId ?? '' });
-        return;
-      }
+    if (decision === 'deduplicated') {
+      outcomes.push({ status: 'deduplicated', visitId: v.clientId ?? '' });
+      return;
     }
-    if (s.count === 0) {
-      s.first = v.viewedAt;
-      s.last = v.viewedAt;
-      s.lastSource = v.source;
-    } else {
-      s.first = Math.min(s.first, v.viewedAt);
-      if (v.viewedAt >= s.last) {
-        s.last = v.viewedAt;
-        s.lastSource = v.source;
-      }
-    }
-    s.count++;
+    Object.assign(s, mergeView(s, v.viewedAt, v.source));
     insertSorted(s.batch, v.viewedAt);
     if (v.clientId !== null) claimed.add(v.clientId);
     toInsert.push(i);

@@ -61,6 +61,11 @@ INSERT INTO inbox.change_epoch (id, n) VALUES (1, 0);
  * in first, see projections.ts). Pending inbox rows are copied in so that nothing acknowledged
  * is missing from it.
  */
+/** Raises each workspace's head to the log's last entry (after entries were copied in). */
+export const LOG_HEADS_FROM_LOG = `INSERT INTO inbox.visit_log_heads (workspace_id, position, recorded_at)
+  SELECT workspace_id, max(position), max(recorded_at) FROM inbox.visit_log WHERE true GROUP BY workspace_id
+  ON CONFLICT (workspace_id) DO UPDATE SET position = excluded.position, recorded_at = excluded.recorded_at WHERE excluded.position > visit_log_heads.position`;
+
 const LOG_SCHEMA = `
 CREATE TABLE inbox.visit_log (
   position INTEGER PRIMARY KEY,
@@ -72,13 +77,17 @@ CREATE TABLE inbox.visit_log (
   client_id TEXT,
   recorded_at INTEGER NOT NULL
 );
-CREATE INDEX inbox.visit_log_workspace ON visit_log (workspace_id, position);
+-- The last position handed out in each workspace, moved once per group commit: a second index
+-- of the log by workspace would be one more B-tree insert for every visit (measured in-process,
+-- recording went from about 38,000 to 30,000 visits/s with log and index together).
+CREATE TABLE inbox.visit_log_heads (workspace_id TEXT PRIMARY KEY, position INTEGER NOT NULL, recorded_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE inbox.visit_log_state (id INTEGER PRIMARY KEY CHECK (id = 1), complete_from INTEGER NOT NULL);
 INSERT INTO inbox.visit_log_state (id, complete_from)
   SELECT 1, max(coalesce((SELECT max(id) FROM main.visits), 0), (SELECT folded_through FROM main.fold_state WHERE id = 1)) + 1;
 INSERT INTO inbox.visit_log (position, workspace_id, profile_id, viewer_id, viewed_at, source, client_id, recorded_at)
   SELECT seq, workspace_id, profile_id, viewer_id, viewed_at, source, client_id, CAST(unixepoch('subsec') * 1000 AS INTEGER)
   FROM inbox.visit_inbox WHERE seq >= (SELECT complete_from FROM inbox.visit_log_state) ORDER BY seq;
+${LOG_HEADS_FROM_LOG};
 `;
 
 /** Rows in the active table after which recording switches tables, once the other is folded. */

@@ -26,13 +26,14 @@ export class VisitInbox {
   private saveState;
   private allFolded;
   private empty;
-  private group: { last: number; active: Table; activeFrom: number; now: number } | null = null;
+  private group: { last: number; active: Table; activeFrom: number; now: number; heads: Map<string, number> } | null = null;
   private clientId;
   private pairLast;
   private pairNearby;
   private forProfile;
   private touch;
   private logInsert;
+  private saveHead;
 
   constructor(db: SqliteDb) {
     const tables: Table[] = [0, 1];
@@ -67,13 +68,16 @@ export class VisitInbox {
     this.logInsert = db.prepare<[number, string, string, string, number, string, string | null, number]>(
       'INSERT INTO inbox.visit_log (position, workspace_id, profile_id, viewer_id, viewed_at, source, client_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    this.saveHead = db.prepare<[string, number, number]>(
+      'INSERT INTO inbox.visit_log_heads (workspace_id, position, recorded_at) VALUES (?, ?, ?) ON CONFLICT (workspace_id) DO UPDATE SET position = excluded.position, recorded_at = excluded.recorded_at',
+    );
     this.touch = db.prepare<[], number>('SELECT count(*) FROM (SELECT 1 FROM inbox.visit_inbox_0 LIMIT 1)').pluck();
   }
 
   /** In a recording transaction that already holds the inbox's write lock: where its rows go. */
   beginGroup(): void {
     const st = this.state.get()!;
-    this.group = { last: st.last_seq, active: st.active, activeFrom: st.active_from, now: Date.now() };
+    this.group = { last: st.last_seq, active: st.active, activeFrom: st.active_from, now: Date.now(), heads: new Map() };
   }
 
   /**
@@ -83,6 +87,7 @@ export class VisitInbox {
   endGroup(): void {
     const g = this.group!;
     this.group = null;
+    for (const [ws, position] of g.heads) this.saveHead.run(ws, position, g.now);
     const other: Table = g.active === 0 ? 1 : 0;
     if (g.last - g.activeFrom + 1 >= SWAP_ROWS && this.allFolded[other]!.get()) {
       this.empty[other]!.run();
@@ -105,6 +110,7 @@ export class VisitInbox {
     const seq = ++g.last;
     this.inserts[g.active]!.run(seq, ws, v.profileId, v.viewerId, v.viewedAt, v.source, v.clientId);
     this.logInsert.run(seq, ws, v.profileId, v.viewerId, v.viewedAt, v.source, v.clientId, g.now);
+    g.heads.set(ws, seq);
     return seq;
   }
 

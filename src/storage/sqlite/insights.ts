@@ -3,15 +3,15 @@
  * built by insights-projection.ts and an erase takes a member out of it (insights-sql.ts).
  */
 import {
+  sumIntoBuckets,
   type InsightsStore,
   type RangeViewer,
-  type SlotViews,
+  type ViewerTraits,
   type Visibility,
   type VisitSource,
   type WorkspaceSlotViews,
   type WorkspaceViewers,
 } from '../../core/index.js';
-import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import type { SqliteDb } from './database.js';
 
 const VISIBILITY_ZERO = (): Record<Visibility, number> => ({ full: 0, characteristics: 0, private: 0 });
@@ -20,7 +20,8 @@ export class SqliteInsights implements InsightsStore {
   private views;
   private viewerViews;
   private distinct;
-  private viewers;
+  private viewerRows;
+  private traits;
   private wsViews;
   private wsDistinct;
   private wsVisibility;
@@ -44,13 +45,16 @@ export class SqliteInsights implements InsightsStore {
           AND viewer_id NOT IN (SELECT value FROM json_each(?))`,
       )
       .pluck();
-    this.viewers = db
-      .prepare<[{ ws: string; profile: string; from: number; to: number; exclude: string }], [string, string, ...(MemberTuple | null[])]>(
-        `SELECT d.viewer_id, d.sources, ${memberColumnsOf('m')} FROM (
-            SELECT viewer_id, group_concat(DISTINCT source) AS sources FROM insight_viewer_slots
-            WHERE workspace_id = @ws AND profile_id = @profile AND slot >= @from AND slot < @to AND viewer_id NOT IN (SELECT value FROM json_each(@exclude))
-            GROUP BY viewer_id) d
-          LEFT JOIN members m ON m.workspace_id = @ws AND m.id = d.viewer_id`,
+    // Rows, not a GROUP BY: grouping a celebrity's year of slot rows by viewer in SQL took six
+    // times as long as reading them (the bench's small celebrity: 15 ms against 2.3 ms).
+    this.viewerRows = db
+      .prepare<[string, string, number, number], [string, string]>(
+        'SELECT viewer_id, source FROM insight_viewer_slots WHERE workspace_id = ? AND profile_id = ? AND slot >= ? AND slot < ?',
+      )
+      .raw();
+    this.traits = db
+      .prepare<[string, string], [string, string, string | null, string | null, string | null, string | null]>(
+        'SELECT id, visibility, company, title, industry, location FROM members WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))',
       )
       .raw();
     this.wsViews = db
@@ -78,9 +82,13 @@ export class SqliteInsights implements InsightsStore {
       .raw();
   }
 
-  async profileViews(ws: string, profileId: string, from: number, to: number, viewerIds?: readonly string[]): Promise<SlotViews[]> {
+  async profileViews(ws: string, profileId: string, boundaries: readonly number[], viewerIds?: readonly string[]): Promise<number[]> {
+    const [from, to] = [boundaries[0]!, boundaries.at(-1)!];
     const rows = viewerIds ? this.viewerViews.all(ws, profileId, from, to, JSON.stringify(viewerIds)) : this.views.all(ws, profileId, from, to);
-    return rows.map(([slot, views]) => ({ slot, views }));
+    return sumIntoBuckets(
+      rows.map(([slot, views]) => ({ slot, views })),
+      boundaries,
+    );
   }
 
   async distinctViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<number> {
@@ -88,14 +96,19 @@ export class SqliteInsights implements InsightsStore {
   }
 
   async rangeViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<RangeViewer[]> {
-    return this.viewers.all({ ws, profile: profileId, from, to, exclude: JSON.stringify(exclude) }).map((row) => {
-      const card = row.slice(2) as unknown as MemberTuple;
-      return {
-        viewerId: row[0],
-        sources: row[1].split(',') as VisitSource[],
-        viewer: card[0] === null ? undefined : memberFromTuple(card),
-      };
-    });
+    const left = new Set(exclude);
+    const sources = new Map<string, Set<VisitSource>>();
+    for (const [viewer, source] of this.viewerRows.all(ws, profileId, from, to)) {
+      if (left.has(viewer)) continue;
+      let set = sources.get(viewer);
+      if (!set) sources.set(viewer, (set = new Set()));
+      set.add(source as VisitSource);
+    }
+    const cards = new Map<string, ViewerTraits>();
+    for (const [id, visibility, company, title, industry, location] of this.traits.all(ws, JSON.stringify([...sources.keys()]))) {
+      cards.set(id, { visibility: visibility as Visibility, company, title, industry, location });
+    }
+    return [...sources].map(([viewerId, set]) => ({ viewerId, sources: [...set], viewer: cards.get(viewerId) }));
   }
 
   async workspaceViews(ws: string, from: number, to: number): Promise<WorkspaceSlotViews[]> {

@@ -49,7 +49,7 @@ export class SqliteMembers implements MemberStore {
       // The insights projections, while the raw visits that locate their rows are still there.
       ...INSIGHTS_ERASE_SQL,
       // The visit log keeps no visit of an erased member (a rebuild must not bring them back):
-      // a scan of the workspace's log, erasure being rare (docs/visit-log.md).
+      // a scan of the log, erasure being rare (docs/visit-log.md).
       'DELETE FROM inbox.visit_log WHERE workspace_id = @ws AND (viewer_id = @id OR profile_id = @id)',
       // As viewer: the profiles they viewed come from the summary's viewer index, then each
       // (profile, viewer) pair is an index range of the raw visits.

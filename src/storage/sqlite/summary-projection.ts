@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3';
 import type { Projection, VisitLogEntry } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 import { FOLD_SETUP_SQL, FOLD_SQL, FOLD_TAKE_SQL } from './fold.js';
+import { LOG_HEADS_FROM_LOG } from './inbox-db.js';
 import type { ReadCache } from './read-cache.js';
 import type { WriteGate } from './write-gate.js';
 
@@ -99,6 +100,7 @@ export class SqliteSummaryProjection implements Projection {
             FROM main.visits WHERE id < (SELECT complete_from FROM inbox.visit_log_state WHERE id = 1) ORDER BY id
             ON CONFLICT DO NOTHING`,
           'UPDATE inbox.visit_log_state SET complete_from = 1 WHERE id = 1',
+          LOG_HEADS_FROM_LOG,
           'DELETE FROM main.visits',
           'DELETE FROM main.visitor_summary',
           'DELETE FROM main.viewer_day_counts',

@@ -2,7 +2,10 @@
  * The visit log on SQLite (docs/visit-log.md): `inbox.visit_log`, in the inbox file, appended by
  * the recording transaction (inbox.ts). Its positions are the visits' seqs, one sequence for
  * every workspace, so a workspace's positions have gaps; each is larger than every position
- * committed before it (one writer per file).
+ * committed before it (one writer per file). The log has no index by workspace (recording would
+ * pay for it on every visit): reading one workspace's entries walks the log from the position
+ * asked for, past other workspaces' entries, which costs little with few busy workspaces.
+ * Heads are kept apart, in `visit_log_heads` (inbox.ts).
  */
 import type { VisitLog, VisitLogEntry, VisitLogHead, VisitSource } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
@@ -31,8 +34,7 @@ export const entryOf = (r: Row): VisitLogEntry => ({
 
 export class SqliteVisitLog implements VisitLog {
   private readAfter;
-  private workspaces;
-  private head;
+  private headRows;
   private count;
 
   constructor(db: SqliteDb) {
@@ -40,10 +42,8 @@ export class SqliteVisitLog implements VisitLog {
       `SELECT position, workspace_id, profile_id, viewer_id, viewed_at, source, client_id, recorded_at FROM inbox.visit_log
         WHERE workspace_id = ? AND position > ? ORDER BY position LIMIT ?`,
     );
-    this.workspaces = db.prepare<[], string>('SELECT id FROM main.workspaces ORDER BY id').pluck();
-    // One index probe per workspace: a GROUP BY would walk the whole log.
-    this.head = db.prepare<[string], { position: number; recorded_at: number }>(
-      'SELECT position, recorded_at FROM inbox.visit_log WHERE workspace_id = ? ORDER BY position DESC LIMIT 1',
+    this.headRows = db.prepare<[], { workspace_id: string; position: number; recorded_at: number }>(
+      'SELECT workspace_id, position, recorded_at FROM inbox.visit_log_heads ORDER BY workspace_id',
     );
     this.count = db.prepare<[string, number, string, number], { entries: number; oldest: number | null }>(
       `SELECT (SELECT count(*) FROM inbox.visit_log WHERE workspace_id = ? AND position > ?) AS entries,
@@ -56,12 +56,7 @@ export class SqliteVisitLog implements VisitLog {
   }
 
   async heads(): Promise<VisitLogHead[]> {
-    const out: VisitLogHead[] = [];
-    for (const ws of this.workspaces.all()) {
-      const h = this.head.get(ws);
-      if (h) out.push({ workspaceId: ws, position: h.position, recordedAt: h.recorded_at });
-    }
-    return out;
+    return this.headRows.all().map((h) => ({ workspaceId: h.workspace_id, position: h.position, recordedAt: h.recorded_at }));
   }
 
   async behind(workspaceId: string, after: number): Promise<{ entries: number; oldestRecordedAt: number | null }> {

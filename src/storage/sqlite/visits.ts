@@ -1,4 +1,4 @@
-import type { AcceptedVisit, RecordOutcome, ViewerPageQuery, ViewerSummary, VisitStore } from '../../core/index.js';
+import { decideVisit, type AcceptedVisit, type RecordOutcome, type ViewerPageQuery, type ViewerSummary, type VisitStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 import { foldPending } from './fold.js';
 import { VisitInbox } from './inbox.js';
@@ -176,27 +176,28 @@ export class SqliteVisits implements VisitStore {
   }
 
   /**
-   * Idempotency first, then the dedup window, then the append to the inbox; runs inside the
-   * group transaction, so later visits of the group see earlier ones. Folded and pending visits
-   * both count: a visit may still be in the inbox.
+   * The recording rule (core/rules/recording-rule.ts) decides; its facts come from the folded
+   * tables and the inbox, inside the group transaction, so later visits of the group see earlier
+   * ones (a visit may still be in the inbox). A counted visit is appended to the inbox and the
+   * visit log.
    */
   private apply(ws: string, v: AcceptedVisit, windowMs: number): RecordOutcome {
-    if (v.clientId !== null && (this.byClientId.get(ws, v.clientId) || this.inbox.hasClientId(ws, v.clientId))) {
-      return { status: 'replayed', visitId: v.clientId };
-    }
-    if (windowMs > 0) {
-      const stored = this.summary.get(ws, v.profileId, v.viewerId)?.last_viewed_at;
-      const pending = this.inbox.lastView(ws, v.profileId, v.viewerId);
-      const last = stored === undefined ? pending : pending === null ? stored : Math.max(stored, pending);
-      if (last !== null) {
-        const [after, before] = [v.viewedAt - windowMs, v.viewedAt + windowMs];
-        const duplicate =
-          v.viewedAt >= last
-            ? v.viewedAt - last < windowMs
-            : this.nearby.get(ws, v.profileId, v.viewerId, after, before) !== undefined || this.inbox.viewedBetween(ws, v.profileId, v.viewerId, after, before);
-        if (duplicate) return { status: 'deduplicated', visitId: v.clientId ?? '' };
-      }
-    }
+    const decision = decideVisit(
+      v,
+      {
+        replayed: () => this.byClientId.get(ws, v.clientId!) !== undefined || this.inbox.hasClientId(ws, v.clientId!),
+        lastView: () => {
+          const stored = this.summary.get(ws, v.profileId, v.viewerId)?.last_viewed_at;
+          const pending = this.inbox.lastView(ws, v.profileId, v.viewerId);
+          return stored === undefined ? pending : pending === null ? stored : Math.max(stored, pending);
+        },
+        viewedBetween: (after, before) =>
+          this.nearby.get(ws, v.profileId, v.viewerId, after, before) !== undefined || this.inbox.viewedBetween(ws, v.profileId, v.viewerId, after, before),
+      },
+      windowMs,
+    );
+    if (decision === 'replayed') return { status: 'replayed', visitId: v.clientId! };
+    if (decision === 'deduplicated') return { status: 'deduplicated', visitId: v.clientId ?? '' };
     const seq = this.inbox.append(ws, v);
     return { status: 'recorded', visitId: v.clientId ?? String(seq) };
   }
