@@ -4,7 +4,7 @@
  * UTC), the bars its breakdowns (premium only, with its small-group rule). Range buttons offer
  * the ranges the member's plan allows.
  */
-import { historyDays, INSIGHT_RANGES, memberInsights, type CoreDeps, type InsightRange, type Member, type Workspace } from '../core/index.js';
+import { AppError, historyDays, INSIGHT_RANGES, memberInsights, type CoreDeps, type InsightRange, type Member, type Workspace } from '../core/index.js';
 import type { BreakdownView, TrendView } from './embed-page.js';
 
 export const TREND_DAYS = [7, 30, 90, 365] as const;
@@ -57,7 +57,9 @@ export async function pageInsights(
   const { allowed, days: chosen } = trendRanges(owner, workspace, days);
   if (allowed.length === 0) return {};
   const premium = owner.plan === 'premium';
-  const r = await memberInsights(deps, workspace, { ownerId: owner.id, range: rangeOf(chosen), granularity: 'day', tz: 'UTC', breakdowns: premium });
+  const r = await whenAvailable(() => memberInsights(deps, workspace, { ownerId: owner.id, range: rangeOf(chosen), granularity: 'day', tz: 'UTC', breakdowns: premium }));
+  // Insights still being built (a 503 on the API): the page shows the list without the chart.
+  if (!r) return {};
   const trend: TrendView = {
     points: r.series.map((b) => [Math.floor(b.from / 1000), b.views]),
     days: chosen,
@@ -82,10 +84,21 @@ export function trendCaption(days: number, views: number, change: number | null)
   return `${base} (${change > 0 ? '+' : ''}${change}% on the ${days} days before)`;
 }
 
-/** The JSON the range buttons load. */
+/** The use case's answer, or undefined while the insights are being built (its 503). */
+export async function whenAvailable<T>(f: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'unavailable') return undefined;
+    throw err;
+  }
+}
+
+/** The JSON the range buttons load; null: a range beyond the plan; undefined: insights being built. */
 export async function trendJson(deps: CoreDeps, workspace: Workspace, owner: Member, days: number) {
   const { allowed } = trendRanges(owner, workspace, days);
   if (!allowed.includes(days as (typeof TREND_DAYS)[number])) return null;
-  const r = await memberInsights(deps, workspace, { ownerId: owner.id, range: rangeOf(days), granularity: 'day', tz: 'UTC', breakdowns: false });
+  const r = await whenAvailable(() => memberInsights(deps, workspace, { ownerId: owner.id, range: rangeOf(days), granularity: 'day', tz: 'UTC', breakdowns: false }));
+  if (!r) return undefined;
   return { days, caption: trendCaption(days, r.current.views, r.change.views), points: r.series.map((b) => [Math.floor(b.from / 1000), b.views]) };
 }

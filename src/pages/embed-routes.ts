@@ -126,6 +126,7 @@ export async function embedRoutes(fastify: FastifyInstance, opts: EmbedRoutesOpt
       if (!grant) return reply;
       const owner = await getMember(deps, grant.workspace, grant.memberId);
       const body = await trendJson(deps, grant.workspace, owner, request.query.days);
+      if (body === undefined) return reply.status(503).header('cache-control', 'no-store').send({ error: 'insights are being built; try again shortly' });
       if (!body) return reply.status(403).header('cache-control', 'no-store').send({ error: 'this range is beyond the plan\'s history' });
       return reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').send(body);
     },

@@ -6,12 +6,13 @@
 import { INSIGHT_RANGES, workspaceInsights, type CoreDeps, type InsightRange, type Workspace } from '../../core/index.js';
 import { html, type Html } from '../html.js';
 import { breakdownSection, trendSection } from '../embed-page.js';
-import { TREND_DAYS } from '../embed-insights.js';
+import { TREND_DAYS, whenAvailable } from '../embed-insights.js';
 import { ADMIN_PATH } from './session.js';
 
 export async function workspaceOverview(deps: CoreDeps, workspace: Workspace, days: number): Promise<Html> {
   const range = (Object.keys(INSIGHT_RANGES) as InsightRange[]).find((r) => INSIGHT_RANGES[r] === days)!;
-  const r = await workspaceInsights(deps, workspace, { range, granularity: 'day', tz: 'UTC' });
+  const r = await whenAvailable(() => workspaceInsights(deps, workspace, { range, granularity: 'day', tz: 'UTC' }));
+  if (!r) return html`<p class="note">The workspace's insights are being built from the visit log; the chart appears when they have caught up.</p>`;
   const trend = trendSection(
     {
       points: r.series.map((b) => [Math.floor(b.from / 1000), b.views]),
