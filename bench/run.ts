@@ -10,7 +10,7 @@ import { OwnerLaw } from './dataset-shape.js';
 import { drive } from './load.js';
 import { BASELINE_MAIN, SERVER_MAIN } from './paths.js';
 import { codeVersion, machine, printTable, updateDocs, writeJson, type RunReport, type ScenarioResult } from './report.js';
-import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js';
+import { BENCH_PAGES_SECRET, SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { evaluateTargets } from './targets.js';
 import { openVisitCounter, type VisitMark } from './stored-visits.js';
@@ -22,6 +22,7 @@ const SERVER_ENV = {
   RATE_LIMIT_MAX: '1000000000000',
   SQLITE_SYNCHRONOUS: process.env.BENCH_SQLITE_SYNCHRONOUS ?? 'normal',
   WORKERS: process.env.BENCH_WORKERS ?? '1',
+  PAGES_SECRET: BENCH_PAGES_SECRET,
 };
 
 function emptyResult(s: Scenario, note: string, available = false): ScenarioResult {

@@ -6,9 +6,14 @@
  */
 import { VISIT_SOURCES } from '../src/core/index.js';
 import { Rng } from './rng.js';
-import { CELEBRITY_INDEX, OwnerLaw, celebrityId, memberId } from './dataset-shape.js';
+import { CELEBRITY_INDEX, OwnerLaw, WORKSPACE_ID, celebrityId, memberId } from './dataset-shape.js';
 import type { Dataset } from './dataset.js';
 import type { RequestSpec } from './load.js';
+import { Signer } from '../src/pages/signing.js';
+import { mintEmbedToken } from '../src/pages/embed-token.js';
+
+/** The bench server's PAGES_SECRET (run.ts passes it), so a scenario can sign member-page links itself. */
+export const BENCH_PAGES_SECRET = 'bench-pages-secret-not-for-production-0123456789';
 
 /** Share of list requests aimed at the celebrity. */
 export const CELEBRITY_SHARE = 0.1;
@@ -149,6 +154,19 @@ export const SCENARIOS: Scenario[] = [
     requests(ctx) {
       const headers = { 'x-api-key': ctx.dataset.adminSecret };
       return () => ({ method: 'GET', path: `/v1/members/${celebrityId()}/visitors?offset=0&limit=20`, headers });
+    },
+  },
+  {
+    // The member page (docs/pages.md) a platform embeds: the celebrity's first 20 viewers as HTML,
+    // with the 30-day chart's series, through a signed link instead of an API key.
+    id: 'embed-page',
+    title: 'Member page, celebrity first page (HTML, /embed/visitors)',
+    server: 'app',
+    kind: 'read',
+    optional: true,
+    requests() {
+      const token = mintEmbedToken(new Signer(BENCH_PAGES_SECRET), { workspaceId: WORKSPACE_ID, memberId: celebrityId(), exp: Date.now() + 86_400_000 });
+      return () => ({ method: 'GET', path: `/embed/visitors?token=${encodeURIComponent(token)}`, headers: {} });
     },
   },
   {

@@ -14,6 +14,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { pino } from 'pino';
 import type { Config } from './config.js';
+import { randomBytes } from 'node:crypto';
 import { openStore } from './storage/open-store.js';
 import { clusterMetricsSource, serveMetrics } from './metrics/serve.js';
 
@@ -34,6 +35,8 @@ export async function startPrimary(config: Readonly<Config>): Promise<Primary> {
   const store = await openStore(config, { migrate: true });
   await store.close();
   if (config.metricsPort !== null) await serveMetrics(clusterMetricsSource(), config.host, config.metricsPort);
+  // Workers inherit the environment: one random pages secret for all of them when none is set.
+  if (!config.pagesSecret) process.env.PAGES_SECRET = randomBytes(32).toString('base64url');
 
   let stopping = false;
   let restarts: number[] = [];

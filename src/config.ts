@@ -66,6 +66,12 @@ export interface Config {
    * (fail open) and the error is logged and counted in /metrics.
    */
   redisUrl: string | null;
+  /**
+   * PAGES_SECRET: signs member-page links and admin-console sessions (docs/pages.md), at least
+   * 32 characters. Unset: a random one per start (per primary with WORKERS > 1), so links and
+   * sessions end at a restart and other instances refuse them; set it for production.
+   */
+  pagesSecret: string | null;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +125,7 @@ export const CONFIG_SPEC: Spec = {
   webhookRetryScheduleMs: { env: 'WEBHOOK_RETRY_SCHEDULE_MS', default: null, parse: msList },
   metricsPort: { env: 'METRICS_PORT', default: null, parse: int(1, 65535) },
   redisUrl: { env: 'REDIS_URL', default: null, parse: redisUrl },
+  pagesSecret: { env: 'PAGES_SECRET', default: null, parse: secret },
 };
 
 function bool(raw: string, name: string): boolean {
@@ -139,6 +146,11 @@ function msList(raw: string, name: string): readonly number[] | null {
 function redisUrl(raw: string, name: string): string {
   if (!/^rediss?:\/\/[^\s]+$/i.test(raw.trim())) throw new ConfigError(`${name} must be a redis:// or rediss:// URL, got "${raw}"`);
   return raw.trim();
+}
+
+function secret(raw: string, name: string): string {
+  if (raw.length < 32 || /\s/.test(raw)) throw new ConfigError(`${name} must be at least 32 characters without spaces`);
+  return raw;
 }
 
 function databaseUrl(raw: string, name: string): string {

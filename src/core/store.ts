@@ -17,6 +17,7 @@ import type {
 } from './types.js';
 import type { AuditStore } from './audit.js';
 import type { RetentionStore } from './retention.js';
+import type { MemberDirectory } from './member-directory.js';
 import type { InsightsStore } from './insights-store.js';
 import type { Projection } from './projection.js';
 import type { VisitLog } from './visit-log.js';
@@ -181,6 +182,8 @@ export interface Store {
   readonly blocks: BlockStore;
   readonly audit: AuditStore;
   readonly retention: RetentionStore;
+  /** Member search for the admin console (member-directory.ts). */
+  readonly directory: MemberDirectory;
   /** The insights projections (insights-store.ts). */
   readonly insights: InsightsStore;
   /** Every counted visit in order (docs/visit-log.md). */

@@ -38,6 +38,14 @@ export interface WorkspaceSettings {
   retentionDays: number;
   /** Prefix of the `entity_urn`/`entityUrn` fields of the LinkedIn-shaped APIs. */
   urnPrefix: string;
+  /** The name the member page shows (docs/pages.md); null shows the workspace's name. */
+  pageName: string | null;
+  /** The member page's accent colour, `#rrggbb`. */
+  accentColor: string;
+  /** An https logo the member page shows beside its name; null shows none. */
+  logoUrl: string | null;
+  /** Origins allowed to frame the member page (CSP frame-ancestors); empty means none may. */
+  framingOrigins: string[];
 }
 
 export const DEFAULT_SETTINGS: Readonly<WorkspaceSettings> = Object.freeze({
@@ -47,6 +55,10 @@ export const DEFAULT_SETTINGS: Readonly<WorkspaceSettings> = Object.freeze({
   freeFullViewers: 5,
   retentionDays: 365,
   urnPrefix: 'urn:li:fsd_profile:',
+  pageName: null,
+  accentColor: '#0a66c2',
+  logoUrl: null,
+  framingOrigins: [],
 });
 
 export interface Workspace {

@@ -19,6 +19,7 @@ import { networkedRoutes } from './networked/routes.js';
 import { linkupRoutes } from './linkup/routes.js';
 import { connectSafelyRoutes } from './connectsafely/routes.js';
 import { assetsPlugin } from './plugins/assets.js';
+import { pagesPlugin } from '../pages/index.js';
 import { serializersOnFirstUse } from './schema-compilers.js';
 import { MAX_PARAM_LENGTH } from './errors.js';
 import { clientErrorsIn, frameworkErrorsIn, presenterByPath, useUnroutedHandler } from './plugins/refusals.js';
@@ -34,7 +35,7 @@ import type { ProjectionRunner } from '../core/index.js';
 
 export interface AppOptions {
   config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'> &
-    Partial<Pick<Config, 'metricsPort' | 'redisUrl'>>;
+    Partial<Pick<Config, 'metricsPort' | 'redisUrl' | 'pagesSecret'>>;
   /** The metrics registry to fill (a new one when absent); server.ts passes it to serve METRICS_PORT. */
   metrics?: Metrics;
   store: Store;
@@ -117,6 +118,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(linkupRoutes);
   await app.register(connectSafelyRoutes);
   await app.register(assetsPlugin);
+  await app.register(pagesPlugin, { secret: opts.config.pagesSecret ?? null });
 
   useErrorPresenter(app, presentByPath);
   useUnroutedHandler(app, presentByPath);

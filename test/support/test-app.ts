@@ -60,6 +60,8 @@ export interface TestAppOptions {
   /** Live feed settings (heartbeat interval, poll interval, queue bound). */
   feed?: { heartbeatMs?: number; pollMs?: number; maxQueue?: number };
   webhooks?: { deliver?: boolean; allowPrivateNetworks?: boolean; timeoutMs?: number; scheduleMs?: number[] };
+  /** PAGES_SECRET (docs/pages.md); absent: a random one, as when it is unset. */
+  pagesSecret?: string;
 }
 
 export async function startTestApp(backend: TestBackend, opts: TestAppOptions = {}): Promise<TestApp> {
@@ -73,6 +75,7 @@ export async function startTestApp(backend: TestBackend, opts: TestAppOptions = 
       rateLimitMax: opts.rateLimitMax ?? 1_000_000,
       rateLimitWindowMs: opts.rateLimitWindowMs ?? 60_000,
       redisUrl: opts.redisUrl ?? null,
+      pagesSecret: opts.pagesSecret ?? null,
     },
     store,
     clock,

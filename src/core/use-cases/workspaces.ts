@@ -1,9 +1,10 @@
 import { invalidInput } from '../errors.js';
 import { isObject, refuseNul } from '../validation.js';
+import { checkPageSetting, isPageSetting } from '../rules/page-settings.js';
 import { DEFAULT_SETTINGS, type Workspace, type WorkspaceSettings } from '../types.js';
 import type { CoreDeps } from './deps.js';
 
-const LIMITS: Record<Exclude<keyof WorkspaceSettings, 'urnPrefix'>, [number, number]> = {
+const LIMITS: Record<'dedupWindowMs' | 'freeHistoryDays' | 'premiumHistoryDays' | 'freeFullViewers' | 'retentionDays', [number, number]> = {
   dedupWindowMs: [0, 7 * 86_400_000],
   freeHistoryDays: [1, 3650],
   premiumHistoryDays: [1, 3650],
@@ -19,6 +20,10 @@ export async function updateWorkspaceSettings(deps: CoreDeps, workspace: Workspa
     if (field === 'urnPrefix') {
       if (typeof value !== 'string' || value.length > 128) throw invalidInput('urnPrefix must be a string of at most 128 characters', { field });
       next.urnPrefix = refuseNul(value, field);
+      continue;
+    }
+    if (isPageSetting(field)) {
+      (next as unknown as Record<string, unknown>)[field] = checkPageSetting(field, value);
       continue;
     }
     const range = LIMITS[field as keyof typeof LIMITS];

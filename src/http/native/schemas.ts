@@ -168,6 +168,10 @@ export const Settings = Type.Object({
   freeFullViewers: Type.Integer(),
   retentionDays: Type.Integer(),
   urnPrefix: Type.String(),
+  pageName: Type.Union([Type.String(), Type.Null()], { description: 'name the member page shows; null: the workspace name' }),
+  accentColor: Type.String({ description: 'the member page accent colour, #rrggbb' }),
+  logoUrl: Type.Union([Type.String(), Type.Null()], { description: 'https logo on the member page' }),
+  framingOrigins: Type.Array(Type.String(), { description: 'origins allowed to frame the member page (CSP frame-ancestors)' }),
 });
 
 export const SettingsPatch = Type.Partial(
@@ -178,6 +182,10 @@ export const SettingsPatch = Type.Partial(
     freeFullViewers: Type.Integer({ minimum: 0, maximum: 1000 }),
     retentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
     urnPrefix: Type.String({ maxLength: 128 }),
+    pageName: Type.Union([Type.String({ minLength: 1, maxLength: 80 }), Type.Null()]),
+    accentColor: Type.String({ pattern: '^#[0-9a-fA-F]{6}$' }),
+    logoUrl: Type.Union([Type.String({ maxLength: 2048 }), Type.Null()]),
+    framingOrigins: Type.Array(Type.String({ maxLength: 300 }), { maxItems: 20 }),
   }),
   { additionalProperties: false },
 );

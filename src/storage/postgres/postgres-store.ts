@@ -4,6 +4,7 @@ import { PgAudit } from './audit.js';
 import { PgRetention } from './retention.js';
 import { PgBlocks } from './blocks.js';
 import { PgConnections } from './connections.js';
+import { PgDirectory } from './directory.js';
 import { PgInsights } from './insights.js';
 import { PgInsightsProjection } from './insights-projection.js';
 import { PgKeys } from './keys.js';
@@ -62,6 +63,7 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     blocks: new PgBlocks(db),
     audit: new PgAudit(db),
     retention: new PgRetention(db, partitions),
+    directory: new PgDirectory(db),
     insights: new PgInsights(db),
     visitLog: new PgVisitLog(db),
     projections: [new PgSummaryProjection(db), new PgInsightsProjection(db)],

@@ -5,6 +5,7 @@ import { SqliteAudit } from './audit.js';
 import { SqliteRetention } from './retention.js';
 import { SqliteBlocks } from './blocks.js';
 import { SqliteConnections } from './connections.js';
+import { SqliteDirectory } from './directory.js';
 import { startFolder } from './folder.js';
 import { SqliteInsights } from './insights.js';
 import { SqliteInsightsProjection } from './insights-projection.js';
@@ -58,6 +59,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     blocks: new SqliteBlocks(db, cache, gate),
     audit: new SqliteAudit(db, gate),
     retention: new SqliteRetention(db, cache, gate),
+    directory: new SqliteDirectory(db),
     insights: new SqliteInsights(db),
     visitLog: new SqliteVisitLog(db),
     projections: [new SqliteSummaryProjection(db, gate, cache), new SqliteInsightsProjection(db, gate)],
