@@ -69,7 +69,7 @@ export class SqliteRetention implements RetentionStore {
         (SELECT count(*) FROM inbox.visit_log WHERE workspace_id = ? AND viewed_at < ?) AS log`,
     );
     this.logChunk = db.prepare<[string, number], { position: number; viewed_at: number }>(
-      `SELECT position, viewed_at FROM inbox.visit_log INDEXED BY visit_log_workspace WHERE workspace_id = ? AND position > ? ORDER BY position LIMIT ${LOG_CHUNK}`,
+      `SELECT position, viewed_at FROM inbox.visit_log WHERE workspace_id = ? AND position > ? ORDER BY position LIMIT ${LOG_CHUNK}`,
     );
     const logDel = db.prepare<[string]>('DELETE FROM inbox.visit_log WHERE position IN (SELECT value FROM json_each(?))');
     this.logTx = db.transaction((ws: string, after: number, cutoff: number): { last: number | null; deleted: number } => {
