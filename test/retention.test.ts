@@ -91,6 +91,10 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
     expect(report.workspaces.find((w) => w.workspaceId === 'short')).toMatchObject({ visits: 5, pairsRemoved: 1, pairsChanged: 2, logEntries: 5, cutoff: now1 - 30 * DAY });
     expect(report.workspaces.find((w) => w.workspaceId === 'long')).toMatchObject({ visits: 0, pairsRemoved: 0, pairsChanged: 0 });
     expect(await stored('short', 'owner')).toEqual(before);
+    // Insights count the two visits of 43 and 45 days ago in the previous 30 days, until the purge.
+    const insights = await t.request('GET', '/v1/members/owner/insights?range=30d', { headers: auth(shortKey) });
+    expect(insights.status, insights.text).toBe(200);
+    expect([insights.body.views, insights.body.previous.views]).toEqual([3, 2]);
   });
 
   it('a purge stopped midway leaves whole batches; the next one finishes; summaries, totals and lists are right', async () => {
@@ -128,6 +132,10 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
       const { entries } = await entriesOf(surface, t, { key: shortKey, ownerId: 'owner', admin: true }, { limit: 20 });
       expect(entries.map((e) => e.label), surface.name).toEqual(['vb', 'vc']);
     }
+
+    // Insights lost them too: purged visits count nowhere.
+    const insights = await t.request('GET', '/v1/members/owner/insights?range=30d', { headers: auth(shortKey) });
+    expect([insights.body.views, insights.body.previous.views]).toEqual([3, 0]);
 
     // The visit log lost the same visits: a rebuild or a projection cannot bring them back.
     expect((await logTimes('short')).sort()).toEqual([now1 - 3 * DAY, now1 - 2 * DAY, now1 - 1 * DAY].sort());

@@ -242,7 +242,7 @@ ALTER TABLE members ADD COLUMN title text;
   {
     version: 11,
     name: 'insights projections',
-    // docs/insights.md; the same tables as SQLite's migration 11. Slots are epoch ms / 900000
+    // docs/insights.md; the same tables as SQLite's insights migration. Slots are epoch ms / 900000
     // (15 minutes), which fits an integer until the year 5,000. Built from the visit log by the
     // projection runner from position zero (insights.ts), so nothing is copied here.
     sql: `

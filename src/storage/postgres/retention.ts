@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { PurgeCounts, RetentionStore } from '../../core/index.js';
+import { slotOf, type PurgeCounts, type RetentionStore } from '../../core/index.js';
 import type { PgDatabase } from './database.js';
 import { listPartitions, type VisitPartitions } from './partitions.js';
 
@@ -103,7 +103,13 @@ export class PgRetention implements RetentionStore {
       );
       const more = Number(r!.n) === LOG_CHUNK;
       if (more) this.logCursor.set(workspaceId, Number(r!.last));
-      else this.logCursor.delete(workspaceId);
+      else {
+        this.logCursor.delete(workspaceId);
+        // Last, the insights projection's whole slots before the cutoff (docs/insights.md, "Retention").
+        for (const table of ['insight_slots', 'insight_viewer_slots']) {
+          await this.db.query(`DELETE FROM ${table} WHERE workspace_id = $1 AND slot < $2`, [workspaceId, slotOf(cutoff)]);
+        }
+      }
       return { visits: 0, pairsRemoved: 0, pairsChanged: 0, logEntries: Number(r!.deleted), done: !more };
     }
     const batch = await this.visitsBatch(workspaceId, cutoff, limit);

@@ -1,4 +1,4 @@
-import type { PurgeCounts, RetentionStore } from '../../core/index.js';
+import { slotOf, type PurgeCounts, type RetentionStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
 import type { WriteGate } from './write-gate.js';
@@ -32,6 +32,7 @@ export class SqliteRetention implements RetentionStore {
   private foldedThrough;
   private batchTx;
   private inboxTx;
+  private insightsTx;
   private logChunk;
   private logTx;
   /** Where each workspace's walk of the visit log has got to in this process (absent: not started). */
@@ -106,6 +107,10 @@ export class SqliteRetention implements RetentionStore {
       this.cache.dropPages(ws, new Set(rows.map((r) => r.profile_id)));
       return { visits, pairsRemoved, pairsChanged, logEntries: 0 };
     });
+    const insightDel = ['insight_slots', 'insight_viewer_slots'].map((t) => db.prepare<[string, number]>(`DELETE FROM main.${t} WHERE workspace_id = ? AND slot < ?`));
+    this.insightsTx = db.transaction((ws: string, slot: number): void => {
+      for (const stmt of insightDel) stmt.run(ws, slot);
+    });
     this.inboxTx = db.transaction((ws: string, cutoff: number): number => {
       cache.bump('inbox');
       // Folded rows still in the inbox go too (their visit left the main tables), uncounted.
@@ -134,8 +139,11 @@ export class SqliteRetention implements RetentionStore {
     }
     // The log is in the inbox file, which only this thread writes: no gate.
     const chunk = this.logTx(workspaceId, this.logCursor.get(workspaceId)!, cutoff);
-    if (chunk.last === null) this.logCursor.delete(workspaceId);
-    else this.logCursor.set(workspaceId, chunk.last);
+    if (chunk.last === null) {
+      this.logCursor.delete(workspaceId);
+      // Last, the insights projection's whole slots before the cutoff (docs/insights.md, "Retention").
+      await this.gate.run(() => this.insightsTx(workspaceId, slotOf(cutoff)));
+    } else this.logCursor.set(workspaceId, chunk.last);
     return { visits: 0, pairsRemoved: 0, pairsChanged: 0, logEntries: chunk.deleted, done: chunk.last === null };
   }
 
