@@ -165,6 +165,7 @@ describe.each(BACKENDS)('GET /healthz?detail=1 on $name', (backend) => {
       expect(theirs.body.projections).toEqual([
         { name: 'summary', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 },
         { name: 'insights', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 },
+        { name: 'webhooks', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 },
       ]);
     } finally {
       await t.close();

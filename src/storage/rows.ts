@@ -4,7 +4,7 @@
  * reads its hot rows as tuples (raw mode), which the object shapes map through, so each domain
  * object has one mapping.
  */
-import { DEFAULT_SETTINGS, type ApiKey, type Member, type Plan, type Role, type ViewerSummary, type Visibility, type VisitSource, type Workspace } from '../core/index.js';
+import { DEFAULT_SETTINGS, type ApiKey, type Member, type Plan, type Role, type ViewerSummary, type Visibility, type VisitLogEntry, type VisitSource, type Workspace } from '../core/index.js';
 
 export interface MemberRow {
   id: string;
@@ -166,3 +166,27 @@ export function memberParams(workspaceId: string, m: import('../core/index.js').
     now,
   };
 }
+
+/** A visit log row as both backends store it (docs/visit-log.md). */
+export interface VisitLogRow {
+  workspace_id: string;
+  position: number;
+  profile_id: string;
+  viewer_id: string;
+  viewed_at: number;
+  source: string;
+  client_id: string | null;
+  recorded_at: number;
+}
+
+/** A log entry; a visit sent without an id is named by the number the backend gave it. */
+export const visitLogEntryOf = (r: VisitLogRow, generatedId: number): VisitLogEntry => ({
+  workspaceId: r.workspace_id,
+  position: Number(r.position),
+  profileId: r.profile_id,
+  viewerId: r.viewer_id,
+  viewedAt: Number(r.viewed_at),
+  source: r.source as VisitSource,
+  visitId: r.client_id ?? String(generatedId),
+  recordedAt: Number(r.recorded_at),
+});

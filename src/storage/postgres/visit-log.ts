@@ -4,31 +4,13 @@
  * that transaction holds locked until it commits: positions are dense and commit in order, in
  * any number of server processes.
  */
-import type { VisitLog, VisitLogEntry, VisitLogHead, VisitSource } from '../../core/index.js';
+import type { VisitLog, VisitLogEntry, VisitLogHead } from '../../core/index.js';
 import type { PgDatabase } from './database.js';
+import { visitLogEntryOf, type VisitLogRow } from '../rows.js';
 
-type Row = {
-  workspace_id: string;
-  position: number;
-  visit_id: number;
-  profile_id: string;
-  viewer_id: string;
-  viewed_at: number;
-  source: string;
-  client_id: string | null;
-  recorded_at: number;
-};
+type Row = VisitLogRow & { visit_id: number; };
 
-export const entryOf = (r: Row): VisitLogEntry => ({
-  workspaceId: r.workspace_id,
-  position: r.position,
-  profileId: r.profile_id,
-  viewerId: r.viewer_id,
-  viewedAt: r.viewed_at,
-  source: r.source as VisitSource,
-  visitId: r.client_id ?? String(r.visit_id),
-  recordedAt: r.recorded_at,
-});
+const entryOf = (r: Row): VisitLogEntry => visitLogEntryOf(r, r.visit_id);
 
 export class PgVisitLog implements VisitLog {
   constructor(private db: PgDatabase) {}

@@ -7,30 +7,13 @@
  * asked for, past other workspaces' entries, which costs little with few busy workspaces.
  * Heads are kept apart, in `visit_log_heads` (inbox.ts).
  */
-import type { VisitLog, VisitLogEntry, VisitLogHead, VisitSource } from '../../core/index.js';
+import type { VisitLog, VisitLogEntry, VisitLogHead } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
+import { visitLogEntryOf, type VisitLogRow } from '../rows.js';
 
-type Row = {
-  position: number;
-  workspace_id: string;
-  profile_id: string;
-  viewer_id: string;
-  viewed_at: number;
-  source: string;
-  client_id: string | null;
-  recorded_at: number;
-};
+type Row = VisitLogRow;
 
-export const entryOf = (r: Row): VisitLogEntry => ({
-  workspaceId: r.workspace_id,
-  position: r.position,
-  profileId: r.profile_id,
-  viewerId: r.viewer_id,
-  viewedAt: r.viewed_at,
-  source: r.source as VisitSource,
-  visitId: r.client_id ?? String(r.position),
-  recordedAt: r.recorded_at,
-});
+const entryOf = (r: Row): VisitLogEntry => visitLogEntryOf(r, r.position);
 
 export class SqliteVisitLog implements VisitLog {
   private readAfter;
