@@ -133,6 +133,16 @@ describe.each(BACKENDS)('admin console on $name', (backend) => {
     expect(await page.textContent('.flash')).toMatch(/Key revoked/);
     expect(await page.textContent(`tr[data-key="${keyId}"]`)).toMatch(/revoked/);
     expect((await t.request('GET', `/v1/members/${world.ownerId}/visitors`, { headers: auth(secret) })).status).toBe(401);
+    // The audit log names the signed-in admin key as the actor of each, and holds no secret.
+    const adminId = keys.find((k: any) => k.role === 'admin' && k.revokedAt === null).id;
+    const audit = await t.request('GET', '/v1/audit?limit=100', { headers: auth(world.admin) });
+    const mine = audit.body.entries.filter((e: any) => e.target === keyId).map((e: any) => [e.action, e.actorKeyId]);
+    expect(mine).toEqual([
+      ['key.created', adminId],
+      ['key.credits_set', adminId],
+      ['key.revoked', adminId],
+    ]);
+    expect(audit.text).not.toContain(secret);
     // A bad value is explained, not a 500.
     await page.fill('#role', 'member').catch(() => {});
     await page.selectOption('#role', 'member');

@@ -8,6 +8,7 @@ import {
   AppError,
   countMembers,
   createApiKey,
+  recordAudit,
   getMember,
   listApiKeys,
   revokeApiKey,
@@ -116,6 +117,8 @@ export async function adminRoutes(app: FastifyInstance, opts: { signer: Signer; 
   });
 
   const ctx = (request: FastifyRequest): AdminContext => request.adminContext!;
+  /** Console actions are audited as made by the key the session was opened with. */
+  const actor = (request: FastifyRequest) => ({ keyId: ctx(request).key.id });
   const page: AdminHelpers['page'] = (reply, request, section, title, content, flash, status = 200) => {
     const c = ctx(request);
     return sendPage(reply, status, adminPage({ workspace: c.workspace, csrf: c.csrf, flash, extraNav }, section, title, content));
@@ -206,6 +209,8 @@ export async function adminRoutes(app: FastifyInstance, opts: { signer: Signer; 
         name: (form.name ?? '').trim() || null,
         credits: creditsOf(form.credits),
       });
+      const k = created.key;
+      await recordAudit(deps, ctx(request).workspace, actor(request), 'key.created', k.id, { role: k.role, memberId: k.memberId, credits: k.credits });
       return keysPage(request, reply, undefined, created, 201);
     } catch (err) {
       if (err instanceof AppError && err.code !== 'internal') return keysPage(request, reply, { text: err.message, error: true }, undefined, 400);
@@ -214,14 +219,17 @@ export async function adminRoutes(app: FastifyInstance, opts: { signer: Signer; 
   });
 
   app.post(`${ADMIN_PATH}/keys/:keyId/revoke`, { schema: { hide: true } }, async (request, reply) => {
-    await revokeApiKey(deps, ctx(request).workspace, (request.params as { keyId: string }).keyId);
+    const keyId = (request.params as { keyId: string }).keyId;
+    await revokeApiKey(deps, ctx(request).workspace, keyId);
+    await recordAudit(deps, ctx(request).workspace, actor(request), 'key.revoked', keyId);
     app.authenticator.forget();
     return reply.redirect(`${ADMIN_PATH}/keys?done=revoked`, 303);
   });
 
   app.post(`${ADMIN_PATH}/keys/:keyId/credits`, { schema: { hide: true } }, async (request, reply) => {
     try {
-      await setApiKeyCredits(deps, ctx(request).workspace, (request.params as { keyId: string }).keyId, creditsOf(((request.body ?? {}) as Form).credits));
+      const key = await setApiKeyCredits(deps, ctx(request).workspace, (request.params as { keyId: string }).keyId, creditsOf(((request.body ?? {}) as Form).credits));
+      await recordAudit(deps, ctx(request).workspace, actor(request), 'key.credits_set', key.id, { credits: key.credits });
     } catch (err) {
       if (err instanceof AppError && err.code === 'invalid_input') return keysPage(request, reply, { text: err.message, error: true }, undefined, 400);
       throw err;
@@ -238,7 +246,9 @@ export async function adminRoutes(app: FastifyInstance, opts: { signer: Signer; 
     const c = ctx(request);
     const form = (request.body ?? {}) as Form;
     try {
-      await updateWorkspaceSettings(deps, c.workspace, settingsPatch(form));
+      const patch = settingsPatch(form);
+      await updateWorkspaceSettings(deps, c.workspace, patch);
+      await recordAudit(deps, c.workspace, actor(request), 'settings.updated', c.workspace.id, { changed: patch });
     } catch (err) {
       if (err instanceof AppError && err.code === 'invalid_input') {
         return page(reply, request, 'settings', 'Settings', settingsContent(c.csrf, c.workspace), { text: err.message, error: true }, 400);
