@@ -271,4 +271,28 @@ describe.each(BACKENDS)('console webhooks and audit pages on $name', (backend) =
     }
     await page.close();
   });
+
+  it('full pages (50 messages, 50 audit entries) stay under 100 KB gzipped', async () => {
+    // Each new member is one audit entry and one member.created message.
+    for (let i = 0; i < 50; i++) {
+      const res = await t.request('PUT', `/v1/members/full${i}`, { headers: auth(admin), body: { name: `Full ${i}` } });
+      expect(res.status, res.text).toBeLessThan(300);
+    }
+    // Sent (each with its attempt), so the rows are as full as they get.
+    const sent = async () => (await t.request('GET', `/v1/webhooks/${endpoint.id}/deliveries?limit=100`, { headers: auth(admin) })).body.deliveries.filter((d: any) => d.status !== 'pending').length;
+    await expect.poll(sent, { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(50);
+    const { page } = await browser.open();
+    await signIn(page);
+    for (const [path, rows] of [
+      [`/admin/webhooks/${endpoint.id}`, '#deliveries tbody tr'],
+      ['/admin/audit', '#audit tbody tr'],
+    ] as const) {
+      const res = await page.goto(`${t.url}${path}`);
+      expect(await page.$$eval(rows, (trs) => trs.length), path).toBe(50);
+      const body = await res!.text();
+      const css = await (await fetch(`${t.url}${body.match(/href="(\/pages\/assets\/[^"]+pages\.css)"/)![1]}`)).text();
+      expect(gzipSync(body).length + gzipSync(css).length, path).toBeLessThan(100 * 1024);
+    }
+    await page.close();
+  });
 });
