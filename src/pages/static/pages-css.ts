@@ -73,7 +73,7 @@ form.inline input{width:9em}
 .flash--error{border-color:var(--bad);color:var(--bad)}
 .ok{color:var(--ok);font-weight:600}.bad{color:var(--bad);font-weight:600}
 ol.attempts{margin:0;padding-left:1.4em}ol.attempts li{white-space:nowrap}
-.url{overflow-wrap:anywhere}table.data time{white-space:nowrap}
+.url,td.details{overflow-wrap:anywhere}table.data time{white-space:nowrap}
 form.inline input[type=datetime-local]{width:auto}
 nav.admin+main.wrap{max-width:1120px}
 .filters a[aria-current]{font-weight:700;text-decoration:none;color:var(--fg)}
