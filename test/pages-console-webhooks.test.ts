@@ -146,6 +146,20 @@ describe.each(BACKENDS)('console webhooks and audit pages on $name', (backend) =
     await page.click('#replay button[type=submit]');
     expect(await page.textContent('.flash--error')).toMatch(/until must be after since/);
     expect(receiver.received).toHaveLength(5);
+    // Dates that are not dates (posted as a script could) are explained too, never a 500.
+    for (const [since, until] of [['yesterday', '2026-11-01T00:00'], ['2026-02-31T00:00', '2026-03-05T00:00'], ['0050-01-01T00:00', '2026-01-01T00:00']] as const) {
+      const res = await page.evaluate(
+        async ({ id, since, until }: { id: string; since: string; until: string }) => {
+          const _csrf = document.querySelector('#replay input[name=_csrf]').value;
+          const r = await fetch(`/admin/webhooks/${id}/replay`, { method: 'POST', body: new URLSearchParams({ _csrf, since, until }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+          return { status: r.status, text: await r.text() };
+        },
+        { id: endpoint.id, since, until },
+      );
+      expect(res.status, since).toBe(400);
+      expect(res.text).toMatch(/since must be a date and time like 2026-11-01T12:00 \(UTC\)/);
+    }
+    expect(receiver.received).toHaveLength(5);
     expect(errors.filter((e) => !/400/.test(e))).toEqual([]);
     await page.close();
   });

@@ -114,7 +114,10 @@ function utcInput(raw: string | undefined, field: string): number {
   const v = (raw ?? '').trim();
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(v);
   const t = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +(m[6] ?? 0)) : NaN;
-  if (!Number.isFinite(t)) throw new AppError('invalid_input', `${field} must be a date and time like 2026-11-01T12:00 (UTC)`, { field });
+  // Date.UTC rolls 2026-02-31 over into March and reads years below 100 as 19xx: a value that
+  // does not come back as written is refused rather than guessed.
+  const exact = m !== null && Number.isFinite(t) && t >= 0 && new Date(t).toISOString().slice(0, 19) === `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}`;
+  if (!exact) throw new AppError('invalid_input', `${field} must be a date and time like 2026-11-01T12:00 (UTC)`, { field });
   return t;
 }
 
