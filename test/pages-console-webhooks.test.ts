@@ -16,6 +16,7 @@ import { startTestApp, type TestApp } from './support/test-app.js';
 import { auth, until } from './support/assertions.js';
 import { artifactsDir, launchBrowser, type TestBrowser } from './support/browser.js';
 import { startReceiver, type Receiver } from './support/receiver.js';
+import { freePort } from './support/processes.js';
 
 declare const document: any;
 
@@ -200,6 +201,28 @@ describe.each(BACKENDS)('console webhooks and audit pages on $name', (backend) =
     await page.close();
   });
 
+  it('a delivery that got no response shows the network error of its attempt, not a status', async () => {
+    // A port nobody listens on: the connection is refused.
+    const refused = await t.request('POST', '/v1/webhooks', { headers: auth(admin), body: { url: `http://127.0.0.1:${await freePort()}/gone`, events: ['member.updated'] } });
+    expect(refused.status, refused.text).toBe(201);
+    await t.request('PUT', '/v1/members/alice', { headers: auth(admin), body: { name: 'Alice Again' } });
+    const log = async () => (await t.request('GET', `/v1/webhooks/${refused.body.id}/deliveries`, { headers: auth(admin) })).body.deliveries as any[];
+    await expect.poll(async () => (await log())[0]?.status, { timeout: 15_000, interval: 50 }).toBe('failed');
+    const [m] = await log();
+    const { page, errors } = await browser.open();
+    await signIn(page);
+    await page.goto(`${t.url}/admin/webhooks/${refused.body.id}`);
+    const attempt = (await page.textContent(`tr[data-message="${m.id}"] ol.attempts > li`))!;
+    expect(attempt).toContain(m.attempts[0].error);
+    expect(attempt).toMatch(/ECONNREFUSED/);
+    expect(attempt).not.toMatch(/HTTP \d/);
+    expect(attempt).toMatch(/in \d+ ms/);
+    // It is gone again: the other tests count one endpoint's audit entries and messages only.
+    expect((await t.request('DELETE', `/v1/webhooks/${refused.body.id}`, { headers: auth(admin) })).status).toBe(204);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('the audit page lists the console\'s webhook actions as the signed-in key, newest first, no secret', async () => {
     const { page, errors } = await browser.open();
     await signIn(page);
@@ -217,7 +240,8 @@ describe.each(BACKENDS)('console webhooks and audit pages on $name', (backend) =
       [adminId, 'webhook.replayed', endpoint.id],
       [adminId, 'webhook.retried', endpoint.id],
     ]);
-    expect(await page.textContent('#audit tbody tr:first-child .details')).toBe('enabled: true');
+    const newestWebhookDetails = await page.$$eval('#audit tbody tr', (trs) => trs.find((tr) => tr.querySelector('.action')!.textContent!.startsWith('webhook.'))!.querySelector('.details')!.textContent);
+    expect(newestWebhookDetails).toBe('enabled: true');
     const content = await page.content();
     expect(content).not.toContain(admin);
     expect(content).not.toContain(endpoint.secret.slice(6));
