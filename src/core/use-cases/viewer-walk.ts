@@ -31,7 +31,8 @@ export interface ViewerWalk {
  * shows viewing the owner after that head are taken out of the live pages and put back where
  * and as they stood at the start (rebuilt from their stored views less the logged new ones);
  * those who had not viewed the owner before are left out. Nobody is listed twice or skipped.
- * What such a walk holds is a page and the rows of the viewers who viewed the owner during it.
+ * What such a walk holds is a page and the rows of the viewers who viewed the owner during it
+ * (a page grows to hold every viewer of one millisecond, see below).
  *
  * What is not frozen: blocks (a block made during the walk hides the pair from the next page
  * on), a viewer erased or visits purged during the walk (gone from the next page), and the
@@ -52,6 +53,7 @@ async function* pagesOf(deps: CoreDeps, workspace: Workspace, owner: Member, sin
   const recent = new RecentViewers(deps, workspace.id, owner.id, since, head);
   let cursor: ViewerCursor | null = null;
   let rank = 0;
+  let limit = pageSize;
   for (;;) {
     // A walk outlives a request: each page sees what other processes committed before it.
     deps.store.beginRequest?.();
@@ -61,18 +63,35 @@ async function* pagesOf(deps: CoreDeps, workspace: Workspace, owner: Member, sin
       profileId: owner.id,
       since,
       after: cursor,
-      limit: pageSize,
+      limit,
       ...(exclude ? { excludeViewerIds: exclude } : {}),
     });
     // After the page: the log then names at least every visit the page could have seen.
     await recent.catchUp();
-    const end = live.rows.length < pageSize;
+    const end = live.rows.length < limit;
     // Live rows are right up to the last one read, except those of viewers seen since the start.
     const bound = end ? null : live.rows.at(-1)!;
     const excluded = new Set(exclude);
-    const rows: ViewerSummary[] = [...live.rows.filter((r) => !recent.has(r.viewerId)), ...recent.startRowsBetween(cursor, bound).filter((r) => !excluded.has(r.viewerId))]
+    let rows: ViewerSummary[] = [...live.rows.filter((r) => !recent.has(r.viewerId)), ...recent.startRowsBetween(cursor, bound).filter((r) => !excluded.has(r.viewerId))]
       .sort(listOrder)
-      .slice(0, pageSize);
+      .slice(0, limit);
+    // Every row up to the bound is read when fewer than a page were; else up to the last one.
+    let last: ViewerCursor | null = rows.length === limit ? rows.at(-1)! : bound;
+    if (last !== null && rows.length > 0) {
+      // More rows may share the last one's millisecond: they are held back for the next page,
+      // so hidden entries viewed at one instant are ordered together (orderHiddenTies) and a
+      // page boundary never shows their store order, which is by viewer id. A page that is one
+      // instant throughout is read again, twice as long.
+      const at = last.lastViewedAt;
+      const kept = rows.filter((r) => r.lastViewedAt !== at);
+      if (kept.length === 0) {
+        limit *= 2;
+        continue;
+      }
+      rows = kept;
+      last = kept.at(-1)!;
+    }
+    limit = pageSize;
     const firstRank = rank;
     rank += rows.length;
     if (rows.length > 0) {
@@ -81,8 +100,6 @@ async function* pagesOf(deps: CoreDeps, workspace: Workspace, owner: Member, sin
       const viewers = await renderRows(deps, workspace, owner, { rows, ...cards }, (_row, i) => firstRank + i);
       if (viewers.length > 0) yield viewers;
     }
-    // Every row up to the bound is out when fewer than a page were; else up to the last one.
-    const last: ViewerCursor | null = rows.length === pageSize ? rows.at(-1)! : bound;
     if (last === null) return;
     cursor = { lastViewedAt: last.lastViewedAt, viewerId: last.viewerId };
   }
