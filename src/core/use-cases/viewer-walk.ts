@@ -157,6 +157,10 @@ class RecentViewers {
   }
 
   private async readLog(): Promise<void> {
+    // Nothing new in this workspace: no read. (On SQLite the log is one sequence for every
+    // workspace, without an index by workspace: a read walks other workspaces' entries too.)
+    const head = (await this.deps.store.visitLog.heads()).find((h) => h.workspaceId === this.workspaceId)?.position ?? 0;
+    if (head <= this.position) return;
     for (;;) {
       const entries = await this.deps.store.visitLog.read(this.workspaceId, this.position, LOG_PAGE);
       for (const e of entries) {
