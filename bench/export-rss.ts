@@ -10,7 +10,9 @@
  * With a third argument the seeded file is kept there and reused by the next run of the same
  * path (seeding a million viewers takes minutes). BENCH_NODE_ARGS is passed to the server's
  * node (e.g. `--max-old-space-size=80`); the server's other settings come from the environment
- * (READ_CACHE_MB...).
+ * (READ_CACHE_MB...). EXPORT_RSS_DURING=1 records visits to the member (repeat viewers and
+ * newcomers) while the export runs, and says whether it still held exactly the viewers it began
+ * with.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,7 +78,27 @@ async function main() {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    const m = await measureExport(`http://127.0.0.1:${port}`, server.pid!, key, 'celebrity');
+    const url = `http://127.0.0.1:${port}`;
+    // EXPORT_RSS_DURING=1: visits to the member are recorded while the export runs (viewers
+    // viewing again, newcomers); the export must still hold exactly the viewers it began with.
+    let exporting = true;
+    let recordedDuring = 0;
+    const during = async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      for (let round = 0; exporting; round++) {
+        const visits = Array.from({ length: 200 }, (_, k) =>
+          k % 4 === 3
+            ? { profileId: 'celebrity', viewerId: `new${round}-${k}`, viewer: { name: `Newcomer ${round}-${k}` } }
+            : { profileId: 'celebrity', viewerId: `m${Math.floor(Math.random() * VIEWERS)}` },
+        );
+        const res = await fetch(`${url}/v1/visits/batch`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ visits }) });
+        recordedDuring += ((await res.json()) as { recorded: number }).recorded;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const writer = process.env.EXPORT_RSS_DURING === '1' ? during() : Promise.resolve();
+    const m = await measureExport(url, server.pid!, key, 'celebrity').finally(() => (exporting = false));
+    await writer;
     console.log(
       JSON.stringify({
         viewers: VIEWERS,
@@ -89,6 +111,7 @@ async function main() {
         seconds: +m.seconds.toFixed(1),
         rssBeforeMb: m.rssBeforeMb && +m.rssBeforeMb.toFixed(1),
         peakRssMb: m.peakRssMb && +m.peakRssMb.toFixed(1),
+        ...(process.env.EXPORT_RSS_DURING === '1' ? { recordedDuring, exactlyTheViewersAtStart: m.viewers === VIEWERS } : {}),
       }),
     );
   } finally {
