@@ -9,6 +9,7 @@ import { Rng } from './rng.js';
 import { CELEBRITY_INDEX, OwnerLaw, WORKSPACE_ID, celebrityId, memberId } from './dataset-shape.js';
 import type { Dataset } from './dataset.js';
 import type { RequestSpec } from './load.js';
+import { measureExport, type ExportMeasure } from './export-stream.js';
 import { Signer } from '../src/pages/signing.js';
 import { mintEmbedToken } from '../src/pages/embed-token.js';
 
@@ -41,6 +42,11 @@ export interface Scenario {
   requests(ctx: ScenarioContext): () => RequestSpec;
   /** Checks one answer's body beyond its status (e.g. no rejected item in a batch). */
   check?(body: unknown): string | null;
+  /**
+   * A scenario measured by one long request instead of a load (no `requests` driven): it runs
+   * against the started server and reports what that request cost.
+   */
+  once?(ctx: ScenarioContext, server: { url: string; pid: number }): Promise<ExportMeasure>;
 }
 
 /** Owners of list requests: 10% the celebrity, else the Zipf law, skipping owners who would get 403. */
@@ -243,6 +249,21 @@ export const SCENARIOS: Scenario[] = [
         return { method: 'POST', path: '/v1/visits', headers, body: json({ profileId, viewerId, source: rng.pick(VISIT_SOURCES) }) };
       };
     },
+  },
+  {
+    // The celebrity's whole export as NDJSON (docs/privacy-controls.md, "Export"): one request
+    // streamed to the end, for its time and the server's peak memory, which must not grow with
+    // the list (a million views at full scale).
+    id: 'export-celebrity',
+    title: 'Member export, celebrity, GET /v1/members/:id/export?format=ndjson (one request, streamed)',
+    server: 'app',
+    kind: 'read',
+    optional: true,
+    requests(ctx) {
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      return () => ({ method: 'GET', path: `/v1/members/${celebrityId()}/export?format=ndjson`, headers });
+    },
+    once: (ctx, server) => measureExport(server.url, server.pid, ctx.dataset.adminSecret, celebrityId()),
   },
   memberInsights('insights-zipf', 'premium owners by the Zipf law', (ctx) => premiumOwnerPicker(ctx, new Rng(ctx.dataset.shape.seed, 'req-insights-zipf'))),
   memberInsights('insights-celebrity', 'the celebrity', () => () => celebrityId()),
