@@ -233,14 +233,20 @@ describe.each(BACKENDS)('console webhooks and audit pages on $name', (backend) =
     );
     const api = (await t.request('GET', '/v1/audit?limit=1000', { headers: auth(admin) })).body.entries;
     expect(rows).toEqual(api.map((e: any) => [e.actorKeyId ?? 'command line', e.action, e.target]).reverse());
-    const webhookRows = rows.filter((r) => r[1]!.startsWith('webhook.'));
+    // This endpoint's entries: the console's actions, newest first, after its creation by the API.
+    const webhookRows = rows.filter((r) => r[1]!.startsWith('webhook.') && r[2] === endpoint.id);
     expect(webhookRows).toEqual([
       [adminId, 'webhook.updated', endpoint.id],
       [adminId, 'webhook.updated', endpoint.id],
       [adminId, 'webhook.replayed', endpoint.id],
       [adminId, 'webhook.retried', endpoint.id],
+      [adminId, 'webhook.created', endpoint.id],
     ]);
-    const newestWebhookDetails = await page.$$eval('#audit tbody tr', (trs) => trs.find((tr) => tr.querySelector('.action')!.textContent!.startsWith('webhook.'))!.querySelector('.details')!.textContent);
+    const newestWebhookDetails = await page.$$eval(
+      '#audit tbody tr',
+      (trs, id) => trs.find((tr) => tr.querySelector('.action')!.textContent!.startsWith('webhook.') && tr.querySelector('.target')!.textContent === id)!.querySelector('.details')!.textContent,
+      endpoint.id,
+    );
     expect(newestWebhookDetails).toBe('enabled: true');
     const content = await page.content();
     expect(content).not.toContain(admin);

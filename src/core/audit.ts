@@ -15,7 +15,11 @@ export const AUDIT_ACTIONS = [
   'settings.updated',
   'visits.purged',
   'member.exported',
+  'webhook.created',
   'webhook.updated',
+  'webhook.deleted',
+  'webhook.secret_rotated',
+  'webhook.tested',
   'webhook.retried',
   'webhook.replayed',
 ] as const;
