@@ -5,7 +5,7 @@
  * source or configuration file is newer than the built command. Plain JavaScript, since it runs
  * before anything is compiled.
  */
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +23,23 @@ function newest(path) {
   return max;
 }
 
+/**
+ * The input files git does not ignore (tracked, or new and not ignored), so that what a run
+ * writes into an ignored folder (bench/data, bench/results/local) does not count as a change;
+ * null outside a git checkout, where every file under INPUTS counts.
+ */
+function unignoredInputs() {
+  try {
+    const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ...INPUTS], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.split('\0').filter(Boolean);
+  } catch {
+    return null;
+  }
+}
+
 const built = Math.min(...OUTPUTS.map((p) => (existsSync(p) ? statSync(p).mtimeMs : 0)));
-const changed = Math.max(...INPUTS.map((p) => newest(join(ROOT, p))));
+const files = unignoredInputs();
+const changed = files ? files.reduce((max, f) => Math.max(max, newest(join(ROOT, f))), 0) : Math.max(...INPUTS.map((p) => newest(join(ROOT, p))));
 if (built > 0 && changed <= built) {
   console.log('build is up to date (nothing changed since the last one)');
 } else {

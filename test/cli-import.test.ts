@@ -144,4 +144,22 @@ describe.each(BACKENDS)('imports on $name', (backend) => {
     const unknown = await runCli(['visits', 'import', txt, '--workspace', 'acme'], env);
     expect(unknown.stderr).toContain('add --format ndjson or --format csv');
   });
+
+  it('--strict reports only the first of two bad lines, whether the core or the parser refuses the second', T, async () => {
+    const visit = (viewerId: string, daysAgo: number) => JSON.stringify({ profileId: 'fay', viewerId, viewedAt: now - daysAgo * DAY, source: 'profile' });
+    const cases = [
+      // The core refuses line 2 when line 3, which cannot be read, makes the batch be stored.
+      { name: 'then-unreadable.ndjson', lines: [visit('ann', 3), visit('nobody', 3), '{not json'], records: 2, imported: 1 },
+      // The core refuses lines 2 and 3 of one batch; line 4, stored with them, counts as imported.
+      { name: 'two-unknown.ndjson', lines: [visit('ann', 4), visit('nobody', 4), visit('nobody2', 4), visit('bob', 4)], records: 4, imported: 2 },
+    ];
+    for (const c of cases) {
+      const file = join(dir, c.name);
+      writeFileSync(file, c.lines.join('\n') + '\n');
+      const res = await runCli(['visits', 'import', file, '--workspace', 'acme', '--strict'], env);
+      expect(res.code, c.name).toBe(1);
+      expect(res.stderr.match(/^line \d+: .*$/gm), c.name).toEqual(['line 2: unknown member: nobody']);
+      expect(res.stdout, c.name).toMatch(new RegExp(`^stopped visits from .*: ${c.records} records, ${c.imported} imported \\(${c.imported} recorded\\), 1 refused`));
+    }
+  });
 });

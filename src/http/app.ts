@@ -11,7 +11,9 @@ import { corePlugin } from './plugins/core.js';
 import { installValidators } from './plugins/validation.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
-import { metricsPlugin, type Metrics } from './plugins/metrics.js';
+import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js';
+import { publishProjections, publishWebhooks } from '../metrics/features.js';
+import { webhookStatsReader } from '../webhooks/stats.js';
 import { nativeRoutes } from './native/routes.js';
 import { insightsRoutes } from './native/insights-routes.js';
 import { presentNativeError } from './native/presenters.js';
@@ -31,7 +33,7 @@ import { LINKUP_PREFIX } from './linkup/routes.js';
 import { NETWORKED_PREFIX } from './networked/routes.js';
 import { DEFAULT_WEBHOOK_CONFIG, LiveFeed, openWebhooks, type WebhookConfig } from '../webhooks/index.js';
 import { healthRoutes } from './health-routes.js';
-import type { ProjectionRunner } from '../core/index.js';
+import { ProjectionRunner } from '../core/index.js';
 
 export interface AppOptions {
   config: Pick<Config, 'bodyLimitBytes' | 'logLevel' | 'authCacheMs' | 'rateLimitMax' | 'rateLimitWindowMs'> &
@@ -83,11 +85,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Every body this service reads is JSON: Fastify's text/plain parser would hand a route a
   // string where it expects an object; without it such a body is a 415 naming application/json.
   app.removeContentTypeParser('text/plain');
+  const metrics = opts.metrics ?? createMetrics();
   const webhooks = openWebhooks(opts.store, {
     config: { ...DEFAULT_WEBHOOK_CONFIG, ...opts.webhooks },
     deliver: opts.deliverWebhooks ?? false,
     log: app.log,
     coreClock: clock,
+    onAttempt: (result) => metrics.webhookAttempts.inc({ result }),
   });
   app.decorate('webhooks', webhooks.service);
   app.addHook('onClose', () => webhooks.close());
@@ -101,7 +105,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(corePlugin, { store: webhooks.store, clock, authCacheMs: opts.config.authCacheMs });
   await app.register(openapiPlugin);
-  await app.register(metricsPlugin, { metrics: opts.metrics, store: opts.store, serveOnApiPort: opts.config.metricsPort == null });
+  await app.register(metricsPlugin, { metrics, store: opts.store, serveOnApiPort: opts.config.metricsPort == null });
+  // Where the projections stand, read as /healthz?detail=1 reads it (through the same runner,
+  // whose failures it also shows); the webhooks projection is on the list by now.
+  const runner = opts.projectionRunner ?? new ProjectionRunner(opts.store.visitLog, opts.store.projections);
+  publishProjections(metrics, runner, () => opts.store.projections.map((p) => p.name));
+  publishWebhooks(metrics, webhookStatsReader(opts.store));
 
   await app.register(rateLimitPlugin, {
     max: opts.config.rateLimitMax,
@@ -110,7 +119,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     onStoreError: () => app.metrics.rateLimitStoreErrors.inc(),
   });
 
-  await app.register(healthRoutes, { store: opts.store, ...(opts.projectionRunner ? { runner: opts.projectionRunner } : {}) });
+  await app.register(healthRoutes, { store: opts.store, runner });
 
   await app.register(nativeRoutes, { prefix: '/v1' });
   await app.register(insightsRoutes, { prefix: '/v1' });

@@ -4,7 +4,7 @@
  * add what they know with `addGauge` (read when scraped, so nothing is computed between scrapes),
  * for example a projection's lag or a webhook queue's depth:
  *
- *   app.metrics.addGauge({ name: 'pv_webhook_queue_depth', help: 'deliveries waiting', collect: () => queue.size });
+ *   app.metrics.addGauge({ name: 'pv_jobs_waiting', help: 'jobs waiting', collect: () => queue.size });
  */
 import client from 'prom-client';
 import type { RecordStatus } from '../core/index.js';
@@ -19,6 +19,12 @@ export interface GaugeSpec {
   labelNames?: readonly string[];
   /** Read at each scrape; may be async (a query). */
   collect: () => GaugeReading | Promise<GaugeReading>;
+  /**
+   * How the WORKERS primary combines the workers' readings (METRICS_PORT): `sum` (the default)
+   * for a figure of the process (its pool, its cache); `max` for one read from the shared
+   * database, which every worker reads alike and a sum would count WORKERS times.
+   */
+  aggregator?: 'sum' | 'max';
 }
 
 export interface Metrics {
@@ -30,6 +36,8 @@ export interface Metrics {
   readonly visitsAcknowledged: client.Counter<'status'>;
   /** Errors of the shared rate-limit store (Redis): requests were served anyway (fail open). */
   readonly rateLimitStoreErrors: client.Counter;
+  /** Webhook delivery attempts made by this process, by the message's state after it (delivered, pending: to retry, failed: given up). */
+  readonly webhookAttempts: client.Counter<'result'>;
   countAcknowledged(statuses: Iterable<RecordStatus | 'self_view' | 'blocked'>): void;
   addGauge(spec: GaugeSpec): void;
 }
@@ -62,12 +70,19 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     help: 'requests the shared rate-limit store (Redis) could not count; they were served (fail open)',
     registers: [registry],
   });
+  const webhookAttempts = new client.Counter({
+    name: 'pv_webhook_attempts_total',
+    help: "webhook delivery attempts made by this process, by the message's state after it: delivered, pending (failed, to be retried), failed (failed, given up)",
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     httpRequests,
     httpDuration,
     visitsAcknowledged,
     rateLimitStoreErrors,
+    webhookAttempts,
     countAcknowledged(statuses) {
       const counts = new Map<string, number>();
       for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
@@ -79,6 +94,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
         help: spec.help,
         labelNames: spec.labelNames ?? [],
         registers: [registry],
+        aggregator: spec.aggregator ?? 'sum',
         async collect() {
           const reading = await spec.collect();
           this.reset();

@@ -17,6 +17,8 @@ import { DEFAULT_SCHEDULE_MS } from './schedule.js';
 import { OutboxProjection } from './outbox-projection.js';
 import { visitNotification, type VisitLogEntry } from '../core/index.js';
 import { presentVisit } from './present-visit.js';
+import { countingAttempts } from './counted-attempts.js';
+import type { MessageStatus } from './types.js';
 export { presentVisit } from './present-visit.js';
 export { LiveFeed } from './live-feed.js';
 
@@ -60,6 +62,8 @@ export interface OpenWebhooksOptions {
   log?: WorkerOptions['log'];
   renderers?: Partial<Record<string, Renderer>>;
   worker?: Partial<Pick<WorkerOptions, 'perEndpoint' | 'total' | 'pollMs' | 'random'>>;
+  /** Told of each delivery attempt this process records, with the message's state after it (for /metrics). */
+  onAttempt?: (result: MessageStatus) => void;
 }
 
 export function openWebhooks(store: Store, opts: OpenWebhooksOptions): Webhooks {
@@ -90,7 +94,7 @@ export function openWebhooks(store: Store, opts: OpenWebhooksOptions): Webhooks 
   });
   if (opts.deliver) {
     worker = new DeliveryWorker({
-      store: ws,
+      store: opts.onAttempt ? countingAttempts(ws, opts.onAttempt) : ws,
       clock,
       scheduleMs: opts.config.webhookRetryScheduleMs ?? DEFAULT_SCHEDULE_MS,
       timeoutMs: opts.config.webhookTimeoutMs,

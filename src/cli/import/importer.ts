@@ -60,20 +60,25 @@ export async function runImport(
       if (o.ok) {
         summary.outcomes[o.outcome] = (summary.outcomes[o.outcome] ?? 0) + 1;
         if (!unchanged.includes(o.outcome)) summary.imported++;
-      } else if (!summary.stopped) refuse(items[n]!.line, o.error.message);
-      else summary.refused++;
+      }
+      // --strict stops at the first refused line: a later refusal in the same batch is neither
+      // reported nor counted (lines of the batch the core stored after it are, as imported).
+      else if (!summary.stopped) refuse(items[n]!.line, o.error.message);
     });
     progress.update(bytes, summary);
   };
 
   try {
     for await (const record of readRecords(source, format, spec, (b) => (bytes = b))) {
+      if ('error' in record && opts.strict) {
+        // Lines before the bad one are stored first, so --strict keeps everything before it; if
+        // the core refuses one of them, that is the first refused line and the import stops there.
+        await flush();
+        if (summary.stopped) break;
+      }
       summary.lines++;
-      if ('error' in record) {
-        // Lines before the bad one are stored first, so --strict keeps everything before it.
-        if (opts.strict) await flush();
-        refuse(record.line, record.error);
-      } else batch.push(record);
+      if ('error' in record) refuse(record.line, record.error);
+      else batch.push(record);
       if (summary.stopped) break;
       if (batch.length >= opts.batchSize) {
         await flush();

@@ -1,0 +1,159 @@
+/**
+ * /metrics shows where the projections stand (position, lag in entries and seconds, added up
+ * over workspaces) and the webhook queue (depth, messages retrying, endpoints failing and
+ * disabled, attempts by result), on each backend, against a real receiver answering 500. With
+ * WORKERS=2 behind METRICS_PORT, a figure read from the shared database is not counted twice.
+ */
+import { request as httpRequest } from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ProjectionRunner } from '../src/core/index.js';
+import { BACKENDS, sqliteBackend } from './support/backends.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { startReceiver, type Receiver } from './support/receiver.js';
+import { auth } from './support/assertions.js';
+import { freePort, killServers, runCli, secretFrom, startServerProcess } from './support/processes.js';
+
+/** The value of one sample line (`name{labels} value`), or undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** Scrapes until `ready` holds of the text (state reached in the background), then returns it. */
+async function scrapeUntil(scrape: () => Promise<string>, ready: (text: string) => boolean, tries = 200): Promise<string> {
+  let text = await scrape();
+  for (let i = 0; i < tries && !ready(text); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    text = await scrape();
+  }
+  return text;
+}
+
+const PROJECTIONS = ['summary', 'insights', 'webhooks'];
+
+describe.each(BACKENDS)('projection and webhook figures on $name', (backend) => {
+  let t: TestApp;
+  let r: Receiver;
+  let runner: ProjectionRunner;
+  afterAll(async () => {
+    await runner?.stop();
+    await r?.close();
+    await t?.close();
+  });
+
+  it('shows lag before the runner applies the log, none after, and a failing endpoint in the queue', { timeout: 60_000 }, async () => {
+    r = await startReceiver((_req, res) => void res.writeHead(500, { 'content-type': 'text/plain' }).end('down'));
+    // First attempt at once, the retry an hour later: the failed message stays in the queue.
+    t = await startTestApp(backend, { webhooks: { deliver: true, allowPrivateNetworks: true, scheduleMs: [0, 3_600_000], timeoutMs: 5_000 } });
+    runner = new ProjectionRunner(t.store.visitLog, t.store.projections);
+    const admin = await t.adminKey('acme');
+    const scrape = async () => (await t.request('GET', '/metrics', { headers: auth(admin) })).text;
+    await t.members('acme', [{ id: 'ann' }, { id: 'bob' }, { id: 'cy' }]);
+    expect((await t.request('POST', '/v1/webhooks', { headers: auth(admin), body: { url: r.url, events: ['profile.visited'] } })).status).toBe(201);
+    const off = (await t.request('POST', '/v1/webhooks', { headers: auth(admin), body: { url: `${r.url}/off`, events: ['profile.visited'] } })).body;
+    expect((await t.request('PATCH', `/v1/webhooks/${off.id}`, { headers: auth(admin), body: { enabled: false } })).status).toBe(200);
+
+    let text = await scrape();
+    for (const projection of PROJECTIONS) {
+      expect(sample(text, `pv_projection_position{projection="${projection}"}`)).toBe(0);
+      expect(sample(text, `pv_projection_lag_entries{projection="${projection}"}`)).toBe(0);
+      expect(sample(text, `pv_projection_lag_seconds{projection="${projection}"}`)).toBe(0);
+      expect(sample(text, `pv_projection_stopped{projection="${projection}"}`)).toBe(0);
+    }
+    expect(sample(text, 'pv_webhook_queue_depth')).toBe(0);
+    expect(sample(text, 'pv_webhook_endpoints_disabled')).toBe(1);
+    expect(sample(text, 'pv_webhook_endpoints_failing')).toBe(0);
+
+    for (const viewerId of ['bob', 'cy']) {
+      expect((await t.request('POST', '/v1/visits', { headers: auth(admin), body: { profileId: 'ann', viewerId } })).body.status).toBe('recorded');
+    }
+    const [oldest] = await t.store.visitLog.read((await t.workspace('acme')).id, 0, 1);
+    const before = Date.now();
+    text = await scrape();
+    const after = Date.now();
+    expect(sample(text, 'pv_visit_log_head')).toBe(2);
+    // Nothing has run the runner's projections yet: two entries behind, as old as the first one.
+    for (const projection of ['insights', 'webhooks']) {
+      expect(sample(text, `pv_projection_position{projection="${projection}"}`)).toBe(0);
+      expect(sample(text, `pv_projection_lag_entries{projection="${projection}"}`)).toBe(2);
+      const seconds = sample(text, `pv_projection_lag_seconds{projection="${projection}"}`)!;
+      expect(seconds).toBeGreaterThanOrEqual((before - oldest!.recordedAt) / 1000);
+      expect(seconds).toBeLessThanOrEqual((after - oldest!.recordedAt) / 1000);
+    }
+
+    await runner.runOnce();
+    // The summary is the store's (SQLite's fold thread catches up on its own).
+    text = await scrapeUntil(scrape, (s) => sample(s, 'pv_webhook_attempts_total{result="pending"}') === 2 && sample(s, 'pv_projection_position{projection="summary"}') === 2);
+    for (const projection of PROJECTIONS) {
+      expect(sample(text, `pv_projection_position{projection="${projection}"}`)).toBe(2);
+      expect(sample(text, `pv_projection_lag_entries{projection="${projection}"}`)).toBe(0);
+      expect(sample(text, `pv_projection_lag_seconds{projection="${projection}"}`)).toBe(0);
+    }
+    // /healthz?detail=1 reads the same positions for the workspace.
+    const health = (await t.request('GET', '/healthz?detail=1', { headers: auth(admin) })).body;
+    expect(health.projections.map((p: { name: string; position: number }) => [p.name, p.position]).sort()).toEqual(PROJECTIONS.map((p) => [p, 2]).sort());
+
+    // Both messages were attempted once, got a 500, and wait for their retry.
+    expect(r.received).toHaveLength(2);
+    expect(sample(text, 'pv_webhook_attempts_total{result="pending"}')).toBe(2);
+    expect(sample(text, 'pv_webhook_attempts_total{result="delivered"}')).toBeUndefined();
+    // Two more wait, held for the disabled endpoint.
+    expect(sample(text, 'pv_webhook_queue_depth')).toBe(4);
+    expect(sample(text, 'pv_webhook_queue_retrying')).toBe(2);
+    expect(sample(text, 'pv_webhook_queue_held')).toBe(2);
+    expect(sample(text, 'pv_webhook_endpoints_failing')).toBe(1);
+    expect(sample(text, 'pv_webhook_endpoints_disabled')).toBe(1);
+  });
+});
+
+/** A request on a connection of its own, so that WORKERS spreads them over the workers. */
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent: false, headers: { connection: 'close', ...headers } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('figures of the shared database with WORKERS=2 on METRICS_PORT', () => {
+  afterAll(() => killServers());
+
+  it('shows each once, not once per worker', { timeout: 120_000 }, async () => {
+    const env = { DATABASE_URL: await sqliteBackend.freshUrl(), LOG_LEVEL: 'warn' };
+    const key = secretFrom((await runCli(['keys', 'create', '--workspace', 'acme'], env)).stdout);
+    const metricsPort = await freePort();
+    const server = await startServerProcess({ ...env, PORT: String(await freePort()), WORKERS: '2', METRICS_PORT: String(metricsPort), WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
+    const h = { 'x-api-key': key, 'content-type': 'application/json' };
+    for (const id of ['ann', 'bob', 'cy', 'dee']) {
+      expect((await fetch(`${server.url}/v1/members/${id}`, { method: 'PUT', headers: h, body: JSON.stringify({ name: id }) })).status).toBeLessThan(300);
+    }
+    // Disabled before any visit: its messages are held, never attempted.
+    const created = await fetch(`${server.url}/v1/webhooks`, { method: 'POST', headers: h, body: JSON.stringify({ url: 'http://127.0.0.1:9/pv', events: ['profile.visited'] }) });
+    expect(created.status).toBe(201);
+    const ep = (await created.json()) as { id: string };
+    expect((await fetch(`${server.url}/v1/webhooks/${ep.id}`, { method: 'PATCH', headers: h, body: JSON.stringify({ enabled: false }) })).status).toBe(200);
+    for (const viewerId of ['bob', 'cy', 'dee']) {
+      const res = await fetch(`${server.url}/v1/visits`, { method: 'POST', headers: h, body: JSON.stringify({ profileId: 'ann', viewerId }) });
+      expect(res.status).toBe(201);
+    }
+    // Every worker's runner catches up; each reads the same database.
+    const text = await scrapeUntil(
+      async () => (await get(`http://127.0.0.1:${metricsPort}/metrics`)).body,
+      (s) => PROJECTIONS.every((p) => sample(s, `pv_projection_position{projection="${p}"}`) === 3),
+    );
+    expect(sample(text, 'pv_visit_log_head')).toBe(3);
+    for (const projection of PROJECTIONS) {
+      expect(sample(text, `pv_projection_position{projection="${projection}"}`)).toBe(3);
+      expect(sample(text, `pv_projection_lag_entries{projection="${projection}"}`)).toBe(0);
+    }
+    expect(sample(text, 'pv_webhook_endpoints_disabled')).toBe(1);
+    // One message per visit, held for the disabled endpoint: counted once, not once per worker.
+    expect(sample(text, 'pv_webhook_queue_depth')).toBe(3);
+    expect(sample(text, 'pv_webhook_queue_held')).toBe(3);
+    expect(sample(text, 'pv_webhook_queue_retrying')).toBe(0);
+  });
+});
