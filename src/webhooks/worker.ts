@@ -12,7 +12,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
-import type { WebhookStore } from './store.js';
+import type { AttemptOutcome, RecordedAttempt, WebhookStore } from './store.js';
 import type { WebhookEndpoint, WebhookMessage } from './types.js';
 import { envelope } from './envelope.js';
 import { signedHeaders, signingSecrets } from './signing.js';
@@ -56,6 +56,8 @@ export class DeliveryWorker {
   private again = false;
   private stopped = false;
   private pending = new Set<Promise<void>>();
+  /** Attempts finished and not yet written: written together, in one transaction (`record`). */
+  private finished: { item: RecordedAttempt; resolve(held: boolean): void; reject(err: unknown): void }[] = [];
   /** The earliest retry this process scheduled: looked for then rather than at the next poll. */
   private soonest = Number.POSITIVE_INFINITY;
   private readonly perEndpoint: number;
@@ -169,7 +171,7 @@ export class DeliveryWorker {
     const attempt = { messageId: m.id, n: m.attempts + 1, attemptedAt, statusCode: r.statusCode, error: r.error, durationMs: r.durationMs, responseBody: r.responseBody };
     const ok = r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
     if (ok) {
-      await this.o.store.recordAttempt(m, this.owner, { attempt, status: 'delivered', step: m.step + 1, nextAttemptAt: null, disable: null, succeeded: true }, now);
+      await this.record(m, { attempt, status: 'delivered', step: m.step + 1, nextAttemptAt: null, disable: null, succeeded: true }, now);
       return;
     }
     let disable: { reason: string } | null = null;
@@ -185,17 +187,39 @@ export class DeliveryWorker {
       if (r.statusCode === 429 || r.statusCode === 503) wait = Math.max(wait, retryAfterMs(r.retryAfter, now) ?? 0);
       nextAttemptAt = now + wait;
     }
-    const recorded = await this.o.store.recordAttempt(
-      m,
-      this.owner,
-      { attempt, status: nextAttemptAt === null ? 'failed' : 'pending', step, nextAttemptAt, disable, succeeded: false },
-      now,
-    );
+    const recorded = await this.record(m, { attempt, status: nextAttemptAt === null ? 'failed' : 'pending', step, nextAttemptAt, disable, succeeded: false }, now);
     if (recorded && nextAttemptAt !== null && nextAttemptAt < this.soonest) {
       this.soonest = nextAttemptAt;
       if (!this.running && !this.stopped) this.schedule(Math.max(0, nextAttemptAt - now));
     }
     if (!recorded) this.o.log?.warn({ messageId: m.id }, 'webhook delivery: lease lost before the attempt was recorded');
     if (disable) this.o.log?.warn({ endpointId: endpoint.id, reason: disable.reason }, 'webhook endpoint disabled');
+  }
+
+  /**
+   * Records an attempt while its lease is held. The attempts that finish in the same turn of
+   * the event loop (a claimed batch answered by a fast receiver) are written in one
+   * transaction: one commit per round rather than one per message. The lease is released by
+   * that write only, so a crash before it leaves the message due again (at least once).
+   */
+  private record(message: WebhookMessage, outcome: AttemptOutcome, now: number): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.finished.push({ item: { message, outcome, now }, resolve, reject });
+      if (this.finished.length === 1) setImmediate(() => void this.writeFinished());
+    });
+  }
+
+  private async writeFinished(): Promise<void> {
+    const batch = this.finished;
+    this.finished = [];
+    try {
+      const held = await this.o.store.recordAttempts(
+        this.owner,
+        batch.map((b) => b.item),
+      );
+      batch.forEach((b, i) => b.resolve(held[i]!));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
   }
 }
