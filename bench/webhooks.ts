@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { memberId } from './dataset-shape.js';
 import { Rng } from './rng.js';
 import { readVmKb } from './server-process.js';
+import { cpuSnapshot } from './cpu-load.js';
 import type { ScenarioContext } from './scenarios.js';
 
 export const WEBHOOK_RATE = 1_000;
@@ -142,6 +143,7 @@ export async function runWebhooks(ctx: ScenarioContext, run: CustomRun): Promise
     let requests = 0;
     let errors = 0;
     let firstError: string | null = null;
+    const cpuFrom = cpuSnapshot(run.pid);
     const started = Date.now();
     const end = started + run.seconds * 1000;
     for (let tick = 1; Date.now() < end; tick++) {
@@ -173,6 +175,7 @@ export async function runWebhooks(ctx: ScenarioContext, run: CustomRun): Promise
     const countIn = (path: string) => [...acked.keys()].filter((id) => got(path).has(id)).length;
     await waitFor(() => got('/live').size >= counted && countIn('/live') === counted, waitMs);
     const liveGot = got('/live');
+    const cpuLive = cpuSnapshot(run.pid);
     // A receipt can come before the bench reads the acknowledgement: it counts as zero.
     const latencies = [...acked].flatMap(([id, at]) => (liveGot.has(id) ? [Math.max(0, liveGot.get(id)! - at)] : []));
     const lostLive = counted - latencies.length;
@@ -185,10 +188,14 @@ export async function runWebhooks(ctx: ScenarioContext, run: CustomRun): Promise
     const laterTimes = [...acked.keys()].flatMap((id) => (got('/later').has(id) ? [got('/later').get(id)!] : []));
     const lostLater = counted - laterTimes.length;
     const drainS = laterTimes.length ? (Math.max(...laterTimes) - drainFrom) / 1000 : 0;
+    const cpuDrained = cpuSnapshot(run.pid);
+    // Server CPU time per message: a figure the load of other processes on the machine moves far less than timings.
+    const cpuMs = (a: typeof cpuFrom, b: typeof cpuFrom, n: number) => (n > 0 ? (((b.serverTicks - a.serverTicks) / 100) * 1000) / n : 0);
 
     const lost = lostLive + lostLater;
     const notes = [
       `${counted.toLocaleString('en-US')} counted visits in ${recordedFor.toFixed(1)} s; acknowledgement to receipt on a live endpoint; deliveries/s draining the same messages to a second endpoint enabled afterwards`,
+      `server CPU ${cpuMs(cpuFrom, cpuLive, counted).toFixed(2)} ms per visit recorded and delivered, ${cpuMs(cpuLive, cpuDrained, laterTimes.length).toFixed(2)} ms per delivery draining`,
       ...(lost ? [`${lost} messages not received within ${waitMs / 1000} s`] : []),
       ...(firstError ? [`recording failed: ${firstError}`] : []),
     ];

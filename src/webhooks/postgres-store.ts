@@ -221,6 +221,11 @@ export class PostgresWebhookStore implements WebhookStore {
     });
   }
 
+  async release(owner: string, ids: readonly string[]) {
+    if (ids.length === 0) return;
+    await this.db.query('UPDATE webhook_messages SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::text[]) AND lease_owner = $2', [ids, owner]);
+  }
+
   async cancel(m: WebhookMessage, owner: string) {
     const rows = await this.db.query(
       "UPDATE webhook_messages SET status = 'cancelled', next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 RETURNING 1",

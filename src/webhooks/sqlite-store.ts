@@ -218,6 +218,13 @@ export class SqliteWebhookStore implements WebhookStore {
     });
   }
 
+  async release(owner: string, ids: readonly string[]) {
+    if (ids.length === 0) return;
+    await this.write(() =>
+      this.stmt('UPDATE webhook_messages SET lease_owner = NULL, lease_until = NULL WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ?').run(JSON.stringify(ids), owner),
+    );
+  }
+
   async cancel(m: WebhookMessage, owner: string) {
     return this.write(
       () => this.stmt("UPDATE webhook_messages SET status = 'cancelled', next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?").run(m.id, owner).changes > 0,

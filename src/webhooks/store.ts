@@ -97,6 +97,8 @@ export interface WebhookStore {
    * endpoints' failing runs and disabling follow the attempts in the order given.
    */
   recordAttempts(owner: string, attempts: readonly RecordedAttempt[]): Promise<boolean[]>;
+  /** Gives back leases held by `owner` on messages it did not attempt (a worker stopping): due again for anyone at once. */
+  release(owner: string, ids: readonly string[]): Promise<void>;
   /** Marks a leased message cancelled (never sent), releasing the lease. */
   cancel(m: WebhookMessage, owner: string): Promise<boolean>;
   getEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]>;

@@ -8,6 +8,12 @@
  *
  * Concurrency is bounded per endpoint and in total, per process: a slow or dead endpoint
  * holds at most its own slots, never another endpoint's, and never recording.
+ *
+ * Each endpoint has a lane: the messages claimed for it wait there for one of its slots, and
+ * up to a second round's worth is claimed ahead, so the next attempts start the moment a slot
+ * frees rather than after a claim (which, on SQLite, may wait for the fold's turn at the file).
+ * A slot is the endpoint's while its HTTP exchange lasts; writing the attempt down is ours, and
+ * the endpoint does not wait for it.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -46,9 +52,17 @@ export interface WorkerOptions {
 /** How long a freed slot waits for others before claiming again. */
 const CLAIM_COALESCE_MS = 5;
 
+/** One endpoint's messages in this process: claimed and waiting for a slot, and being sent. */
+interface Lane {
+  endpoint: WebhookEndpoint;
+  queue: WebhookMessage[];
+  sending: number;
+}
+
 export class DeliveryWorker {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  private inflight = new Map<string, number>();
+  private lanes = new Map<string, Lane>();
+  /** Messages this process holds a lease on: queued, being sent, or being recorded. */
   private total = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = 0;
@@ -85,11 +99,14 @@ export class DeliveryWorker {
     else this.schedule(0);
   }
 
-  /** Stops claiming; waits for attempts in flight to be recorded. */
+  /** Stops claiming; hands back the messages not started; waits for attempts in flight to be recorded. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    const unsent = [...this.lanes.values()].flatMap((l) => l.queue.splice(0));
+    this.total -= unsent.length;
+    await this.o.store.release(this.owner, unsent.map((m) => m.id)).catch((err) => this.o.log?.error({ err }, 'webhook delivery: releasing leases failed'));
     await Promise.allSettled([...this.pending]);
   }
 
@@ -119,32 +136,53 @@ export class DeliveryWorker {
   private async tick(): Promise<void> {
     if (this.stopped || this.total >= this.maxTotal) return;
     const now = this.o.clock.now();
-    const busy = [...this.inflight].filter(([, n]) => n >= this.perEndpoint).map(([id]) => id);
+    // A lane holds at most two rounds: the attempts being sent and the next ones.
+    const room = (id: string) => {
+      const l = this.lanes.get(id);
+      return 2 * this.perEndpoint - (l ? l.queue.length + l.sending : 0);
+    };
+    const busy = [...this.lanes.keys()].filter((id) => room(id) <= 0);
     const due = await this.o.store.dueEndpoints(now, busy, 64);
     if (due.length === 0) return;
     const endpoints = new Map((await this.o.store.getEndpointsByIds(due)).map((e) => [e.id, e]));
     for (const id of due) {
-      const free = Math.min(this.perEndpoint - (this.inflight.get(id) ?? 0), this.maxTotal - this.total);
+      const want = Math.min(room(id), this.maxTotal - this.total);
       const endpoint = endpoints.get(id);
-      if (free <= 0 || !endpoint) continue;
-      const claimed = await this.o.store.claim(id, this.owner, now, now + this.leaseMs, free);
-      for (const m of claimed) this.launch(m, endpoint);
+      if (want <= 0 || !endpoint) continue;
+      const claimed = await this.o.store.claim(id, this.owner, now, now + this.leaseMs, want);
+      if (claimed.length === 0) continue;
+      let lane = this.lanes.get(id);
+      if (!lane) this.lanes.set(id, (lane = { endpoint, queue: [], sending: 0 }));
+      lane.endpoint = endpoint;
+      lane.queue.push(...claimed);
+      this.total += claimed.length;
+      this.pump(lane);
     }
     // A full batch may mean more is due: look again at once.
     this.again = true;
   }
 
-  private launch(m: WebhookMessage, endpoint: WebhookEndpoint) {
-    this.inflight.set(endpoint.id, (this.inflight.get(endpoint.id) ?? 0) + 1);
-    this.total++;
-    const p = this.attempt(m, endpoint)
+  /** Starts the lane's queued messages while it has free slots. */
+  private pump(lane: Lane) {
+    while (!this.stopped && lane.sending < this.perEndpoint && lane.queue.length > 0) this.launch(lane.queue.shift()!, lane);
+  }
+
+  private launch(m: WebhookMessage, lane: Lane) {
+    lane.sending++;
+    let slotFreed = false;
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      lane.sending--;
+      this.pump(lane);
+    };
+    const p = this.attempt(m, lane.endpoint, freeSlot)
       .catch((err) => this.o.log?.error({ err, messageId: m.id }, 'webhook delivery: attempt failed to record'))
       .finally(() => {
+        freeSlot();
         this.pending.delete(p);
-        const left = (this.inflight.get(endpoint.id) ?? 1) - 1;
-        if (left === 0) this.inflight.delete(endpoint.id);
-        else this.inflight.set(endpoint.id, left);
         this.total--;
+        if (lane.sending === 0 && lane.queue.length === 0 && this.lanes.get(lane.endpoint.id) === lane) this.lanes.delete(lane.endpoint.id);
         // Completions a few ms apart share one claim (one query and one write for many messages).
         if (!this.stopped) {
           if (this.running) this.again = true;
@@ -154,7 +192,8 @@ export class DeliveryWorker {
     this.pending.add(p);
   }
 
-  private async attempt(m: WebhookMessage, endpoint: WebhookEndpoint): Promise<void> {
+  /** One attempt; `sent` is called once the endpoint has answered (or failed to), before the attempt is written down. */
+  private async attempt(m: WebhookMessage, endpoint: WebhookEndpoint, sent: () => void): Promise<void> {
     const render = this.o.renderers?.[m.event];
     const data = render ? await render(m) : JSON.parse(m.payload);
     if (data === undefined) {
@@ -167,6 +206,7 @@ export class DeliveryWorker {
     const headers = signedHeaders(m.id, sentAt, body, signingSecrets(endpoint, sentAt.getTime()));
     const attemptedAt = this.o.clock.now();
     const r = await send(endpoint.url, headers, body, { timeoutMs: this.o.timeoutMs, allowPrivateNetworks: this.o.allowPrivateNetworks });
+    sent();
     const now = this.o.clock.now();
     const attempt = { messageId: m.id, n: m.attempts + 1, attemptedAt, statusCode: r.statusCode, error: r.error, durationMs: r.durationMs, responseBody: r.responseBody };
     const ok = r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
