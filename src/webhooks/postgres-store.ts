@@ -165,15 +165,19 @@ export class PostgresWebhookStore implements WebhookStore {
     return rows.map((r) => r.id);
   }
 
-  async claim(endpointId: string, owner: string, now: number, leaseUntil: number, limit: number) {
-    const rows = await this.db.query(
-      `UPDATE webhook_messages SET lease_owner = $2, lease_until = $3
-       WHERE id IN (SELECT id FROM webhook_messages WHERE endpoint_id = $4 AND ${DUE}
-                    ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED)
-       RETURNING ${MESSAGE_COLUMNS}`,
-      [now, owner, leaseUntil, endpointId, limit],
-    );
-    return rows.map(messageFromRow);
+  async claim(owner: string, now: number, leaseUntil: number, wants: readonly { endpointId: string; limit: number }[]) {
+    const out: WebhookMessage[] = [];
+    for (const w of wants) {
+      const rows = await this.db.query(
+        `UPDATE webhook_messages SET lease_owner = $2, lease_until = $3
+         WHERE id IN (SELECT id FROM webhook_messages WHERE endpoint_id = $4 AND ${DUE}
+                      ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+         RETURNING ${MESSAGE_COLUMNS}`,
+        [now, owner, leaseUntil, w.endpointId, w.limit],
+      );
+      out.push(...rows.map(messageFromRow));
+    }
+    return out;
   }
 
   async recordAttempts(owner: string, attempts: readonly RecordedAttempt[]) {

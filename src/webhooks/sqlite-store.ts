@@ -181,16 +181,19 @@ export class SqliteWebhookStore implements WebhookStore {
       .all({ now, busy: JSON.stringify(busy), limit }) as string[];
   }
 
-  async claim(endpointId: string, owner: string, now: number, leaseUntil: number, limit: number) {
-    // One statement: atomic under SQLite's write lock, whichever process runs it.
-    const rows = await this.write(() =>
-      this.stmt(
+  async claim(owner: string, now: number, leaseUntil: number, wants: readonly { endpointId: string; limit: number }[]) {
+    if (wants.length === 0) return [];
+    // Each UPDATE is atomic under SQLite's write lock, whichever process runs it; all of them
+    // in one turn at the file (one wait behind the fold thread, not one per endpoint).
+    const rows = await this.write(() => {
+      const lease = this.stmt(
         `UPDATE webhook_messages SET lease_owner = @owner, lease_until = @until
          WHERE id IN (SELECT id FROM webhook_messages INDEXED BY webhook_messages_endpoint_due
                       WHERE endpoint_id = @endpoint AND ${DUE} ORDER BY next_attempt_at LIMIT @limit)
          RETURNING ${MESSAGE_COLUMNS}`,
-      ).all({ owner, until: leaseUntil, endpoint: endpointId, now, limit }),
-    );
+      );
+      return wants.flatMap((w) => lease.all({ owner, until: leaseUntil, endpoint: w.endpointId, now, limit: w.limit }));
+    });
     return rows.map(messageFromRow);
   }
 

@@ -85,11 +85,11 @@ export interface WebhookStore {
    */
   dueEndpoints(now: number, busy: readonly string[], limit: number): Promise<string[]>;
   /**
-   * Leases up to `limit` due messages of one endpoint to `owner` until `leaseUntil`. A message
-   * leased by one process is invisible to every other until the lease ends: this is what makes
-   * each attempt one process's.
+   * Leases due messages to `owner` until `leaseUntil`: up to `limit` of each endpoint asked
+   * for, in one write. A message leased by one process is invisible to every other until the
+   * lease ends: this is what makes each attempt one process's.
    */
-  claim(endpointId: string, owner: string, now: number, leaseUntil: number, limit: number): Promise<WebhookMessage[]>;
+  claim(owner: string, now: number, leaseUntil: number, wants: readonly { endpointId: string; limit: number }[]): Promise<WebhookMessage[]>;
   /**
    * Records attempts and their messages' next states, releasing the leases, in ONE transaction
    * (the worker gathers the attempts that finished together: one commit for many messages).

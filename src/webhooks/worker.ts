@@ -10,10 +10,11 @@
  * holds at most its own slots, never another endpoint's, and never recording.
  *
  * Each endpoint has a lane: the messages claimed for it wait there for one of its slots, and
- * up to a second round's worth is claimed ahead, so the next attempts start the moment a slot
- * frees rather than after a claim (which, on SQLite, may wait for the fold's turn at the file).
- * A slot is the endpoint's while its HTTP exchange lasts; writing the attempt down is ours, and
- * the endpoint does not wait for it.
+ * several rounds' worth is claimed ahead, so attempts go on while the next claim waits for
+ * its turn at the database (on SQLite, behind a fold batch: 100-450 ms on a loaded host). A
+ * slot is the endpoint's while its HTTP exchange lasts; writing the attempt down is ours, and
+ * the endpoint does not wait for it. Claims and records are each one write at a time, taking
+ * everything ready when their turn comes (docs/webhooks.md, "Measured").
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -39,7 +40,7 @@ export interface WorkerOptions {
   allowPrivateNetworks: boolean;
   /** Attempts in flight per endpoint in this process. */
   perEndpoint?: number;
-  /** Attempts in flight in this process. */
+  /** Messages leased by this process at once (queued in lanes, being sent, being recorded). */
   total?: number;
   /** How often the store is polled when nothing woke the worker. */
   pollMs?: number;
@@ -51,12 +52,18 @@ export interface WorkerOptions {
 
 /** How long a freed slot waits for others before claiming again. */
 const CLAIM_COALESCE_MS = 5;
+/** Messages a lane holds (queued and being sent), in rounds of `perEndpoint`, for an endpoint answering fast. */
+const LANE_ROUNDS = 8;
+/** An endpoint answering slower than this gets one round at a time: its queue would outlive the leases. */
+const FAST_ANSWER_MS = 1_000;
 
 /** One endpoint's messages in this process: claimed and waiting for a slot, and being sent. */
 interface Lane {
   endpoint: WebhookEndpoint;
-  queue: WebhookMessage[];
+  queue: { m: WebhookMessage; claimedAt: number }[];
   sending: number;
+  /** How long the endpoint's last answer took. */
+  lastAnswerMs: number;
 }
 
 export class DeliveryWorker {
@@ -72,6 +79,7 @@ export class DeliveryWorker {
   private pending = new Set<Promise<void>>();
   /** Attempts finished and not yet written: written together, in one transaction (`record`). */
   private finished: { item: RecordedAttempt; resolve(held: boolean): void; reject(err: unknown): void }[] = [];
+  private writing = false;
   /** The earliest retry this process scheduled: looked for then rather than at the next poll. */
   private soonest = Number.POSITIVE_INFINITY;
   private readonly perEndpoint: number;
@@ -81,7 +89,7 @@ export class DeliveryWorker {
 
   constructor(private o: WorkerOptions) {
     this.perEndpoint = o.perEndpoint ?? 32;
-    this.maxTotal = o.total ?? 256;
+    this.maxTotal = o.total ?? 2048;
     this.pollMs = o.pollMs ?? 500;
     // Far beyond one attempt: a lease ends early only if its process is gone.
     this.leaseMs = 2 * o.timeoutMs + 5_000;
@@ -105,8 +113,7 @@ export class DeliveryWorker {
     clearTimeout(this.timer);
     await this.running;
     const unsent = [...this.lanes.values()].flatMap((l) => l.queue.splice(0));
-    this.total -= unsent.length;
-    await this.o.store.release(this.owner, unsent.map((m) => m.id)).catch((err) => this.o.log?.error({ err }, 'webhook delivery: releasing leases failed'));
+    await this.giveBack(unsent.map((q) => q.m));
     await Promise.allSettled([...this.pending]);
   }
 
@@ -136,35 +143,61 @@ export class DeliveryWorker {
   private async tick(): Promise<void> {
     if (this.stopped || this.total >= this.maxTotal) return;
     const now = this.o.clock.now();
-    // A lane holds at most two rounds: the attempts being sent and the next ones.
     const room = (id: string) => {
       const l = this.lanes.get(id);
-      return 2 * this.perEndpoint - (l ? l.queue.length + l.sending : 0);
+      const rounds = l && l.lastAnswerMs < FAST_ANSWER_MS ? LANE_ROUNDS : 1;
+      return rounds * this.perEndpoint - (l ? l.queue.length + l.sending : 0);
     };
     const busy = [...this.lanes.keys()].filter((id) => room(id) <= 0);
     const due = await this.o.store.dueEndpoints(now, busy, 64);
     if (due.length === 0) return;
     const endpoints = new Map((await this.o.store.getEndpointsByIds(due)).map((e) => [e.id, e]));
+    const wants: { endpointId: string; limit: number }[] = [];
+    let left = this.maxTotal - this.total;
     for (const id of due) {
-      const want = Math.min(room(id), this.maxTotal - this.total);
-      const endpoint = endpoints.get(id);
-      if (want <= 0 || !endpoint) continue;
-      const claimed = await this.o.store.claim(id, this.owner, now, now + this.leaseMs, want);
-      if (claimed.length === 0) continue;
-      let lane = this.lanes.get(id);
-      if (!lane) this.lanes.set(id, (lane = { endpoint, queue: [], sending: 0 }));
-      lane.endpoint = endpoint;
-      lane.queue.push(...claimed);
-      this.total += claimed.length;
-      this.pump(lane);
+      const limit = Math.min(room(id), left);
+      if (limit <= 0 || !endpoints.has(id)) continue;
+      wants.push({ endpointId: id, limit });
+      left -= limit;
     }
+    const claimed = await this.o.store.claim(this.owner, now, now + this.leaseMs, wants);
+    this.total += claimed.length;
+    const touched = new Set<Lane>();
+    for (const m of claimed) {
+      const endpoint = endpoints.get(m.endpointId)!;
+      let lane = this.lanes.get(endpoint.id);
+      if (!lane) this.lanes.set(endpoint.id, (lane = { endpoint, queue: [], sending: 0, lastAnswerMs: Number.POSITIVE_INFINITY }));
+      lane.endpoint = endpoint;
+      lane.queue.push({ m, claimedAt: now });
+      touched.add(lane);
+    }
+    for (const lane of touched) this.pump(lane);
     // A full batch may mean more is due: look again at once.
     this.again = true;
   }
 
-  /** Starts the lane's queued messages while it has free slots. */
+  /**
+   * Starts the lane's queued messages while it has free slots. A message is started only while
+   * its lease outlasts any attempt (lease = claim + 2 timeouts + 5 s: started within one
+   * timeout of the claim, the attempt and its record end before the lease does); one that
+   * waited longer is handed back rather than risk a second process attempting it too.
+   */
   private pump(lane: Lane) {
-    while (!this.stopped && lane.sending < this.perEndpoint && lane.queue.length > 0) this.launch(lane.queue.shift()!, lane);
+    const stale: WebhookMessage[] = [];
+    const now = this.o.clock.now();
+    while (!this.stopped && lane.sending < this.perEndpoint && lane.queue.length > 0) {
+      const { m, claimedAt } = lane.queue.shift()!;
+      if (now - claimedAt >= this.o.timeoutMs) stale.push(m);
+      else this.launch(m, lane);
+    }
+    if (stale.length > 0) void this.giveBack(stale);
+  }
+
+  /** Releases leases on messages this process will not attempt: due again at once for anyone. */
+  private async giveBack(messages: WebhookMessage[]) {
+    if (messages.length === 0) return;
+    this.total -= messages.length;
+    await this.o.store.release(this.owner, messages.map((m) => m.id)).catch((err) => this.o.log?.error({ err }, 'webhook delivery: releasing leases failed'));
   }
 
   private launch(m: WebhookMessage, lane: Lane) {
@@ -176,7 +209,11 @@ export class DeliveryWorker {
       lane.sending--;
       this.pump(lane);
     };
-    const p = this.attempt(m, lane.endpoint, freeSlot)
+    const started = performance.now();
+    const p = this.attempt(m, lane.endpoint, () => {
+      lane.lastAnswerMs = performance.now() - started;
+      freeSlot();
+    })
       .catch((err) => this.o.log?.error({ err, messageId: m.id }, 'webhook delivery: attempt failed to record'))
       .finally(() => {
         freeSlot();
@@ -237,29 +274,36 @@ export class DeliveryWorker {
   }
 
   /**
-   * Records an attempt while its lease is held. The attempts that finish in the same turn of
-   * the event loop (a claimed batch answered by a fast receiver) are written in one
-   * transaction: one commit per round rather than one per message. The lease is released by
-   * that write only, so a crash before it leaves the message due again (at least once).
+   * Records an attempt while its lease is held. One write at a time: the attempts that finish
+   * while one is being written (or waits for its turn at the database) all go in the next one,
+   * in one transaction; one commit per round rather than one per message. The lease is
+   * released by that write only, so a crash before it leaves the message due again (at least
+   * once).
    */
   private record(message: WebhookMessage, outcome: AttemptOutcome, now: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.finished.push({ item: { message, outcome, now }, resolve, reject });
-      if (this.finished.length === 1) setImmediate(() => void this.writeFinished());
+      if (!this.writing) {
+        this.writing = true;
+        setImmediate(() => void this.writeFinished());
+      }
     });
   }
 
   private async writeFinished(): Promise<void> {
-    const batch = this.finished;
-    this.finished = [];
-    try {
-      const held = await this.o.store.recordAttempts(
-        this.owner,
-        batch.map((b) => b.item),
-      );
-      batch.forEach((b, i) => b.resolve(held[i]!));
-    } catch (err) {
-      for (const b of batch) b.reject(err);
+    while (this.finished.length > 0) {
+      const batch = this.finished;
+      this.finished = [];
+      try {
+        const held = await this.o.store.recordAttempts(
+          this.owner,
+          batch.map((b) => b.item),
+        );
+        batch.forEach((b, i) => b.resolve(held[i]!));
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
     }
+    this.writing = false;
   }
 }
