@@ -124,8 +124,25 @@ async function waitFor(done: () => boolean, maxMs: number): Promise<boolean> {
   return true;
 }
 
+async function waitForAsync(done: () => Promise<boolean>, maxMs: number): Promise<boolean> {
+  const until = Date.now() + maxMs;
+  while (!(await done())) {
+    if (Date.now() > until) return false;
+    await sleep(200);
+  }
+  return true;
+}
+
 export async function runWebhooks(ctx: ScenarioContext, run: CustomRun): Promise<CustomFigures> {
   const call = api(run.url, ctx.dataset.adminSecret);
+  // A dataset loaded in bulk has no outbox checkpoint: the server first walks the whole log to
+  // the head (nothing to write while no endpoint exists). Endpoints created before it gets
+  // there would be sent the dataset's past visits.
+  const caughtUp = await waitForAsync(async () => {
+    const h = await call<{ projections?: { name: string; lagEntries: number }[] }>('GET', '/healthz?detail=1');
+    return (h.projections ?? []).every((p) => p.name !== 'webhooks' || p.lagEntries === 0);
+  }, 300_000);
+  if (!caughtUp) throw new Error('the webhooks projection did not reach the log head within 300 s');
   const receiver = await startReceiver();
   const created: string[] = [];
   try {
