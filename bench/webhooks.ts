@@ -138,11 +138,13 @@ export async function runWebhooks(ctx: ScenarioContext, run: CustomRun): Promise
   // A dataset loaded in bulk has no outbox checkpoint: the server first walks the whole log to
   // the head (nothing to write while no endpoint exists). Endpoints created before it gets
   // there would be sent the dataset's past visits.
+  const catchUpFrom = Date.now();
   const caughtUp = await waitForAsync(async () => {
     const h = await call<{ projections?: { name: string; lagEntries: number }[] }>('GET', '/healthz?detail=1');
     return (h.projections ?? []).every((p) => p.name !== 'webhooks' || p.lagEntries === 0);
   }, 300_000);
   if (!caughtUp) throw new Error('the webhooks projection did not reach the log head within 300 s');
+  const catchUpS = (Date.now() - catchUpFrom) / 1000;
   const receiver = await startReceiver();
   const created: string[] = [];
   try {
@@ -212,6 +214,7 @@ export async function runWebhooks(ctx: ScenarioContext, run: CustomRun): Promise
     const lost = lostLive + lostLater;
     const notes = [
       `${counted.toLocaleString('en-US')} counted visits in ${recordedFor.toFixed(1)} s; acknowledgement to receipt on a live endpoint; deliveries/s draining the same messages to a second endpoint enabled afterwards`,
+      `webhooks projection at the log head ${catchUpS.toFixed(1)} s after the start`,
       `server CPU ${cpuMs(cpuFrom, cpuLive, counted).toFixed(2)} ms per visit recorded and delivered, ${cpuMs(cpuLive, cpuDrained, laterTimes.length).toFixed(2)} ms per delivery draining`,
       ...(lost ? [`${lost} messages not received within ${waitMs / 1000} s`] : []),
       ...(firstError ? [`recording failed: ${firstError}`] : []),
