@@ -9,8 +9,8 @@
  * to bench/results/local/, gitignored). The figure depends on the machine: the run prints its
  * core count next to it.
  */
-import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/[\\/]dist[\\/]?$/, '');
 const BIN = join(ROOT, 'dist', 'bin', 'profile-visitors.mjs');
 const TARGET_S = 60;
+
+/** The process's peak resident memory so far (VmHWM), in MB; 0 once it has exited. */
+function peakRssMb(pid: number): number {
+  try {
+    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,17 +56,28 @@ async function main() {
       const profile = (viewer * 7919 + Math.floor(i / members) + 1) % members;
       return JSON.stringify({ profileId: `m${profile === viewer ? (profile + 1) % members : profile}`, viewerId: `m${viewer}`, viewedAt: now - 1000 - ((i * 7_777) % (300 * 86_400_000)) });
     });
-    const run = (args: string[], workspace = true) => {
+    // Asynchronous, so that the command's peak memory can be read while it runs: the import is
+    // streamed, and its peak must not grow with the file (docs/cli-import.md).
+    const run = async (args: string[], workspace = true) => {
       const started = process.hrtime.bigint();
-      const res = spawnSync(process.execPath, [BIN, ...args, ...(workspace ? ['--workspace', 'bench'] : [])], { env, encoding: 'utf8' });
+      const child = spawn(process.execPath, [BIN, ...args, ...(workspace ? ['--workspace', 'bench'] : [])], { env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+      let peakMb = 0;
+      const sample = () => (peakMb = Math.max(peakMb, peakRssMb(child.pid!)));
+      const timer = setInterval(sample, 200);
+      const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      clearInterval(timer);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (res.status !== 0) throw new Error(`${args.join(' ')} failed (${res.status}):\n${res.stderr}\n${res.stdout}`);
-      return { seconds, summary: res.stdout.trim().split('\n')[0] ?? '' };
+      if (status !== 0) throw new Error(`${args.join(' ')} failed (${status}):\n${stderr}\n${stdout}`);
+      return { seconds, peakRssMb: Math.round(peakMb), summary: stdout.trim().split('\n')[0] ?? '' };
     };
-    run(['migrate'], false);
-    const m = run(['members', 'import', join(dir, 'members.ndjson')]);
-    const v = run(['visits', 'import', join(dir, 'visits.ndjson'), '--batch-size', String(batch)]);
-    const again = run(['visits', 'import', join(dir, 'visits.ndjson'), '--batch-size', String(batch)]);
+    await run(['migrate'], false);
+    const m = await run(['members', 'import', join(dir, 'members.ndjson')]);
+    const v = await run(['visits', 'import', join(dir, 'visits.ndjson'), '--batch-size', String(batch)]);
+    const again = await run(['visits', 'import', join(dir, 'visits.ndjson'), '--batch-size', String(batch)]);
     const report = {
       scenario: 'import',
       date: new Date().toISOString(),
@@ -68,6 +88,7 @@ async function main() {
       membersSeconds: m.seconds,
       visitsSeconds: v.seconds,
       visitsPerSecond: Math.round(visits / v.seconds),
+      visitsPeakRssMb: v.peakRssMb,
       rerunSeconds: again.seconds,
       target: `${visits.toLocaleString('en')} visits under ${TARGET_S} s`,
       pass: visits >= 1_000_000 ? v.seconds < TARGET_S : null,

@@ -44,6 +44,12 @@ export interface ScenarioResult {
   /** Feed scenario: open connections, and the server's RSS growth with them. */
   feeds?: number;
   rssGrowthMb?: number | null;
+  /**
+   * A scenario of one long request (the celebrity's export): its time, size, viewer rows (and
+   * profiles viewed, and lines in all) and the server's RSS just before it; `peakRssMb` is the
+   * server's high-water mark after it.
+   */
+  once?: { seconds: number; bytes: number; rows: number; viewed: number; lines: number; rssBeforeMb: number | null };
 }
 
 export interface Machine {
@@ -125,6 +131,23 @@ function customRate(r: ScenarioResult): string | null {
 
 function rowCells(r: ScenarioResult): string[] {
   if (!r.available) return [r.id, r.note ?? 'not available', '', '', '', '', '', '', '', '', r.title];
+  if (r.once) {
+    const o = r.once;
+    const mb = o.bytes / 1048576;
+    return [
+      r.id,
+      `1 request: ${int(o.rows)} viewers + ${int(o.viewed)} viewed, ${mb.toFixed(1)} MB in ${o.seconds.toFixed(1)} s (${int(o.rows / Math.max(o.seconds, 0.001))} rows/s)`,
+      '',
+      '',
+      '',
+      '',
+      `${r.errors}/${r.timeouts}/${r.non2xx}`,
+      `${int(r.peakRssMb)} (${int(o.rssBeforeMb)} before)`,
+      r.coldStartMs === null ? '–' : int(r.coldStartMs),
+      r.cpuCores ? `${r.cpuCores.server.toFixed(2)}/${r.cpuCores.bench.toFixed(2)}/${r.cpuCores.other.toFixed(2)}` : '–',
+      r.note ? `${r.title} (${r.note})` : r.title,
+    ];
+  }
   const folded = r.foldedPerSec !== null && r.foldedPerSec !== undefined && r.foldedPerSec !== r.storedPerSec ? `, ${int(r.foldedPerSec)} folded/s` : '';
   const lag = r.lagEntries !== null && r.lagEntries !== undefined ? `, lag at end ${int(r.lagEntries)} entries / ${(r.lagSeconds ?? 0).toFixed(1)} s` : '';
   const stored = r.storedPerSec !== null && r.storedPerSec !== undefined ? `; ${int(r.storedPerSec)} stored/s${folded}${lag}` : '';

@@ -80,6 +80,26 @@ async function probe(server: ServerProcess, s: Scenario, next: ReturnType<Scenar
   return {};
 }
 
+/** A scenario of one long request (`Scenario.once`): its cost, no load. */
+async function runOnce(s: Scenario, ctx: ScenarioContext, server: ServerProcess): Promise<ScenarioResult> {
+  const before = cpuSnapshot(server.pid);
+  const m = await s.once!(ctx, server);
+  const cpu = cpuUse(before, cpuSnapshot(server.pid));
+  if (m.status === 404 && s.optional) return { ...emptyResult(s, 'not available (route answers 404)'), coldStartMs: server.coldStartMs };
+  const ok = m.status >= 200 && m.status <= 299;
+  return {
+    ...emptyResult(s, '', true),
+    coldStartMs: server.coldStartMs,
+    note: ok ? null : `answered ${m.status}`,
+    requests: 1,
+    non2xx: ok ? 0 : 1,
+    statusCodes: { [String(m.status)]: 1 },
+    cpuCores: cpu,
+    peakRssMb: server.peakRssMb() ?? m.peakRssMb,
+    once: { seconds: m.seconds, bytes: m.bytes, rows: m.viewers, viewed: m.viewed, lines: m.lines, rssBeforeMb: m.rssBeforeMb },
+  };
+}
+
 async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, databaseUrl: string, baselineRps: number | null): Promise<ScenarioResult> {
   const nodeArgs = s.server === 'app' && process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean) : [];
   const server =
@@ -88,6 +108,7 @@ async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, d
       : await startServerProcess({ name: 'profile-visitors server', script: SERVER_MAIN, args: ['serve'], env: { ...SERVER_ENV, ...s.env, DATABASE_URL: databaseUrl }, nodeArgs });
   try {
     if (s.custom) return await runCustom(args, s, ctx, server);
+    if (s.once) return await runOnce(s, ctx, server);
     const next = s.requests(ctx);
     const p = await probe(server, s, next);
     if (p.skip) return { ...emptyResult(s, p.skip), coldStartMs: s.server === 'app' ? server.coldStartMs : null };
@@ -228,6 +249,13 @@ async function main(): Promise<number> {
   function printProgress(r: ScenarioResult): void {
     if (r.available && (r.deliveriesPerSec !== undefined || r.feeds !== undefined)) {
       console.log(`${r.deliveriesPerSec !== undefined ? `${Math.round(r.deliveriesPerSec ?? 0)} deliveries/s, p99 ${r.latencyMs?.p99 ?? '–'} ms` : `${r.feeds} connections, RSS +${Math.round(r.rssGrowthMb ?? 0)} MB`}, ${r.errors} errors, peak RSS ${Math.round(r.peakRssMb ?? 0)} MB; ${r.note ?? ''}`);
+      return;
+    }
+    const o = r.once;
+    if (o) {
+      console.log(
+        `${o.rows} viewers + ${o.viewed} viewed, ${(o.bytes / 1048576).toFixed(1)} MB in ${o.seconds.toFixed(1)} s, ${r.non2xx} non-2xx, RSS ${Math.round(o.rssBeforeMb ?? 0)} MB before, peak ${Math.round(r.peakRssMb ?? 0)} MB`,
+      );
       return;
     }
     console.log(

@@ -9,6 +9,7 @@ import { Rng } from './rng.js';
 import { CELEBRITY_INDEX, OwnerLaw, WORKSPACE_ID, celebrityId, memberId } from './dataset-shape.js';
 import type { Dataset } from './dataset.js';
 import type { RequestSpec } from './load.js';
+import { measureExport, type ExportMeasure } from './export-stream.js';
 import { Signer } from '../src/pages/signing.js';
 import { mintEmbedToken } from '../src/pages/embed-token.js';
 import { FEED_CONNECTIONS, WEBHOOK_RATE, runFeed, runWebhooks, type CustomFigures, type CustomRun } from './webhooks.js';
@@ -46,6 +47,11 @@ export interface Scenario {
   env?: Record<string, string>;
   /** Drives the server itself instead of autocannon (webhooks.ts); `requests` is then unused. */
   custom?(ctx: ScenarioContext, run: CustomRun): Promise<CustomFigures>;
+  /**
+   * A scenario measured by one long request instead of a load (no `requests` driven): it runs
+   * against the started server and reports what that request cost.
+   */
+  once?(ctx: ScenarioContext, server: { url: string; pid: number }): Promise<ExportMeasure>;
 }
 
 /** Owners of list requests: 10% the celebrity, else the Zipf law, skipping owners who would get 403. */
@@ -248,6 +254,21 @@ export const SCENARIOS: Scenario[] = [
         return { method: 'POST', path: '/v1/visits', headers, body: json({ profileId, viewerId, source: rng.pick(VISIT_SOURCES) }) };
       };
     },
+  },
+  {
+    // The celebrity's whole export as NDJSON (docs/privacy-controls.md, "Export"): one request
+    // streamed to the end, for its time and the server's peak memory, which must not grow with
+    // the list (a million views at full scale).
+    id: 'export-celebrity',
+    title: 'Member export, celebrity, GET /v1/members/:id/export?format=ndjson (one request, streamed)',
+    server: 'app',
+    kind: 'read',
+    optional: true,
+    requests(ctx) {
+      const headers = { 'x-api-key': ctx.dataset.adminSecret };
+      return () => ({ method: 'GET', path: `/v1/members/${celebrityId()}/export?format=ndjson`, headers });
+    },
+    once: (ctx, server) => measureExport(server.url, server.pid, ctx.dataset.adminSecret, celebrityId()),
   },
   memberInsights('insights-zipf', 'premium owners by the Zipf law', (ctx) => premiumOwnerPicker(ctx, new Rng(ctx.dataset.shape.seed, 'req-insights-zipf'))),
   memberInsights('insights-celebrity', 'the celebrity', () => () => celebrityId()),

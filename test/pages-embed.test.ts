@@ -63,6 +63,10 @@ describe.each(BACKENDS)('member page on $name', (backend) => {
     expect(res.status).toBe(201);
     expect(res.body.expiresAt).toBe(t.clock.now() + 15 * 60_000);
     expect(res.body.url).toMatch(new RegExp(`^${t.url}/embed/visitors\\?token=`));
+    // No body at all (no content type either), as curl -X POST sends it: the default lifetime.
+    const bare = await t.request('POST', `/v1/members/${world.ownerId}/embed-tokens`, { headers: auth(world.admin) });
+    expect(bare.status, bare.text).toBe(201);
+    expect(bare.body.expiresAt).toBe(t.clock.now() + 15 * 60_000);
     const day = await mintLink(t, world.admin, world.ownerId, { ttlSeconds: 86_400 });
     expect(day.body.expiresAt).toBe(t.clock.now() + 86_400_000);
     expectNativeError(await mintLink(t, world.admin, world.ownerId, { ttlSeconds: 86_401 }), 400, /ttlSeconds/);

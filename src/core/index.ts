@@ -17,6 +17,7 @@ export * from './use-cases/upsert-members.js';
 export * from './use-cases/connections.js';
 export * from './use-cases/blocks.js';
 export * from './use-cases/export-member.js';
+export * from './use-cases/viewer-walk.js';
 export * from './use-cases/api-keys.js';
 export * from './use-cases/workspaces.js';
 export * from './use-cases/charge-credits.js';

@@ -12,6 +12,7 @@ import type {
   RecordOutcome,
   Role,
   ViewerSummary,
+  VisitSource,
   Workspace,
   WorkspaceSettings,
 } from './types.js';
@@ -72,6 +73,31 @@ export interface ViewerPageQuery {
   excludeViewerIds?: readonly string[];
 }
 
+/** A position in a visitor list (newest last view first, then viewer id): the row a page ends with. */
+export interface ViewerCursor {
+  lastViewedAt: number;
+  viewerId: string;
+}
+
+/** A page of an open-ended visitor list that starts after a row rather than at an offset. */
+export interface ViewerCursorQuery {
+  workspaceId: string;
+  profileId: string;
+  /** Inclusive lower bound of the range, epoch ms; the range is open-ended. */
+  since: number;
+  /** The rows strictly after this one in the list's order; null: from the top. */
+  after: ViewerCursor | null;
+  limit: number;
+  /** As in ViewerPageQuery: viewers left out of the rows. */
+  excludeViewerIds?: readonly string[];
+}
+
+/** One stored view of a pair, as the export rebuilds a row from them (use-cases/viewer-walk.ts). */
+export interface PairView {
+  viewedAt: number;
+  source: VisitSource;
+}
+
 export interface VisitStore {
   /**
    * Stores visits atomically and durably, applying idempotency (client id) and the dedup window.
@@ -80,6 +106,18 @@ export interface VisitStore {
   record(workspaceId: string, visits: readonly AcceptedVisit[], dedupWindowMs: number): Promise<RecordOutcome[]>;
   /** Distinct viewers with a view in the range, newest view first, ties by viewer id; counts are within the range. */
   listViewers(query: ViewerPageQuery): Promise<ViewerRows>;
+  /**
+   * The rows of the same open-ended list (same rows, counts within the range, order and
+   * exclusions as `listViewers` with `until` null) that come after `after`, at most `limit`: a
+   * page found from the index by where the previous one ended, so reading a list of any length
+   * page by page costs each page alike. No total, no cache.
+   */
+  viewersAfter(query: ViewerCursorQuery): Promise<Omit<ViewerRows, 'total'>>;
+  /**
+   * Every stored view (pending ones included) of `profileId` by `viewerId` at or after `since`,
+   * by time, a tie in recording order.
+   */
+  viewsOfPair(workspaceId: string, profileId: string, viewerId: string, since: number): Promise<PairView[]>;
   /**
    * The stored visits these client ids name (recorded or pending), for the core to tell a retry
    * from an id reused for another visit (use-cases/record-visits.ts). An id whose visit is gone

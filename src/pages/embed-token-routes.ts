@@ -17,6 +17,10 @@ export async function embedTokenRoutes(fastify: FastifyInstance, opts: { signer:
   useErrorPresenter(app, presentNativeError);
   requireApiKey(app, fromEither);
   const deps = app.core;
+  // The one field is optional, so a POST without a body (as the README's curl sends) means "the default lifetime".
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null) request.body = {};
+  });
 
   app.post(
     '/members/:memberId/embed-tokens',

@@ -4,7 +4,7 @@ import type { ApiKey, Member, Workspace } from '../types.js';
 import type { VisibleViewer } from '../rules/reading-rules.js';
 import type { CoreDeps } from './deps.js';
 import { getMember } from './members.js';
-import { listViewers } from './list-viewers.js';
+import { walkViewers } from './viewer-walk.js';
 
 /** Rows read per page: a page at a time is all an export ever holds. */
 export const EXPORT_PAGE = 500;
@@ -19,43 +19,46 @@ export type ExportRecord =
   | { kind: 'viewer'; viewer: VisibleViewer }
   | { kind: 'viewed'; viewed: ViewedProfile };
 
+/** How an export reads: `pageSize` rows a read (EXPORT_PAGE unless a test wants many small pages). */
+export interface ExportOptions {
+  pageSize?: number;
+}
+
 /**
  * A member's data, page by page, for a caller that streams it out: the profile (with its plan
  * and visibility, the member's settings), the blocks they made, their keys' metadata (the store
- * never holds secrets), their viewers exactly as the visitor list shows them to them (the list
- * use case itself, so blocks, the plan's horizon and blur and hidden entries apply alike), and
- * the profiles they viewed with counts and times (their own actions, in full). Nothing is read
- * before the consumer asks for it: memory stays one page whatever the member's history.
+ * never holds secrets), their viewers exactly as the visitor list shows them to them (rendered
+ * by the list's own rules, see viewer-walk.ts, so blocks, the plan's horizon and blur and hidden
+ * entries apply alike), and the profiles they viewed with counts and times (their own actions,
+ * in full). Nothing is read before the consumer asks for it: memory stays a page whatever the
+ * member's history.
  *
- * Pages of viewers follow offsets: visits recorded during an export may shift an entry from
- * one page to the next (seen twice or not at all), as they would for a client paging the list.
+ * Both lists are paged by where the previous page ended, never by offset: the viewers as their
+ * list stood when the export began (visits recorded meanwhile neither repeat nor skip anyone,
+ * viewer-walk.ts), the profiles viewed by profile id (a profile first viewed during the export
+ * may or may not be in it; none is listed twice).
  */
-export async function* exportMember(deps: CoreDeps, workspace: Workspace, memberId: string): AsyncGenerator<ExportRecord> {
+export async function* exportMember(deps: CoreDeps, workspace: Workspace, memberId: string, opts: ExportOptions = {}): AsyncGenerator<ExportRecord> {
+  const pageSize = opts.pageSize ?? EXPORT_PAGE;
   const member = await getMember(deps, workspace, memberId);
   yield { kind: 'member', member, exportedAt: deps.clock.now() };
   yield { kind: 'blocks', blocks: await deps.store.blocks.list(workspace.id, memberId) };
   const keys = await deps.store.keys.list(workspace.id);
   yield { kind: 'keys', keys: keys.filter((k) => k.memberId === memberId) };
 
-  for (let offset = 0; ; offset += EXPORT_PAGE) {
-    let page;
-    try {
-      page = await listViewers(deps, workspace, { ownerId: memberId, offset, limit: EXPORT_PAGE });
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'private_mode_forbidden') {
-        yield { kind: 'viewers_withheld', reason: err.message };
-        break;
-      }
-      throw err;
-    }
-    for (const viewer of page.viewers) yield { kind: 'viewer', viewer };
-    if (offset + EXPORT_PAGE >= page.total) break;
+  let walk;
+  try {
+    walk = await walkViewers(deps, workspace, memberId, pageSize);
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'private_mode_forbidden')) throw err;
+    yield { kind: 'viewers_withheld', reason: err.message };
   }
+  if (walk) for await (const page of walk.pages) for (const viewer of page) yield { kind: 'viewer', viewer };
 
   for (let after = ''; ; ) {
-    const rows = await deps.store.visits.viewedBy(workspace.id, memberId, after, EXPORT_PAGE);
+    const rows = await deps.store.visits.viewedBy(workspace.id, memberId, after, pageSize);
     for (const viewed of rows) yield { kind: 'viewed', viewed };
-    if (rows.length < EXPORT_PAGE) break;
+    if (rows.length < pageSize) break;
     after = rows[rows.length - 1]!.profileId;
   }
 }

@@ -62,11 +62,29 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
     limit: q.limit,
     ...(excludeViewerIds ? { excludeViewerIds } : {}),
   });
-  const members = page.viewers ?? (await deps.store.members.getMany(workspace.id, page.rows.map((r) => r.viewerId)));
   const rankOf = await recencyRanks(deps, workspace, owner, horizon, since, until, q.offset, page.rows);
+  const viewers = await renderRows(deps, workspace, owner, page, rankOf, q.withDegrees);
+  return { owner, total: page.total, offset: q.offset, since, until, viewers };
+}
+
+/**
+ * A page of store rows as the owner may see them: each viewer's appearance from their
+ * visibility and their recency rank (`rankOf`), degrees for those shown in full when asked,
+ * hidden ties reordered. Every list of viewers is rendered here, the paged list and the export
+ * (viewer-walk.ts) alike.
+ */
+export async function renderRows(
+  deps: CoreDeps,
+  workspace: Workspace,
+  owner: Member,
+  page: Omit<ViewerRows, 'total'>,
+  rankOf: RankOf,
+  withDegrees?: boolean | 1 | 3,
+): Promise<VisibleViewer[]> {
+  const members = page.viewers ?? (await deps.store.members.getMany(workspace.id, page.rows.map((r) => r.viewerId)));
   // Only viewers shown in full carry a degree, so the graph is searched for them alone (and
   // their appearance is worked out twice only for a list that asks for degrees).
-  const degrees = q.withDegrees ? await degreesOfShownInFull(deps, workspace, owner, page.rows, members, rankOf, q.withDegrees) : undefined;
+  const degrees = withDegrees ? await degreesOfShownInFull(deps, workspace, owner, page.rows, members, rankOf, withDegrees) : undefined;
   const entries: { viewer: VisibleViewer; viewerId: string; exact: number }[] = [];
   page.rows.forEach((row, i) => {
     const viewer = members.get(row.viewerId);
@@ -76,10 +94,11 @@ export async function listViewers(deps: CoreDeps, workspace: Workspace, q: ListV
     entries.push({ viewer: renderViewer(row, viewer, owner, rankOf(row, i), workspace.settings, degree), viewerId: row.viewerId, exact: row.lastViewedAt });
   });
   // Hidden entries viewed at the same instant are not left in viewer-id order.
-  return { owner, total: page.total, offset: q.offset, since, until, viewers: orderHiddenTies(entries) };
+  return orderHiddenTies(entries);
 }
 
-type RankOf = (row: ViewerSummary, indexInPage: number) => number;
+/** A row's recency rank among all the owner's viewers within the plan horizon (0 = most recent). */
+export type RankOf = (row: ViewerSummary, indexInPage: number) => number;
 
 /**
  * Each row's recency rank among ALL the owner's viewers within the plan horizon, which is what

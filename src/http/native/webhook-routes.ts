@@ -1,10 +1,13 @@
 /**
  * Webhook endpoints of the native API (admin keys): create, list, read, change, delete, rotate
  * the secret, send a test event, the delivery log, retry and replay. Rules in docs/webhooks.md.
+ * Every change is audited like the console's (docs/privacy-controls.md, "Audit log"): never a
+ * signing secret, and never a full URL (receivers often carry a token in the path or query).
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { recordAudit } from '../../core/index.js';
 import { requireAdmin } from '../plugins/core.js';
 import type { Delivery } from '../../webhooks/service.js';
 import type { WebhookEndpoint } from '../../webhooks/types.js';
@@ -12,6 +15,7 @@ import type { WebhookService } from '../../webhooks/service.js';
 import * as S from './schemas.js';
 import * as W from './webhook-schemas.js';
 import { feedRoutes } from './feed-routes.js';
+import { actorOf } from './audit-routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -67,6 +71,7 @@ export async function webhookRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { workspace } = requireAdmin(request);
       const e = await hooks().create(workspace.id, request.body);
+      await recordAudit(app.core, workspace, actorOf(request), 'webhook.created', e.id, { origin: new URL(e.url).origin, events: e.events });
       return reply.status(201).send({ ...presentEndpoint(e), secret: e.secret });
     },
   );
@@ -86,13 +91,18 @@ export async function webhookRoutes(fastify: FastifyInstance) {
     { schema: { tags, params: W.WebhookParams, body: W.PatchWebhookBody, response: { 200: W.WebhookEndpoint, ...S.errorResponses } } },
     async (request) => {
       const { workspace } = requireAdmin(request);
-      return presentEndpoint(await hooks().update(workspace.id, request.params.webhookId, request.body));
+      const e = await hooks().update(workspace.id, request.params.webhookId, request.body);
+      // Which fields were sent (and the new state, which the console's buttons record too), not the URL.
+      const { enabled } = request.body;
+      await recordAudit(app.core, workspace, actorOf(request), 'webhook.updated', e.id, { fields: Object.keys(request.body).sort(), ...(enabled === undefined ? {} : { enabled }) });
+      return presentEndpoint(e);
     },
   );
 
   app.delete('/webhooks/:webhookId', { schema: { tags, params: W.WebhookParams, response: { 204: Type.Null(), ...S.errorResponses } } }, async (request, reply) => {
     const { workspace } = requireAdmin(request);
     await hooks().remove(workspace.id, request.params.webhookId);
+    await recordAudit(app.core, workspace, actorOf(request), 'webhook.deleted', request.params.webhookId);
     return reply.status(204).send(null);
   });
 
@@ -109,6 +119,7 @@ export async function webhookRoutes(fastify: FastifyInstance) {
     async (request) => {
       const { workspace } = requireAdmin(request);
       const e = await hooks().rotateSecret(workspace.id, request.params.webhookId);
+      await recordAudit(app.core, workspace, actorOf(request), 'webhook.secret_rotated', e.id);
       return { ...presentEndpoint(e), secret: e.secret };
     },
   );
@@ -119,6 +130,7 @@ export async function webhookRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { workspace } = requireAdmin(request);
       const m = await hooks().test(workspace.id, request.params.webhookId);
+      await recordAudit(app.core, workspace, actorOf(request), 'webhook.tested', request.params.webhookId, { messageId: m.id });
       return reply.status(202).send({ messageId: m.id, status: m.status });
     },
   );
@@ -154,6 +166,7 @@ export async function webhookRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { workspace } = requireAdmin(request);
       const m = await hooks().retry(workspace.id, request.params.webhookId, request.params.messageId);
+      await recordAudit(app.core, workspace, actorOf(request), 'webhook.retried', request.params.webhookId, { messageId: m.id });
       return reply.status(202).send({ messageId: m.id, status: m.status });
     },
   );
@@ -171,7 +184,9 @@ export async function webhookRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const { workspace } = requireAdmin(request);
-      const replayed = await hooks().replay(workspace.id, request.params.webhookId, request.body.since, request.body.until);
+      const { since, until } = request.body;
+      const replayed = await hooks().replay(workspace.id, request.params.webhookId, since, until);
+      await recordAudit(app.core, workspace, actorOf(request), 'webhook.replayed', request.params.webhookId, { since, until, replayed });
       return reply.status(202).send({ replayed });
     },
   );

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { decideVisit, mergeView, type AcceptedVisit, type Member, type RecordOutcome, type StoredVisit, type ViewedProfile, type ViewerPageQuery, type ViewerRows, type VisitSource, type VisitStore } from '../../core/index.js';
+import { decideVisit, mergeView, type AcceptedVisit, type Member, type RecordOutcome, type StoredVisit, type PairView, type ViewedProfile, type ViewerCursorQuery, type ViewerPageQuery, type ViewerRows, type VisitSource, type VisitStore } from '../../core/index.js';
 import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
 import { isMissingPartition, type VisitPartitions } from './partitions.js';
@@ -112,6 +112,23 @@ const SUMMARY_PAGE = `SELECT
    FROM (SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary
          WHERE workspace_id = $1 AND profile_id = $2 AND last_viewed_at >= $3 AND viewer_id <> ALL($7::text[])
          ORDER BY last_viewed_at DESC, viewer_id LIMIT $4 OFFSET $5) p) AS rows`;
+
+/**
+ * The rows of the open-ended list after a cursor ($5 last view, $6 viewer id): the rows of
+ * SUMMARY_PAGE, found by descending the same index to where the previous page ended instead of
+ * counting an offset off it. `last_viewed_at <= $5` is the index range; the rest filters the
+ * one millisecond the cursor is in.
+ */
+const SUMMARY_AFTER = `SELECT coalesce(json_agg(json_build_array(p.viewer_id,
+      CASE WHEN p.first_viewed_at >= $3 THEN p.view_count
+        ELSE (SELECT count(*) FROM visits v WHERE v.workspace_id = $1 AND v.profile_id = $2 AND v.viewer_id = p.viewer_id AND v.viewed_at >= $3) END,
+      CASE WHEN p.first_viewed_at >= $3 THEN p.first_viewed_at
+        ELSE coalesce((SELECT min(viewed_at) FROM visits v WHERE v.workspace_id = $1 AND v.profile_id = $2 AND v.viewer_id = p.viewer_id AND v.viewed_at >= $3), p.last_viewed_at) END,
+      p.last_viewed_at, p.last_source, ${VIEWER_CARD}) ORDER BY p.last_viewed_at DESC, p.viewer_id), '[]') AS rows
+   FROM (SELECT viewer_id, view_count, first_viewed_at, last_viewed_at, last_source FROM visitor_summary
+         WHERE workspace_id = $1 AND profile_id = $2 AND last_viewed_at >= $3 AND viewer_id <> ALL($7::text[])
+           AND last_viewed_at <= $5 AND (last_viewed_at < $5 OR viewer_id > $6)
+         ORDER BY last_viewed_at DESC, viewer_id LIMIT $4) p`;
 
 /**
  * Visitor list over a closed range, aggregated from the raw visits (partition-pruned on
@@ -330,6 +347,26 @@ export class PgVisits implements VisitStore {
     return rows.map((r) => ({ profileId: r.profile_id, viewCount: Number(r.view_count), firstViewedAt: Number(r.first_viewed_at), lastViewedAt: Number(r.last_viewed_at) }));
   }
 
+  async viewersAfter(q: ViewerCursorQuery): Promise<Omit<ViewerRows, 'total'>> {
+    // From the top: every row is at or before the end of time, and after the empty id.
+    const after = q.after ?? { lastViewedAt: Number.MAX_SAFE_INTEGER, viewerId: '' };
+    const [row] = await this.db.query<Pick<PageRow, 'rows'>>({
+      name: 'visits_summary_after',
+      text: SUMMARY_AFTER,
+      values: [q.workspaceId, q.profileId, q.since, q.limit, after.lastViewedAt, after.viewerId, q.excludeViewerIds ?? []],
+    });
+    return pageOf(row!.rows);
+  }
+
+  async viewsOfPair(workspaceId: string, profileId: string, viewerId: string, since: number): Promise<PairView[]> {
+    const rows = await this.db.query<{ viewed_at: string; source: VisitSource }>({
+      name: 'visits_of_pair',
+      text: 'SELECT viewed_at, source FROM visits WHERE workspace_id = $1 AND profile_id = $2 AND viewer_id = $3 AND viewed_at >= $4 ORDER BY viewed_at, id',
+      values: [workspaceId, profileId, viewerId, since],
+    });
+    return rows.map((r) => ({ viewedAt: Number(r.viewed_at), source: r.source }));
+  }
+
   /**
    * One statement, one snapshot: the total, the page and its counts agree with each other.
    * `$7` lists the viewers blocks leave out (empty: nobody), of the rows and of the total.
@@ -348,13 +385,18 @@ export class PgVisits implements VisitStore {
             text: RAW_PAGE,
             values: [q.workspaceId, q.profileId, q.since, q.until, q.limit, q.offset, exclude],
           });
-    const viewers = new Map<string, Member>();
-    const rows = row!.rows.map(([viewerId, viewCount, firstViewedAt, lastViewedAt, lastSource, card]) => {
-      if (card) viewers.set(viewerId, memberFromTuple(card));
-      return { viewerId, viewCount: Number(viewCount), firstViewedAt: Number(firstViewedAt), lastViewedAt: Number(lastViewedAt), lastSource };
-    });
-    return { total: row!.total, rows, viewers };
+    return { total: row!.total, ...pageOf(row!.rows) };
   }
+}
+
+/** A page's rows as the statements aggregate them, with the viewers' cards they carry. */
+function pageOf(tuples: PageRow['rows']): Omit<ViewerRows, 'total'> {
+  const viewers = new Map<string, Member>();
+  const rows = tuples.map(([viewerId, viewCount, firstViewedAt, lastViewedAt, lastSource, card]) => {
+    if (card) viewers.set(viewerId, memberFromTuple(card));
+    return { viewerId, viewCount: Number(viewCount), firstViewedAt: Number(firstViewedAt), lastViewedAt: Number(lastViewedAt), lastSource };
+  });
+  return { rows, viewers };
 }
 
 /** A pair with no stored visit: its summary before the batch counts anything. */

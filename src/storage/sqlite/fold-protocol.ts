@@ -21,7 +21,9 @@ export interface FoldWorkerData {
   take: readonly string[];
   fold: readonly string[];
   backstopPages: number;
+  /** Visits per fold batch when caught up, and the most a batch grows to while behind (fold-worker.ts). */
   limit: number;
+  maxLimit: number;
   nice: number;
   /** The main file's write gate (write-gate.ts). */
   gate: SharedArrayBuffer;

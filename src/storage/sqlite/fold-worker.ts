@@ -33,7 +33,12 @@ db.prepare('ATTACH DATABASE ? AS inbox').run(w.inboxPath);
 db.pragma('inbox.busy_timeout = 5000');
 db.pragma('inbox.synchronous = ' + w.synchronous);
 for (const sql of w.setup) db.exec(sql);
-const run = (s: BetterSqlite3.Statement) => (s.source.includes('@limit') ? s.run({ limit: w.limit }) : s.run());
+// The batch grows while the fold is behind (each take came back full) and falls back once it
+// has caught up: a commit's cost is mostly the pages it dirties, and a larger batch shares more
+// of them, so a backlog folds several times faster per visit (docs/visit-log.md, "Fold batches"),
+// while a caught-up fold keeps small batches and little memory.
+let limit = w.limit;
+const run = (s: BetterSqlite3.Statement) => (s.source.includes('@limit') ? s.run({ limit }) : s.run());
 const take = w.take.map((sql) => db.prepare(sql));
 const fold = w.fold.map((sql) => db.prepare(sql));
 // The copy out of the inbox writes only temp tables: it needs no write gate (fold.ts).
@@ -56,6 +61,7 @@ for (;;) {
         mainGate.release();
       }
     }
+    limit = taken >= limit ? Math.min(limit * 2, w.maxLimit) : w.limit;
   } catch (err) {
     post({ error: String((err as Error | undefined)?.message || err) });
     sleep(1000);

@@ -108,6 +108,10 @@ export function attachInbox(db: SqliteDb, mainPath: string, synchronous: SqliteS
   db.pragma('inbox.journal_mode = WAL');
   db.pragma(`inbox.synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('inbox.journal_size_limit = 67108864');
+  // The main file's page cache size (database.ts) for the inbox too: a cache size is per attached
+  // file, and at SQLite's default of 2 MB the recording rule's lookups (inbox.ts) missed it once
+  // a backlog of a few hundred thousand visits was pending (a bulk import), each miss a read.
+  db.pragma('inbox.cache_size = -16384');
   const version = () => db.pragma('inbox.user_version', { simple: true }) as number;
   if (version() === INBOX_VERSION) return raiseSequence(db);
   db.transaction(() => {

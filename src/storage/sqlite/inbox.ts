@@ -52,10 +52,19 @@ export class VisitInbox {
     );
     // Without a WHERE clause SQLite truncates: the table's pages are freed, not its rows deleted one by one.
     this.empty = tables.map((n) => db.prepare(`DELETE FROM inbox.visit_inbox_${n}`));
-    this.clientId = db.prepare<[string, string], number>('SELECT 1 FROM inbox.visit_inbox WHERE workspace_id = ? AND client_id = ?').pluck();
-    this.pairLast = db
-      .prepare<[string, string, string], number | null>('SELECT max(viewed_at) FROM inbox.visit_inbox WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ?')
-      .pluck();
+    // The recording rule's lookups ask each table on its own: through the view (a union of
+    // both), SQLite ran them as a subquery and took about 40% longer per visit, the
+    // largest single cost of a bulk import (docs/cli-import.md, "Speed").
+    this.clientId = tables.map((n) =>
+      db.prepare<[string, string], number>(`SELECT 1 FROM inbox.visit_inbox_${n} WHERE workspace_id = ? AND client_id = ?`).pluck(),
+    );
+    this.pairLast = tables.map((n) =>
+      db
+        .prepare<[string, string, string], number>(
+          `SELECT viewed_at FROM inbox.visit_inbox_${n} WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? ORDER BY viewed_at DESC LIMIT 1`,
+        )
+        .pluck(),
+    );
     this.pairNearby = db
       .prepare<[string, string, string, number, number], number>(
         'SELECT 1 FROM inbox.visit_inbox WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at > ? AND viewed_at < ? LIMIT 1',
@@ -115,12 +124,13 @@ export class VisitInbox {
   }
 
   hasClientId(ws: string, clientId: string): boolean {
-    return this.clientId.get(ws, clientId) !== undefined;
+    return this.clientId.some((q) => q.get(ws, clientId) !== undefined);
   }
 
   /** The latest pending view of one viewer of one profile, if any. */
   lastView(ws: string, profileId: string, viewerId: string): number | null {
-    return this.pairLast.get(ws, profileId, viewerId) ?? null;
+    const [a, b] = this.pairLast.map((q) => q.get(ws, profileId, viewerId));
+    return a === undefined ? (b ?? null) : b === undefined ? a : Math.max(a, b);
   }
 
   /** Whether one viewer has a pending view of one profile strictly between `after` and `before`. */

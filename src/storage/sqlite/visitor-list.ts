@@ -376,7 +376,7 @@ function ahead(sorted: readonly ViewerSummary[], row: ViewerSummary): number {
   return lo;
 }
 
-function groupByViewer(pending: readonly PendingVisit[]): Map<string, PendingGroup> {
+export function groupByViewer(pending: readonly PendingVisit[]): Map<string, PendingGroup> {
   const groups = new Map<string, PendingGroup>();
   for (const p of pending) {
     const g = groups.get(p.viewerId);
@@ -396,7 +396,7 @@ function groupByViewer(pending: readonly PendingVisit[]): Map<string, PendingGro
 }
 
 /** The summary index's order: newest last view first, then viewer id as SQLite compares text (bytewise UTF-8). */
-function newestFirst(a: ViewerSummary, b: ViewerSummary): number {
+export function newestFirst(a: Pick<ViewerSummary, 'lastViewedAt' | 'viewerId'>, b: Pick<ViewerSummary, 'lastViewedAt' | 'viewerId'>): number {
   if (a.lastViewedAt !== b.lastViewedAt) return b.lastViewedAt - a.lastViewedAt;
   return Buffer.compare(Buffer.from(a.viewerId), Buffer.from(b.viewerId));
 }

@@ -1,9 +1,10 @@
-import { decideVisit, type AcceptedVisit, type RecordOutcome, type StoredVisit, type ViewedProfile, type ViewerPageQuery, type ViewerSummary, type VisitStore } from '../../core/index.js';
+import { decideVisit, type AcceptedVisit, type RecordOutcome, type PairView, type StoredVisit, type ViewedProfile, type ViewerCursorQuery, type ViewerPageQuery, type ViewerSummary, type VisitStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 import { foldPending } from './fold.js';
 import { VisitInbox } from './inbox.js';
 import type { ReadCache } from './read-cache.js';
 import { VisitorListReader } from './visitor-list.js';
+import { ViewerCursorReader } from './viewer-cursor.js';
 
 /**
  * When recorded visits are folded from the inbox into the summary (fold.ts): `background` by
@@ -67,6 +68,7 @@ export class SqliteVisits implements VisitStore {
   private commit;
   private inbox;
   private reader;
+  private cursorReader;
 
   constructor(
     private db: SqliteDb,
@@ -76,6 +78,7 @@ export class SqliteVisits implements VisitStore {
   ) {
     this.inbox = new VisitInbox(db);
     this.reader = new VisitorListReader(db, this.inbox, cache, byViewerFrom);
+    this.cursorReader = new ViewerCursorReader(db, this.inbox);
     this.byClientId = db.prepare<[string, string], { id: number }>('SELECT id FROM main.visits WHERE workspace_id = ? AND client_id = ?');
     // Folded first, then the inbox: a visit is in one or the other (or both, briefly, with the same values).
     this.visitOfClientId = db.prepare<[string, string, string, string], { profile_id: string; viewer_id: string; viewed_at: number }>(
@@ -239,5 +242,13 @@ export class SqliteVisits implements VisitStore {
 
   async listViewers(q: ViewerPageQuery): Promise<{ total: number; rows: ViewerSummary[] }> {
     return this.reader.list(q);
+  }
+
+  async viewersAfter(q: ViewerCursorQuery): Promise<{ rows: ViewerSummary[] }> {
+    return { rows: this.cursorReader.page(q) };
+  }
+
+  async viewsOfPair(workspaceId: string, profileId: string, viewerId: string, since: number): Promise<PairView[]> {
+    return this.cursorReader.viewsOfPair(workspaceId, profileId, viewerId, since);
   }
 }
