@@ -39,6 +39,11 @@ export interface ScenarioResult {
   coldStartMs: number | null;
   /** Cores used during the measured run by the server, the bench (autocannon) and other processes. */
   cpuCores: CpuUse | null;
+  /** Webhooks scenario: messages received per second by a fast receiver. */
+  deliveriesPerSec?: number | null;
+  /** Feed scenario: open connections, and the server's RSS growth with them. */
+  feeds?: number;
+  rssGrowthMb?: number | null;
   /**
    * A scenario of one long request (the celebrity's export): its time, size, viewer rows (and
    * profiles viewed, and lines in all) and the server's RSS just before it; `peakRssMb` is the
@@ -108,11 +113,20 @@ function formatMeasured(t: TargetOutcome): string {
       return pct(t.measured);
     case 'visitsPerSec':
       return `${int(t.measured)} visits/s`;
+    case 'deliveriesPerSec':
+      return `${int(t.measured)} deliveries/s`;
     case 'peakRssMb':
       return `${int(t.measured)} MB`;
     default:
       return `${ms(t.measured)} ms`;
   }
+}
+
+/** The req/s cell of a scenario that drives the server itself (webhooks, feed). */
+function customRate(r: ScenarioResult): string | null {
+  if (r.deliveriesPerSec !== undefined) return `${int(r.deliveriesPerSec)} deliveries/s (${int(r.visitsPerSec)} visits/s recorded)`;
+  if (r.feeds !== undefined) return `${int(r.feeds)} connections, RSS +${int(r.rssGrowthMb)} MB`;
+  return null;
 }
 
 function rowCells(r: ScenarioResult): string[] {
@@ -143,7 +157,7 @@ function rowCells(r: ScenarioResult): string[] {
       : `${int(r.rps)}${stored ? ` (${stored.slice(2)})` : ''}`;
   return [
     r.id,
-    rps,
+    customRate(r) ?? rps,
     r.server === 'baseline' ? '100%' : pct(r.ratio),
     ms(r.latencyMs?.p50),
     ms(r.latencyMs?.p99),

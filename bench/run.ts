@@ -105,8 +105,9 @@ async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, d
   const server =
     s.server === 'baseline'
       ? await startServerProcess({ name: 'baseline server', script: BASELINE_MAIN })
-      : await startServerProcess({ name: 'profile-visitors server', script: SERVER_MAIN, args: ['serve'], env: { ...SERVER_ENV, DATABASE_URL: databaseUrl }, nodeArgs });
+      : await startServerProcess({ name: 'profile-visitors server', script: SERVER_MAIN, args: ['serve'], env: { ...SERVER_ENV, ...s.env, DATABASE_URL: databaseUrl }, nodeArgs });
   try {
+    if (s.custom) return await runCustom(args, s, ctx, server);
     if (s.once) return await runOnce(s, ctx, server);
     const next = s.requests(ctx);
     const p = await probe(server, s, next);
@@ -161,6 +162,24 @@ async function runScenario(args: BenchArgs, s: Scenario, ctx: ScenarioContext, d
   } finally {
     await server.stop();
   }
+}
+
+/** A scenario that drives the server itself (bench/webhooks.ts): its own figures, the server's CPU and memory. */
+async function runCustom(args: BenchArgs, s: Scenario, ctx: ScenarioContext, server: ServerProcess): Promise<ScenarioResult> {
+  const before = cpuSnapshot(server.pid);
+  const f = await s.custom!(ctx, { url: server.url, pid: server.pid, seconds: s.sustained ? args.sustainedDuration : args.duration });
+  return {
+    ...emptyResult(s, '', true),
+    note: f.note,
+    latencyMs: f.latencyMs,
+    visitsPerSec: f.visitsPerSec,
+    ...(f.feeds !== undefined ? { feeds: f.feeds, rssGrowthMb: f.rssGrowthMb ?? null } : { deliveriesPerSec: f.deliveriesPerSec }),
+    requests: f.requests,
+    errors: f.errors,
+    cpuCores: cpuUse(before, cpuSnapshot(server.pid)),
+    peakRssMb: server.peakRssMb(),
+    coldStartMs: server.coldStartMs,
+  };
 }
 
 async function main(): Promise<number> {
@@ -228,6 +247,10 @@ async function main(): Promise<number> {
   await dataset.cleanup();
 
   function printProgress(r: ScenarioResult): void {
+    if (r.available && (r.deliveriesPerSec !== undefined || r.feeds !== undefined)) {
+      console.log(`${r.deliveriesPerSec !== undefined ? `${Math.round(r.deliveriesPerSec ?? 0)} deliveries/s, p99 ${r.latencyMs?.p99 ?? '–'} ms` : `${r.feeds} connections, RSS +${Math.round(r.rssGrowthMb ?? 0)} MB`}, ${r.errors} errors, peak RSS ${Math.round(r.peakRssMb ?? 0)} MB; ${r.note ?? ''}`);
+      return;
+    }
     const o = r.once;
     if (o) {
       console.log(

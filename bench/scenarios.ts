@@ -12,6 +12,7 @@ import type { RequestSpec } from './load.js';
 import { measureExport, type ExportMeasure } from './export-stream.js';
 import { Signer } from '../src/pages/signing.js';
 import { mintEmbedToken } from '../src/pages/embed-token.js';
+import { FEED_CONNECTIONS, WEBHOOK_RATE, runFeed, runWebhooks, type CustomFigures, type CustomRun } from './webhooks.js';
 
 /** The bench server's PAGES_SECRET (run.ts passes it), so a scenario can sign member-page links itself. */
 export const BENCH_PAGES_SECRET = 'bench-pages-secret-not-for-production-0123456789';
@@ -42,6 +43,10 @@ export interface Scenario {
   requests(ctx: ScenarioContext): () => RequestSpec;
   /** Checks one answer's body beyond its status (e.g. no rejected item in a batch). */
   check?(body: unknown): string | null;
+  /** Server environment beside the bench's own. */
+  env?: Record<string, string>;
+  /** Drives the server itself instead of autocannon (webhooks.ts); `requests` is then unused. */
+  custom?(ctx: ScenarioContext, run: CustomRun): Promise<CustomFigures>;
   /**
    * A scenario measured by one long request instead of a load (no `requests` driven): it runs
    * against the started server and reports what that request cost.
@@ -267,4 +272,22 @@ export const SCENARIOS: Scenario[] = [
   },
   memberInsights('insights-zipf', 'premium owners by the Zipf law', (ctx) => premiumOwnerPicker(ctx, new Rng(ctx.dataset.shape.seed, 'req-insights-zipf'))),
   memberInsights('insights-celebrity', 'the celebrity', () => () => celebrityId()),
+  {
+    id: 'webhooks',
+    title: `Webhook delivery to a local receiver, ${WEBHOOK_RATE.toLocaleString('en-US')} visits/s recorded (latency from acknowledgement to receipt)`,
+    server: 'app',
+    kind: 'write',
+    sustained: true,
+    env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' },
+    requests: () => () => ({ method: 'GET', path: '/healthz' }),
+    custom: runWebhooks,
+  },
+  {
+    id: 'feed',
+    title: `${FEED_CONNECTIONS.toLocaleString('en-US')} open live-feed connections, GET /v1/visits/stream (RSS growth)`,
+    server: 'app',
+    kind: 'write',
+    requests: () => () => ({ method: 'GET', path: '/healthz' }),
+    custom: (ctx, run) => runFeed(ctx, run),
+  },
 ];

@@ -7,7 +7,7 @@ export const TIMEOUT_MS = 10_000;
 export interface Target {
   label: string;
   scenario: string | 'all-app';
-  metric: 'ratio' | 'p99' | 'visitsPerSec' | 'peakRssMb' | 'coldStartMs';
+  metric: 'ratio' | 'p99' | 'visitsPerSec' | 'peakRssMb' | 'coldStartMs' | 'deliveriesPerSec';
   op: '>=' | '<=' | '<';
   value: number;
 }
@@ -34,6 +34,8 @@ export const TARGETS: Target[] = [
   { label: 'single visit req/s >= 35% of baseline', scenario: 'visit-single', metric: 'ratio', op: '>=', value: 0.35 },
   { label: 'single visit p99 <= 15 ms', scenario: 'visit-single', metric: 'p99', op: '<=', value: 15 },
   { label: 'batch recording >= 100,000 visits/s', scenario: 'visit-batch', metric: 'visitsPerSec', op: '>=', value: 100_000 },
+  { label: 'webhook p99 from acknowledgement to receipt <= 1 s', scenario: 'webhooks', metric: 'p99', op: '<=', value: 1000 },
+  { label: 'webhook deliveries >= 2,000/s to a fast receiver', scenario: 'webhooks', metric: 'deliveriesPerSec', op: '>=', value: 2000 },
   { label: 'server peak RSS <= 300 MB (every scenario)', scenario: 'all-app', metric: 'peakRssMb', op: '<=', value: 300 },
   { label: 'cold start to listening < 1 s (slowest start)', scenario: 'all-app', metric: 'coldStartMs', op: '<', value: 1000 },
 ];
@@ -51,6 +53,8 @@ function metricOf(r: ScenarioResult, metric: Target['metric']): number | null {
       return r.peakRssMb;
     case 'coldStartMs':
       return r.coldStartMs;
+    case 'deliveriesPerSec':
+      return r.deliveriesPerSec ?? null;
   }
 }
 

@@ -4,7 +4,7 @@
  * messages, and the lease then keeps others off until it ends.
  */
 import type { PgDatabase } from '../storage/postgres/database.js';
-import type { AttemptOutcome, EndpointPatch, MessageQuery, WebhookStore } from './store.js';
+import type { EndpointPatch, MessageQuery, RecordedAttempt, WebhookStore } from './store.js';
 import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
 import { PgCheckpoints } from '../storage/postgres/projection-checkpoints.js';
 import { OUTBOX_PROJECTION } from './outbox-name.js';
@@ -151,55 +151,83 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async dueEndpoints(now: number, busy: readonly string[], limit: number) {
-    const rows = await this.db.query<{ endpoint_id: string }>(
-      `SELECT DISTINCT m.endpoint_id FROM webhook_messages m
-       JOIN webhook_endpoints e ON e.workspace_id = m.workspace_id AND e.id = m.endpoint_id AND e.enabled
-       WHERE m.status = 'pending' AND m.next_attempt_at <= $1 AND (m.lease_until IS NULL OR m.lease_until < $1)
-         AND m.endpoint_id <> ALL($2::text[])
+    // From the endpoints, each probed through its due index: a DISTINCT over the due messages
+    // read the whole backlog on every round (a disabled endpoint's too).
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT e.id FROM webhook_endpoints e
+       WHERE e.enabled AND e.id <> ALL($2::text[])
+         AND EXISTS (SELECT 1 FROM webhook_messages m
+                     WHERE m.endpoint_id = e.id AND m.workspace_id = e.workspace_id
+                       AND m.status = 'pending' AND m.next_attempt_at <= $1 AND (m.lease_until IS NULL OR m.lease_until < $1))
        LIMIT $3`,
       [now, busy, limit],
     );
-    return rows.map((r) => r.endpoint_id);
+    return rows.map((r) => r.id);
   }
 
-  async claim(endpointId: string, owner: string, now: number, leaseUntil: number, limit: number) {
-    const rows = await this.db.query(
-      `UPDATE webhook_messages SET lease_owner = $2, lease_until = $3
-       WHERE id IN (SELECT id FROM webhook_messages WHERE endpoint_id = $4 AND ${DUE}
-                    ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED)
-       RETURNING ${MESSAGE_COLUMNS}`,
-      [now, owner, leaseUntil, endpointId, limit],
-    );
-    return rows.map(messageFromRow);
+  async claim(owner: string, now: number, leaseUntil: number, wants: readonly { endpointId: string; limit: number }[]) {
+    const out: WebhookMessage[] = [];
+    for (const w of wants) {
+      const rows = await this.db.query(
+        `UPDATE webhook_messages SET lease_owner = $2, lease_until = $3
+         WHERE id IN (SELECT id FROM webhook_messages WHERE endpoint_id = $4 AND ${DUE}
+                      ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+         RETURNING ${MESSAGE_COLUMNS}`,
+        [now, owner, leaseUntil, w.endpointId, w.limit],
+      );
+      out.push(...rows.map(messageFromRow));
+    }
+    return out;
   }
 
-  async recordAttempt(m: WebhookMessage, owner: string, o: AttemptOutcome, now: number) {
+  async recordAttempts(owner: string, attempts: readonly RecordedAttempt[]) {
+    if (attempts.length === 0) return [];
+    const col = <T>(f: (r: RecordedAttempt) => T) => attempts.map(f);
     return this.db.transaction(async (c) => {
-      const held = await c.query<{ attempts: number }>(
-        `UPDATE webhook_messages SET attempts = attempts + 1, status = $1, step = $2, next_attempt_at = $3, lease_owner = NULL, lease_until = NULL
-         WHERE id = $4 AND lease_owner = $5 RETURNING attempts`,
-        [o.status, o.step, o.nextAttemptAt, m.id, owner],
+      // Every message and its attempt in two statements, whatever the number of attempts.
+      const released = await c.query<{ id: string; attempts: number }>(
+        `UPDATE webhook_messages m SET attempts = m.attempts + 1, status = t.status, step = t.step, next_attempt_at = t.next, lease_owner = NULL, lease_until = NULL
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS t(id, status, step, next)
+         WHERE m.id = t.id AND m.lease_owner = $5
+         RETURNING m.id, m.attempts`,
+        [col((r) => r.message.id), col((r) => r.outcome.status), col((r) => r.outcome.step), col((r) => r.outcome.nextAttemptAt), owner],
       );
-      const n = held.rows[0]?.attempts;
-      if (n === undefined) return false;
-      const a = o.attempt;
-      await c.query(
-        'INSERT INTO webhook_attempts (message_id, n, attempted_at, status_code, error, duration_ms, response_body) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [m.id, n, a.attemptedAt, a.statusCode, a.error, a.durationMs, a.responseBody],
-      );
-      if (o.succeeded) {
-        await c.query('UPDATE webhook_endpoints SET failing_since = NULL WHERE workspace_id = $1 AND id = $2 AND failing_since IS NOT NULL', [m.workspaceId, m.endpointId]);
-      } else {
-        await c.query('UPDATE webhook_endpoints SET failing_since = $3 WHERE workspace_id = $1 AND id = $2 AND failing_since IS NULL', [m.workspaceId, m.endpointId, a.attemptedAt]);
-      }
-      if (o.disable) {
+      const n = new Map(released.rows.map((r) => [r.id, r.attempts]));
+      const held = attempts.filter((r) => n.has(r.message.id));
+      if (held.length > 0) {
+        const a = (f: (r: RecordedAttempt['outcome']['attempt']) => unknown) => held.map((r) => f(r.outcome.attempt));
         await c.query(
-          'UPDATE webhook_endpoints SET enabled = false, disabled_at = $3, disabled_reason = $4, updated_at = $3 WHERE workspace_id = $1 AND id = $2 AND enabled',
-          [m.workspaceId, m.endpointId, now, o.disable.reason],
+          `INSERT INTO webhook_attempts (message_id, n, attempted_at, status_code, error, duration_ms, response_body)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $5::text[], $6::int[], $7::text[])`,
+          [held.map((r) => r.message.id), held.map((r) => n.get(r.message.id)), a((x) => x.attemptedAt), a((x) => x.statusCode), a((x) => x.error), a((x) => x.durationMs), a((x) => x.responseBody)],
         );
       }
-      return true;
+      // The endpoints' failing runs, attempt by attempt in order. A repeat changes nothing (a
+      // success ends the run, a failure starts one only if none is running), so only a change
+      // between success and failure is written: one statement per endpoint in the usual case.
+      const lastSucceeded = new Map<string, boolean>();
+      for (const { message: m, outcome: o, now } of held) {
+        if (lastSucceeded.get(m.endpointId) === o.succeeded && !o.disable) continue;
+        lastSucceeded.set(m.endpointId, o.succeeded);
+        if (o.succeeded) {
+          await c.query('UPDATE webhook_endpoints SET failing_since = NULL WHERE workspace_id = $1 AND id = $2 AND failing_since IS NOT NULL', [m.workspaceId, m.endpointId]);
+        } else {
+          await c.query('UPDATE webhook_endpoints SET failing_since = $3 WHERE workspace_id = $1 AND id = $2 AND failing_since IS NULL', [m.workspaceId, m.endpointId, o.attempt.attemptedAt]);
+        }
+        if (o.disable) {
+          await c.query(
+            'UPDATE webhook_endpoints SET enabled = false, disabled_at = $3, disabled_reason = $4, updated_at = $3 WHERE workspace_id = $1 AND id = $2 AND enabled',
+            [m.workspaceId, m.endpointId, now, o.disable.reason],
+          );
+        }
+      }
+      return attempts.map((r) => n.has(r.message.id));
     });
+  }
+
+  async release(owner: string, ids: readonly string[]) {
+    if (ids.length === 0) return;
+    await this.db.query('UPDATE webhook_messages SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::text[]) AND lease_owner = $2', [ids, owner]);
   }
 
   async cancel(m: WebhookMessage, owner: string) {

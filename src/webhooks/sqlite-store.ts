@@ -4,9 +4,10 @@
  * processes on one file meet at SQLite's write lock, which makes each claim (one UPDATE)
  * atomic: two processes never lease the same message.
  */
+import type Database from 'better-sqlite3';
 import type { SqliteDb } from '../storage/sqlite/database.js';
 import type { WriteGate } from '../storage/sqlite/write-gate.js';
-import type { AttemptOutcome, EndpointPatch, MessageQuery, WebhookStore } from './store.js';
+import type { EndpointPatch, MessageQuery, RecordedAttempt, WebhookStore } from './store.js';
 import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
 import { SqliteCheckpoints } from '../storage/sqlite/projection-checkpoints.js';
 import { OUTBOX_PROJECTION } from './outbox-name.js';
@@ -16,10 +17,22 @@ import { ENDPOINT_COLUMNS, MESSAGE_COLUMNS, attemptFromRow, endpointFromRow, mes
 const DUE = "status = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now)";
 
 export class SqliteWebhookStore implements WebhookStore {
+  /**
+   * The delivery path's statements, prepared once: compiling the SQL again for every message
+   * cost as much as running it (docs/webhooks.md, "Measured").
+   */
+  private statements = new Map<string, Database.Statement<unknown[]>>();
+
   constructor(
     private db: SqliteDb,
     private gate?: WriteGate,
   ) {}
+
+  private stmt(sql: string) {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
 
   private write<T>(fn: () => T): Promise<T> {
     const tx = this.db.transaction(fn);
@@ -48,8 +61,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async getEndpointsByIds(ids: readonly string[]) {
-    return this.db
-      .prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id IN (SELECT value FROM json_each(?))`)
+    return this.stmt(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id IN (SELECT value FROM json_each(?))`)
       .all(JSON.stringify(ids))
       .map(endpointFromRow);
   }
@@ -107,15 +119,12 @@ export class SqliteWebhookStore implements WebhookStore {
     if (!this.gate) throw new Error('the outbox projection needs the store write gate');
     let written = 0;
     await new SqliteCheckpoints(this.db).apply(this.gate, OUTBOX_PROJECTION, workspaceId, entries, (fresh) => {
-      const endpoints = this.db
-        .prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ?`)
+      const endpoints = this.stmt(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ?`)
         .all(workspaceId)
         .map(endpointFromRow)
         .filter((e) => e.events.includes(event) || e.events.includes('*'));
       if (endpoints.length === 0) return;
-      const ins = this.db.prepare(
-        `INSERT INTO webhook_messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?) ON CONFLICT (id) DO NOTHING`,
-      );
+      const ins = this.stmt(`INSERT INTO webhook_messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?) ON CONFLICT (id) DO NOTHING`);
       for (const m of toMessages(endpoints, fresh)) {
         ins.run(m.id, m.workspaceId, m.endpointId, m.event, m.payload, m.occurredAt, now, now);
         written++;
@@ -158,67 +167,70 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async dueEndpoints(now: number, busy: readonly string[], limit: number) {
-    return this.db
-      .prepare(
-        `SELECT DISTINCT m.endpoint_id FROM webhook_messages m INDEXED BY webhook_messages_due
-         JOIN webhook_endpoints e ON e.workspace_id = m.workspace_id AND e.id = m.endpoint_id AND e.enabled = 1
-         WHERE m.status = 'pending' AND m.next_attempt_at <= @now AND (m.lease_until IS NULL OR m.lease_until < @now) AND m.endpoint_id NOT IN (SELECT value FROM json_each(@busy))
-         LIMIT @limit`,
-      )
+    // From the endpoints, each probed through its due index: a DISTINCT over the due messages
+    // read the whole backlog on every round (a disabled endpoint's too).
+    return this.stmt(
+      `SELECT e.id FROM webhook_endpoints e
+       WHERE e.enabled = 1 AND e.id NOT IN (SELECT value FROM json_each(@busy))
+         AND EXISTS (SELECT 1 FROM webhook_messages m INDEXED BY webhook_messages_endpoint_due
+                     WHERE m.endpoint_id = e.id AND m.workspace_id = e.workspace_id 
+                       AND m.status = 'pending' AND m.next_attempt_at <= @now AND (m.lease_until IS NULL OR m.lease_until < @now))
+       LIMIT @limit`,
+    )
       .pluck()
       .all({ now, busy: JSON.stringify(busy), limit }) as string[];
   }
 
-  async claim(endpointId: string, owner: string, now: number, leaseUntil: number, limit: number) {
-    // One statement: atomic under SQLite's write lock, whichever process runs it.
-    const rows = await this.write(() =>
-      this.db
-        .prepare(
-          `UPDATE webhook_messages SET lease_owner = @owner, lease_until = @until
-           WHERE id IN (SELECT id FROM webhook_messages INDEXED BY webhook_messages_endpoint_due
-                        WHERE endpoint_id = @endpoint AND ${DUE} ORDER BY next_attempt_at LIMIT @limit)
-           RETURNING ${MESSAGE_COLUMNS}`,
-        )
-        .all({ owner, until: leaseUntil, endpoint: endpointId, now, limit }),
-    );
+  async claim(owner: string, now: number, leaseUntil: number, wants: readonly { endpointId: string; limit: number }[]) {
+    if (wants.length === 0) return [];
+    // Each UPDATE is atomic under SQLite's write lock, whichever process runs it; all of them
+    // in one turn at the file (one wait behind the fold thread, not one per endpoint).
+    const rows = await this.write(() => {
+      const lease = this.stmt(
+        `UPDATE webhook_messages SET lease_owner = @owner, lease_until = @until
+         WHERE id IN (SELECT id FROM webhook_messages INDEXED BY webhook_messages_endpoint_due
+                      WHERE endpoint_id = @endpoint AND ${DUE} ORDER BY next_attempt_at LIMIT @limit)
+         RETURNING ${MESSAGE_COLUMNS}`,
+      );
+      return wants.flatMap((w) => lease.all({ owner, until: leaseUntil, endpoint: w.endpointId, now, limit: w.limit }));
+    });
     return rows.map(messageFromRow);
   }
 
-  async recordAttempt(m: WebhookMessage, owner: string, o: AttemptOutcome, now: number) {
+  async recordAttempts(owner: string, attempts: readonly RecordedAttempt[]) {
+    if (attempts.length === 0) return [];
     return this.write(() => {
-      const held = this.db
-        .prepare(
-          `UPDATE webhook_messages SET attempts = attempts + 1, status = ?, step = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
-           WHERE id = ? AND lease_owner = ?`,
-        )
-        .run(o.status, o.step, o.nextAttemptAt, m.id, owner).changes;
-      if (held === 0) return false;
-      const a = o.attempt;
-      this.db
-        .prepare('INSERT INTO webhook_attempts (message_id, n, attempted_at, status_code, error, duration_ms, response_body) VALUES (?, (SELECT attempts FROM webhook_messages WHERE id = ?), ?, ?, ?, ?, ?)')
-        .run(m.id, m.id, a.attemptedAt, a.statusCode, a.error, a.durationMs, a.responseBody);
-      if (o.succeeded) {
-        this.db.prepare('UPDATE webhook_endpoints SET failing_since = NULL WHERE workspace_id = ? AND id = ? AND failing_since IS NOT NULL').run(m.workspaceId, m.endpointId);
-      } else {
-        this.db
-          .prepare('UPDATE webhook_endpoints SET failing_since = ? WHERE workspace_id = ? AND id = ? AND failing_since IS NULL')
-          .run(a.attemptedAt, m.workspaceId, m.endpointId);
-      }
-      if (o.disable) {
-        this.db
-          .prepare('UPDATE webhook_endpoints SET enabled = 0, disabled_at = ?, disabled_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ? AND enabled = 1')
-          .run(now, o.disable.reason, now, m.workspaceId, m.endpointId);
-      }
-      return true;
+      const release = this.stmt(
+        `UPDATE webhook_messages SET attempts = attempts + 1, status = ?, step = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
+         WHERE id = ? AND lease_owner = ? RETURNING attempts`,
+      ).pluck();
+      const log = this.stmt('INSERT INTO webhook_attempts (message_id, n, attempted_at, status_code, error, duration_ms, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const recovered = this.stmt('UPDATE webhook_endpoints SET failing_since = NULL WHERE workspace_id = ? AND id = ? AND failing_since IS NOT NULL');
+      const failing = this.stmt('UPDATE webhook_endpoints SET failing_since = ? WHERE workspace_id = ? AND id = ? AND failing_since IS NULL');
+      const disable = this.stmt('UPDATE webhook_endpoints SET enabled = 0, disabled_at = ?, disabled_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ? AND enabled = 1');
+      return attempts.map(({ message: m, outcome: o, now }) => {
+        const n = release.get(o.status, o.step, o.nextAttemptAt, m.id, owner) as number | undefined;
+        if (n === undefined) return false;
+        const a = o.attempt;
+        log.run(m.id, n, a.attemptedAt, a.statusCode, a.error, a.durationMs, a.responseBody);
+        if (o.succeeded) recovered.run(m.workspaceId, m.endpointId);
+        else failing.run(a.attemptedAt, m.workspaceId, m.endpointId);
+        if (o.disable) disable.run(now, o.disable.reason, now, m.workspaceId, m.endpointId);
+        return true;
+      });
     });
+  }
+
+  async release(owner: string, ids: readonly string[]) {
+    if (ids.length === 0) return;
+    await this.write(() =>
+      this.stmt('UPDATE webhook_messages SET lease_owner = NULL, lease_until = NULL WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ?').run(JSON.stringify(ids), owner),
+    );
   }
 
   async cancel(m: WebhookMessage, owner: string) {
     return this.write(
-      () =>
-        this.db
-          .prepare("UPDATE webhook_messages SET status = 'cancelled', next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?")
-          .run(m.id, owner).changes > 0,
+      () => this.stmt("UPDATE webhook_messages SET status = 'cancelled', next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?").run(m.id, owner).changes > 0,
     );
   }
 

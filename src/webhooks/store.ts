@@ -25,6 +25,13 @@ export interface AttemptOutcome {
   succeeded: boolean;
 }
 
+export interface RecordedAttempt {
+  message: WebhookMessage;
+  outcome: AttemptOutcome;
+  /** When the attempt ended (the endpoint's disabling time, if it disables it). */
+  now: number;
+}
+
 export interface MessageQuery {
   workspaceId: string;
   endpointId: string;
@@ -72,20 +79,26 @@ export interface WebhookStore {
 
   /**
    * Endpoints (of any workspace) with a due message not leased by anyone, enabled, at most
-   * `limit`, leaving out `busy` (endpoints this process has no free slot for).
+   * `limit`, leaving out `busy` (endpoints this process has no free slot for). Asked per
+   * endpoint through its due index, so the cost does not grow with a backlog (a disabled
+   * endpoint's, or one falling behind).
    */
   dueEndpoints(now: number, busy: readonly string[], limit: number): Promise<string[]>;
   /**
-   * Leases up to `limit` due messages of one endpoint to `owner` until `leaseUntil`. A message
-   * leased by one process is invisible to every other until the lease ends: this is what makes
-   * each attempt one process's.
+   * Leases due messages to `owner` until `leaseUntil`: up to `limit` of each endpoint asked
+   * for, in one write. A message leased by one process is invisible to every other until the
+   * lease ends: this is what makes each attempt one process's.
    */
-  claim(endpointId: string, owner: string, now: number, leaseUntil: number, limit: number): Promise<WebhookMessage[]>;
+  claim(owner: string, now: number, leaseUntil: number, wants: readonly { endpointId: string; limit: number }[]): Promise<WebhookMessage[]>;
   /**
-   * Records an attempt and the message's next state, releasing the lease, in one transaction;
-   * false (nothing written) when `owner` no longer holds the lease.
+   * Records attempts and their messages' next states, releasing the leases, in ONE transaction
+   * (the worker gathers the attempts that finished together: one commit for many messages).
+   * For each, false (nothing written for it) when `owner` no longer holds its lease. The
+   * endpoints' failing runs and disabling follow the attempts in the order given.
    */
-  recordAttempt(m: WebhookMessage, owner: string, outcome: AttemptOutcome, now: number): Promise<boolean>;
+  recordAttempts(owner: string, attempts: readonly RecordedAttempt[]): Promise<boolean[]>;
+  /** Gives back leases held by `owner` on messages it did not attempt (a worker stopping): due again for anyone at once. */
+  release(owner: string, ids: readonly string[]): Promise<void>;
   /** Marks a leased message cancelled (never sent), releasing the lease. */
   cancel(m: WebhookMessage, owner: string): Promise<boolean>;
   getEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]>;
