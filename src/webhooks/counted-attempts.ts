@@ -10,9 +10,11 @@ export function countingAttempts(store: WebhookStore, onAttempt: (result: Messag
   // Every other method is the store's own (looked up through the prototype, `this` still
   // reaching the store's fields), so the wrapper stays right when the interface grows.
   const counted = Object.create(store) as WebhookStore;
-  counted.recordAttempt = async (m, owner, outcome, now) => {
-    const recorded = await store.recordAttempt(m, owner, outcome, now);
-    if (recorded) onAttempt(outcome.status);
+  counted.recordAttempts = async (owner, attempts) => {
+    const recorded = await store.recordAttempts(owner, attempts);
+    recorded.forEach((written, i) => {
+      if (written) onAttempt(attempts[i]!.outcome.status);
+    });
     return recorded;
   };
   return counted;
