@@ -2,7 +2,7 @@ import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/in
 import { MEMBER_COLUMNS, memberFromTuple, memberParams, type MemberTuple } from '../rows.js';
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
-import type { WriteGate } from './write-gate.js';
+import type { SqliteWrites } from './writes.js';
 import { INSIGHTS_ERASE_SQL } from './insights-sql.js';
 
 const INSERT = `INSERT INTO members (workspace_id, id, name, headline, title, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
@@ -25,7 +25,7 @@ export class SqliteMembers implements MemberStore {
   constructor(
     private db: SqliteDb,
     private cache: ReadCache,
-    private gate: WriteGate,
+    private writes: SqliteWrites,
   ) {
     this.one = db.prepare<[string, string], MemberTuple>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id = ?`).raw();
     this.many = db
@@ -70,31 +70,17 @@ export class SqliteMembers implements MemberStore {
       'DELETE FROM blocks WHERE workspace_id = @ws AND blocked_id = @id',
     ].map((sql) => db.prepare(sql));
     const removeMember = db.prepare('DELETE FROM members WHERE workspace_id = @ws AND id = @id');
-    this.eraseTx = db.transaction((p: { ws: string; id: string; now: number }) => {
-      cache.bump('main');
-      cache.bump('inbox');
+    this.eraseSteps = (p: { ws: string; id: string; now: number }) => {
       for (const step of steps) step.run(p);
       return removeMember.run({ ws: p.ws, id: p.id }).changes > 0;
-    });
-    this.upsertTx = db.transaction((workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number) => {
-      cache.bump('main');
-      const stmt = mode === 'replace' ? this.replace : this.merge;
-      for (const m of inputs) stmt.run(memberParams(workspaceId, m, now));
-    });
+    };
   }
 
-  private eraseTx;
-  private upsertTx;
+  private eraseSteps;
 
   async erase(workspaceId: string, id: string, now: number): Promise<boolean> {
-    return this.gate.run(() => {
-      try {
-        return this.eraseTx({ ws: workspaceId, id, now });
-      } finally {
-        // The member leaves other members' visitor pages and connection lists too.
-        this.cache.clear();
-      }
-    });
+    // The member leaves other members' visitor pages and connection lists too.
+    return this.writes.both('everything', () => this.eraseSteps({ ws: workspaceId, id, now }));
   }
 
   async get(workspaceId: string, id: string): Promise<Member | undefined> {
@@ -125,12 +111,9 @@ export class SqliteMembers implements MemberStore {
   }
 
   async upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]> {
-    await this.gate.run(() => {
-      try {
-        this.upsertTx(workspaceId, inputs, mode, now);
-      } finally {
-        this.cache.dropMembers(workspaceId, inputs.map((m) => m.id));
-      }
+    await this.writes.main({ workspaceId, members: inputs.map((m) => m.id) }, () => {
+      const stmt = mode === 'replace' ? this.replace : this.merge;
+      for (const m of inputs) stmt.run(memberParams(workspaceId, m, now));
     });
     const found = await this.getMany(workspaceId, inputs.map((m) => m.id));
     return inputs.map((m) => found.get(m.id)!);
