@@ -63,12 +63,16 @@ export interface TestAppOptions {
   webhooks?: { deliver?: boolean; allowPrivateNetworks?: boolean; timeoutMs?: number; scheduleMs?: number[] };
   /** PAGES_SECRET (docs/pages.md); absent: a random one, as when it is unset. */
   pagesSecret?: string;
+  /** Serve this store (already open; closed with the app) instead of opening one. */
+  store?: Store;
   /** The test writes the SQLite file around the store's write API on purpose; else `close` fails if anything did. */
   rawWrites?: boolean;
 }
 
 export async function startTestApp(backend: TestBackend, opts: TestAppOptions = {}): Promise<TestApp> {
-  const { store, url: databaseUrl } = opts.databaseUrl ? { store: await openStore(testStoreConfig(opts.databaseUrl)), url: opts.databaseUrl } : await openFreshStore(backend);
+  const { store, url: databaseUrl } = opts.store
+    ? { store: opts.store, url: opts.databaseUrl ?? '' }
+    : opts.databaseUrl ? { store: await openStore(testStoreConfig(opts.databaseUrl)), url: opts.databaseUrl } : await openFreshStore(backend);
   const clock = opts.clock ?? new TestClock();
   const app = await buildApp({
     config: {

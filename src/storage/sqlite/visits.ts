@@ -5,6 +5,7 @@ import { VisitInbox } from './inbox.js';
 import type { ReadCache } from './read-cache.js';
 import { VisitorListReader } from './visitor-list.js';
 import type { Changed, SqliteWrites } from './writes.js';
+import { VISIT_ERASE_SQL } from './erase-visits.js';
 
 /**
  * When recorded visits are folded from the inbox into the summary (fold.ts): `background` by
@@ -65,6 +66,7 @@ export class SqliteVisits implements VisitStore {
   private summary;
   private nearby;
   private backlog;
+  private eraseSteps;
   private inbox;
   private reader;
 
@@ -102,6 +104,7 @@ export class SqliteVisits implements VisitStore {
     this.nearby = db.prepare<[string, string, string, number, number], { one: number }>(
       'SELECT 1 AS one FROM main.visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at > ? AND viewed_at < ? LIMIT 1',
     );
+    this.eraseSteps = VISIT_ERASE_SQL.map((sql) => db.prepare<[{ ws: string; id: string }]>(sql));
     this.backlog = db
       .prepare<[], number>('SELECT (SELECT last_seq FROM inbox.inbox_state WHERE id = 1) - (SELECT folded_through FROM main.fold_state WHERE id = 1)')
       .pluck();
@@ -233,6 +236,13 @@ export class SqliteVisits implements VisitStore {
     if (decision === 'deduplicated') return { status: 'deduplicated', visitId: v.clientId ?? '' };
     const seq = this.inbox.append(ws, v);
     return { status: 'recorded', visitId: v.clientId ?? String(seq) };
+  }
+
+  /** They leave other members' lists too: every cached page goes (writes.ts). */
+  async eraseMember(workspaceId: string, memberId: string): Promise<void> {
+    await this.writes.both('everything', () => {
+      for (const step of this.eraseSteps) step.run({ ws: workspaceId, id: memberId });
+    });
   }
 
   async byClientIds(workspaceId: string, clientIds: readonly string[]): Promise<Map<string, StoredVisit>> {
