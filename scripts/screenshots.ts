@@ -2,9 +2,12 @@
  * Regenerates docs/screenshots/ (the README's pictures): starts the app on a temporary SQLite
  * file with a small made-up workspace, opens the member page and the admin console in Debian's
  * Chromium (playwright-core, .ci/install-chromium) at 375 and 1280 px, light and dark, saves
- * PNGs, removes everything else. Run: `npx tsx scripts/screenshots.ts`.
+ * PNGs, removes everything else. The console's webhooks pages get a local receiver that refuses
+ * its first and third messages. Run: `npx tsx scripts/screenshots.ts`.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,10 +38,22 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'pv-screenshots-'));
   const profile = mkdtempSync(join(tmpdir(), 'pv-chromium-'));
   const store = await openStore({ databaseUrl: join(dir, 'shots.db'), sqliteSynchronous: 'normal', pgPoolSize: 1 });
+  let hits = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const n = hits++;
+      res.writeHead(n === 0 || n === 2 ? 503 : 200, { 'content-type': 'text/plain' }).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const app = await buildApp({
     config: { bodyLimitBytes: 1 << 20, logLevel: 'silent', authCacheMs: 0, rateLimitMax: 1_000_000, rateLimitWindowMs: 60_000 },
     store,
     logger: false,
+    // One attempt a message: a refused one stays failed, for the Retry button to show.
+    deliverWebhooks: true,
+    webhooks: { webhookAllowPrivateNetworks: true, webhookRetryScheduleMs: [0] },
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const context = await chromium.launchPersistentContext(profile, {
@@ -87,10 +102,40 @@ async function main() {
     await page.screenshot({ path: join(OUT, 'admin-overview-1280-light.png') });
     await page.goto(`${url}/admin/keys`);
     await page.screenshot({ path: join(OUT, 'admin-keys-1280-light.png'), fullPage: true });
+
+    // Webhooks: an endpoint on the local receiver (four member events, two refused, one of those
+    // retried from the console) and one an administrator disabled.
+    const api = async (method: 'POST' | 'PUT' | 'PATCH' | 'GET', path: string, payload?: object) => {
+      const r = await app.inject({ method, url: path, headers: { 'x-api-key': admin.secret }, ...(payload ? { payload } : {}) });
+      if (r.statusCode >= 300) throw new Error(`${method} ${path}: ${r.body}`);
+      return JSON.parse(r.body);
+    };
+    const crm = await api('POST', '/v1/webhooks', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/profile-visitors`, events: ['member.created', 'member.updated'], description: 'CRM sync' });
+    await api('POST', '/v1/webhooks', { url: 'https://analytics.example.org/ingest', events: ['member.erased'], description: 'Analytics' });
+    for (const [id, name] of [['nadia', 'Nadia Karim'], ['leo', 'Leo Brandt'], ['ines', 'Inès Duarte'], ['maya', 'Maya Chen']]) await api('PUT', `/v1/members/${id}`, { name: name! });
+    const settled = async () => {
+      for (let i = 0; i < 200 && (await api('GET', `/v1/webhooks/${crm.id}/deliveries`)).deliveries.some((d: { status: string }) => d.status === 'pending'); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await settled();
+    await page.goto(`${url}/admin/webhooks`);
+    await page.click('#endpoints tr:has-text("analytics.example.org") button:text("Disable")');
+    await page.goto(`${url}/admin/webhooks/${crm.id}`);
+    await page.click('#deliveries tbody tr:last-child button:text("Retry")');
+    await settled();
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      for (const [name, path] of [['webhooks', '/admin/webhooks'], ['webhook-endpoint', `/admin/webhooks/${crm.id}`], ['audit', '/admin/audit']]) {
+        await page.goto(`${url}${path}`);
+        await page.screenshot({ path: join(OUT, `admin-${name}-1280-${colorScheme}.png`), fullPage: true });
+      }
+    }
     console.log(`screenshots written to ${OUT}`);
   } finally {
     await context.close();
     await app.close();
+    receiver.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
     rmSync(profile, { recursive: true, force: true });

@@ -15,6 +15,9 @@ export const AUDIT_ACTIONS = [
   'settings.updated',
   'visits.purged',
   'member.exported',
+  'webhook.updated',
+  'webhook.retried',
+  'webhook.replayed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -39,4 +42,12 @@ export interface AuditStore {
   append(entry: NewAuditEntry): Promise<void>;
   /** Entries at or after `since` (epoch ms) with an id above `afterId`, oldest first. */
   list(workspaceId: string, since: number, afterId: number, limit: number): Promise<AuditEntry[]>;
+  /** Entries strictly before `before` (in time, then id), newest first: the console's pages. */
+  listNewestFirst(workspaceId: string, before: AuditCursor | null, limit: number): Promise<AuditEntry[]>;
+}
+
+/** A position in the newest-first order: an entry's time and id. */
+export interface AuditCursor {
+  at: number;
+  id: number;
 }

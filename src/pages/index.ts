@@ -5,6 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { adminRoutes, type AdminExtension } from './admin/routes.js';
+import { auditExtension } from './admin/audit-page.js';
+import { webhooksExtension } from './admin/webhooks-page.js';
 import { assetRoutes } from './assets.js';
 import { embedRoutes, type EmbedExtras } from './embed-routes.js';
 import { embedTokenRoutes } from './embed-token-routes.js';
@@ -22,5 +24,6 @@ export async function pagesPlugin(app: FastifyInstance, opts: PagesOptions) {
   await app.register(assetRoutes);
   await app.register(embedTokenRoutes, { prefix: '/v1', signer });
   await app.register(embedRoutes, { signer, ...(opts.embedExtras ? { extras: opts.embedExtras } : {}) });
-  await app.register(adminRoutes, { signer, extensions: opts.adminExtensions ?? [] });
+  // The console's own sections beyond the core ones, then any the caller adds.
+  await app.register(adminRoutes, { signer, extensions: [webhooksExtension, auditExtension, ...(opts.adminExtensions ?? [])] });
 }

@@ -329,7 +329,7 @@ export interface paths {
                         "application/json": {
                             entries: {
                                 /** @enum {string} */
-                                action: "key.created" | "key.revoked" | "key.credits_set" | "member.upserted" | "member.erased" | "block.added" | "block.removed" | "settings.updated" | "visits.purged" | "member.exported";
+                                action: "key.created" | "key.revoked" | "key.credits_set" | "member.upserted" | "member.erased" | "block.added" | "block.removed" | "settings.updated" | "visits.purged" | "member.exported" | "webhook.updated" | "webhook.retried" | "webhook.replayed";
                                 /** @description the API key that acted; null for the command line */
                                 actorKeyId: string | null;
                                 /** @description epoch milliseconds */

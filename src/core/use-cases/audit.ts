@@ -1,4 +1,4 @@
-import type { AuditAction, AuditEntry } from '../audit.js';
+import type { AuditAction, AuditCursor, AuditEntry } from '../audit.js';
 import type { Workspace } from '../types.js';
 import type { CoreDeps } from './deps.js';
 
@@ -31,4 +31,18 @@ export async function listAudit(deps: CoreDeps, workspace: Workspace, since: num
   const rows = await deps.store.audit.list(workspace.id, since, afterId, limit + 1);
   const entries = rows.slice(0, limit);
   return { entries, nextAfter: rows.length > limit ? entries[entries.length - 1]!.id : null };
+}
+
+export interface AuditPageNewestFirst {
+  entries: AuditEntry[];
+  /** Pass as `before` for the next (older) page; null when this page was the last. */
+  next: AuditCursor | null;
+}
+
+/** The same entries as `listAudit`, newest first (the admin console reads the log this way). */
+export async function listAuditNewestFirst(deps: CoreDeps, workspace: Workspace, before: AuditCursor | null, limit: number): Promise<AuditPageNewestFirst> {
+  const rows = await deps.store.audit.listNewestFirst(workspace.id, before, limit + 1);
+  const entries = rows.slice(0, limit);
+  const last = entries[entries.length - 1];
+  return { entries, next: rows.length > limit && last ? { at: last.at, id: last.id } : null };
 }

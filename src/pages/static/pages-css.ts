@@ -71,6 +71,12 @@ input,select,textarea{font:inherit;color:var(--fg);background:var(--bg);border:1
 form.inline input{width:9em}
 .flash{border-radius:8px;padding:10px 12px;margin:12px 0;background:var(--card);border:1px solid var(--line)}
 .flash--error{border-color:var(--bad);color:var(--bad)}
+.ok{color:var(--ok);font-weight:600}.bad{color:var(--bad);font-weight:600}
+ol.attempts{margin:0;padding-left:1.4em}ol.attempts li{white-space:nowrap}
+.url,td.details{overflow-wrap:anywhere}table.data time{white-space:nowrap}
+form.inline input[type=datetime-local]{width:auto}
+nav.admin+main.wrap{max-width:1120px}
+.filters a[aria-current]{font-weight:700;text-decoration:none;color:var(--fg)}
 .secret{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere;background:var(--card);padding:8px;border-radius:6px;display:block}
 .frame{width:100%;height:720px;border:1px solid var(--line);border-radius:8px}
 `;

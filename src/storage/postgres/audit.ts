@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditStore, NewAuditEntry } from '../../core/index.js';
+import type { AuditCursor, AuditEntry, AuditStore, NewAuditEntry } from '../../core/index.js';
 import type { PgDatabase } from './database.js';
 
 type AuditRow = { id: string; workspace_id: string; at: string; actor_key_id: string | null; action: string; target: string; details: Record<string, unknown> | null };
@@ -23,14 +23,33 @@ export class PgAudit implements AuditStore {
       'SELECT id, workspace_id, at, actor_key_id, action, target, details FROM audit_log WHERE workspace_id = $1 AND at >= $2 AND id > $3 ORDER BY id LIMIT $4',
       [workspaceId, since, afterId, limit],
     );
-    return rows.map((r) => ({
-      id: Number(r.id),
-      workspaceId: r.workspace_id,
-      at: Number(r.at),
-      actorKeyId: r.actor_key_id,
-      action: r.action as AuditEntry['action'],
-      target: r.target,
-      details: r.details,
-    }));
+    return rows.map(entryOf);
   }
+
+  /** Newest first walks the (workspace_id, at, id) index backwards from the cursor. */
+  async listNewestFirst(workspaceId: string, before: AuditCursor | null, limit: number): Promise<AuditEntry[]> {
+    const rows =
+      before === null
+        ? await this.db.query<AuditRow>(
+            'SELECT id, workspace_id, at, actor_key_id, action, target, details FROM audit_log WHERE workspace_id = $1 ORDER BY at DESC, id DESC LIMIT $2',
+            [workspaceId, limit],
+          )
+        : await this.db.query<AuditRow>(
+            'SELECT id, workspace_id, at, actor_key_id, action, target, details FROM audit_log WHERE workspace_id = $1 AND (at, id) < ($2, $3) ORDER BY at DESC, id DESC LIMIT $4',
+            [workspaceId, before.at, before.id, limit],
+          );
+    return rows.map(entryOf);
+  }
+}
+
+function entryOf(r: AuditRow): AuditEntry {
+  return {
+    id: Number(r.id),
+    workspaceId: r.workspace_id,
+    at: Number(r.at),
+    actorKeyId: r.actor_key_id,
+    action: r.action as AuditEntry['action'],
+    target: r.target,
+    details: r.details,
+  };
 }
