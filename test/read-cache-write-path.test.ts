@@ -162,6 +162,10 @@ describe('SQLite read cache: every write path goes through the write API', () =>
     'POST /admin/keys': 'pages-admin.test.ts',
     'POST /admin/keys/:keyId/revoke': 'pages-admin.test.ts',
     'POST /admin/keys/:keyId/credits': 'pages-admin.test.ts',
+    'POST /admin/webhooks/:endpointId/enable': 'pages-console-webhooks.test.ts',
+    'POST /admin/webhooks/:endpointId/disable': 'pages-console-webhooks.test.ts',
+    'POST /admin/webhooks/:endpointId/deliveries/:messageId/retry': 'pages-console-webhooks.test.ts',
+    'POST /admin/webhooks/:endpointId/replay': 'pages-console-webhooks.test.ts',
   };
 
   for (const [route, trial] of Object.entries(trials)) {
