@@ -5,7 +5,7 @@
  * listed with the members' cards, and erasing a member removes their visits too.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AcceptedVisit, Store } from '../src/core/index.js';
+import { ProjectionRunner, slotOf, type AcceptedVisit, type Store } from '../src/core/index.js';
 import { composeStores, visitStoreOf } from '../src/storage/compose-stores.js';
 import { openStores } from '../src/storage/open-store.js';
 import { auth } from './support/assertions.js';
@@ -69,8 +69,8 @@ describe.skipIf(!postgresAvailable())('a SQLite entity store beside a PostgreSQL
       const admin = await t.adminKey(WS);
       await t.members(WS, [
         { id: 'o', name: 'Owner', plan: 'premium' },
-        { id: 'a', name: 'Ann', plan: 'premium' },
-        { id: 'b', name: 'Bob', plan: 'premium' },
+        { id: 'a', name: 'Ann', plan: 'premium', company: 'Acme' },
+        { id: 'b', name: 'Bob', plan: 'premium', company: 'Globex' },
       ]);
       for (const viewerId of ['a', 'b']) {
         const res = await t.request('POST', '/v1/visits', { headers: auth(admin), body: { profileId: 'o', viewerId } });
@@ -84,6 +84,13 @@ describe.skipIf(!postgresAvailable())('a SQLite entity store beside a PostgreSQL
         return res.body.viewers.map((v: { viewer: { name: string } }) => v.viewer.name).sort();
       };
       expect(await names()).toEqual(['Ann', 'Bob']);
+      // Insights' viewers of a range carry their traits from the entity store.
+      await new ProjectionRunner(store.visitLog, store.projections).runOnce();
+      const ranged = await store.insights.rangeViewers(WS, 'o', 0, slotOf(Date.UTC(2100, 0, 1)), []);
+      expect(ranged.map((r) => [r.viewerId, r.viewer?.company]).sort()).toEqual([
+        ['a', 'Acme'],
+        ['b', 'Globex'],
+      ]);
       expect((await t.request('DELETE', '/v1/members/a', { headers: auth(admin) })).status).toBe(204);
       expect(await names()).toEqual(['Bob']);
       // Gone from the visit store itself, not just hidden by the missing card.

@@ -7,12 +7,14 @@
  *   and the core asks the entity store for them (`ViewerRows.viewers` is optional for this);
  * - erasing a member must reach their visits too: the entity side erases the member, then the
  *   visit side erases their visits, summaries and log entries (two transactions, not one);
- * - the retention purge walks the workspaces the entity store knows.
- * Left for later: insights breakdowns by viewer traits still read member cards in the visit
- * store's database (empty there when the halves are apart), and the webhook and audit tables
- * stay with the entity store.
+ * - the retention purge walks the workspaces the entity store knows;
+ * - insights' distinct viewers of a range carry the viewers' current traits, read from the
+ *   entity store.
+ * Left for later: the workspace's viewers by visibility (`workspaceViewers`) are still counted
+ * against member cards in the visit store's database (none there when the halves are apart);
+ * the webhook and audit tables stay with the entity store.
  */
-import type { EntityStore, RetentionStore, Store, VisitDataStore, VisitStore } from '../core/index.js';
+import type { EntityStore, InsightsStore, RetentionStore, Store, VisitDataStore, VisitStore } from '../core/index.js';
 
 /** The entity half of a store, as its own object. */
 export function entityStoreOf(s: Store): EntityStore {
@@ -48,6 +50,22 @@ export function composeStores(entities: Store, visits: Store): Store {
     countExpired: (ws, cutoff) => visits.retention.countExpired(ws, cutoff),
   };
   const members = entities.members;
+  const ins = visits.insights;
+  const insights: InsightsStore = {
+    profileViews: (ws, profile, boundaries, viewerIds) => ins.profileViews(ws, profile, boundaries, viewerIds),
+    distinctViewers: (ws, profile, from, to, excluded) => ins.distinctViewers(ws, profile, from, to, excluded),
+    async rangeViewers(ws, profile, from, to, excluded) {
+      const found = await ins.rangeViewers(ws, profile, from, to, excluded);
+      const cards = await members.getMany(ws, found.map((r) => r.viewerId));
+      return found.map((r) => {
+        const m = cards.get(r.viewerId);
+        return { ...r, viewer: m && { visibility: m.visibility, company: m.company, title: m.title, industry: m.industry, location: m.location } };
+      });
+    },
+    workspaceViews: (ws, from, to) => ins.workspaceViews(ws, from, to),
+    workspaceViewers: (ws, boundaries) => ins.workspaceViewers(ws, boundaries),
+    topProfiles: (ws, from, to, limit) => ins.topProfiles(ws, from, to, limit),
+  };
   return {
     // The entity side's own fields first (a SQLite store's write API, for webhooks).
     ...entities,
@@ -55,6 +73,7 @@ export function composeStores(entities: Store, visits: Store): Store {
     kind: entities.kind,
     visits: readVisits,
     retention,
+    insights,
     members: {
       get: (ws, id) => members.get(ws, id),
       getMany: (ws, ids) => members.getMany(ws, ids),
