@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { setFlagsFromString } from 'node:v8';
 import { buildApp } from './http/app.js';
-import { openStore } from './storage/open-store.js';
+import { openStores } from './storage/open-store.js';
 import type { Config } from './config.js';
 import { startPurger } from './retention/purger.js';
 import { systemClock } from './core/index.js';
@@ -34,7 +34,7 @@ const HEAP_GROWING_PERCENT = 40;
 
 export async function startServer(config: Readonly<Config>): Promise<RunningServer> {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-  const store = await openStore(config);
+  const { store } = await openStores(config);
   // Every process runs one; projections skip what another process applied (docs/visit-log.md).
   const runner = new ProjectionRunner(store.visitLog, store.projections, {
     onFailure: (f) => app.log.error({ projection: f.projection, workspaceId: f.workspaceId, position: f.position, error: f.message }, 'a projection stopped on a log entry it could not apply'),

@@ -1,12 +1,14 @@
 /**
  * The store contract, method by method, run once per backend: whatever SQLite answers,
- * PostgreSQL must answer the same.
+ * PostgreSQL must answer the same. Then once more per pairing of one backend's entity store
+ * with the other's visit store (docs/architecture.md): the two stores must answer the same
+ * whether they share a database or not.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, connectionDegrees, type AcceptedVisit, type Store, type VisitSource } from '../src/core/index.js';
 import type { PostgresStore } from '../src/storage/postgres/postgres-store.js';
-import { openStore } from '../src/storage/open-store.js';
-import { BACKENDS, dropPostgresDatabase, openFreshStore, postgresAvailable, postgresBackend, testStoreConfig } from './support/backends.js';
+import { openStore, openStores } from '../src/storage/open-store.js';
+import { BACKENDS, dropPostgresDatabase, openFreshStore, postgresAvailable, postgresBackend, sqliteBackend, testStoreConfig, type TestBackend } from './support/backends.js';
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 const MIN = 60_000;
@@ -16,15 +18,33 @@ function visit(profileId: string, viewerId: string, viewedAt: number, source: Vi
   return { clientId, profileId, viewerId, viewedAt, source };
 }
 
-describe.each(BACKENDS)('store conformance on $name', (backend) => {
+/** Where the entity store and the visit store live: one backend for both, or one each. */
+const SETUPS: { name: string; entities: TestBackend; visits: TestBackend }[] = [
+  ...BACKENDS.map((b) => ({ name: b.name, entities: b, visits: b })),
+  ...(postgresAvailable()
+    ? [
+        { name: 'sqlite entities + postgres visits', entities: sqliteBackend, visits: postgresBackend },
+        { name: 'postgres entities + sqlite visits', entities: postgresBackend, visits: sqliteBackend },
+      ]
+    : []),
+];
+
+describe.each(SETUPS)('store conformance on $name', (setup) => {
+  /** The entity store's backend (connections, members). */
+  const backend = setup.entities;
   let store: Store;
+  /** The entity store's database. */
   let url: string;
+  let visitsUrl: string;
   beforeAll(async () => {
-    ({ store, url } = await openFreshStore(backend));
+    url = await setup.entities.freshUrl();
+    visitsUrl = setup.visits === setup.entities ? url : await setup.visits.freshUrl();
+    ({ store } = await openStores({ ...testStoreConfig(url), visitsDatabaseUrl: visitsUrl }));
   });
   afterAll(async () => {
     await store.close();
-    if (backend.name === 'postgres') await dropPostgresDatabase(url);
+    if (setup.entities.name === 'postgres') await dropPostgresDatabase(url);
+    if (setup.visits.name === 'postgres' && visitsUrl !== url) await dropPostgresDatabase(visitsUrl);
   });
 
   const statuses = async (ws: string, visits: AcceptedVisit[], windowMs = W) => (await store.visits.record(ws, visits, windowMs)).map((o) => o.status);
@@ -474,7 +494,7 @@ describe.each(BACKENDS)('store conformance on $name', (backend) => {
       for (const until of [null, T0 + 2]) {
         const page = await store.visits.listViewers({ workspaceId: cw, profileId: 'owner', since: 0, until, offset: 0, limit: 10 });
         expect(page.rows.map((r) => r.viewerId)).toEqual(['ghost', 'known']);
-        if (backend.name === 'postgres') expect(page.viewers, 'PostgreSQL reads the cards with the page').toBeDefined();
+        if (setup.visits === setup.entities && backend.name === 'postgres') expect(page.viewers, 'PostgreSQL reads the cards with the page').toBeDefined();
         if (page.viewers) expect(new Map(page.viewers)).toEqual(await store.members.getMany(cw, ['known', 'ghost']));
       }
     });

@@ -130,6 +130,13 @@ export interface VisitStore {
    * (empty: from the start). For a member's export: their own actions, page by page.
    */
   viewedBy(workspaceId: string, viewerId: string, afterProfileId: string, limit: number): Promise<ViewedProfile[]>;
+  /**
+   * Erases what this store holds of a member, in one transaction: their visits as owner and as
+   * viewer, the summaries and day counts built from them, their log entries and insights.
+   * `MemberStore.erase` does this too, with the member, when both stores are one database; a
+   * visit store apart from the entity store is asked on its own (storage/compose-stores.ts).
+   */
+  eraseMember(workspaceId: string, memberId: string): Promise<void>;
 }
 
 /** One profile a member viewed, as their export lists it. */
@@ -210,20 +217,30 @@ export interface BlockStore {
 
 export type StoreKind = 'sqlite' | 'postgres';
 
-export interface Store {
-  readonly kind: StoreKind;
+/**
+ * The entity store (docs/architecture.md): who exists and what they may do. Workspaces and
+ * their settings, members, connections, API keys and their credits, blocks, the audit log,
+ * member search. Small, transactional, read by key.
+ */
+export interface EntityStore {
   readonly workspaces: WorkspaceStore;
   readonly members: MemberStore;
   readonly connections: ConnectionStore;
-  readonly visits: VisitStore;
   readonly keys: KeyStore;
   readonly blocks: BlockStore;
   readonly audit: AuditStore;
-  readonly retention: RetentionStore;
   /** Member search for the admin console (member-directory.ts). */
   readonly directory: MemberDirectory;
-  /** The insights projections (insights-store.ts). */
-  readonly insights: InsightsStore;
+}
+
+/**
+ * The visit store (docs/architecture.md): what happened. Recording and the visitor reads, the
+ * visit log, the projections built from it (with their checkpoints), the insights read from one,
+ * and the retention purge of visits. A new engine may implement this alone
+ * (storage/compose-stores.ts puts it beside another backend's entity store).
+ */
+export interface VisitDataStore {
+  readonly visits: VisitStore;
   /** Every counted visit in order (docs/visit-log.md). */
   readonly visitLog: VisitLog;
   /**
@@ -231,6 +248,15 @@ export interface Store {
    * docs/visit-log.md) before the projection runner starts.
    */
   readonly projections: Projection[];
+  /** The insights projections (insights-store.ts). */
+  readonly insights: InsightsStore;
+  readonly retention: RetentionStore;
+}
+
+/** Both stores, as the core and the app use them; `DATABASE_URL` sets both (storage/open-store.ts). */
+export interface Store extends EntityStore, VisitDataStore {
+  /** The backend of the entity store (features keeping tables beside it, webhooks, look at it). */
+  readonly kind: StoreKind;
   /**
    * A request (or another unit of work) begins: its reads must see every commit made before
    * it, by any process, and need not see later ones. A store that checks for other processes'

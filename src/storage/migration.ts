@@ -6,10 +6,8 @@ export interface Migration {
 }
 
 export class SchemaTooNewError extends Error {
-  constructor(found: number, known: number) {
-    super(
-      `the database schema is at version ${found}, newer than this build knows (${known}); upgrade profile-visitors before using this database`,
-    );
+  constructor(found: number, known: number, what = 'the database schema') {
+    super(`${what} is at version ${found}, newer than this build knows (${known}); upgrade profile-visitors before using this database`);
     this.name = 'SchemaTooNewError';
   }
 }

@@ -1,5 +1,6 @@
-import type { Store } from '../core/index.js';
+import type { EntityStore, Store, VisitDataStore } from '../core/index.js';
 import { CONFIG_SPEC, type Config } from '../config.js';
+import { composeStores, entityStoreOf, visitStoreOf } from './compose-stores.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 
 export interface StoreOptions {
@@ -47,3 +48,31 @@ export async function openStore(config: StoreConfig, opts: StoreOptions = {}): P
   const backend = BACKENDS.find((b) => b.matches(config.databaseUrl))!;
   return backend.open(config, { migrate: opts.migrate ?? true });
 }
+
+/** The two stores (docs/architecture.md) and the one store made of them. */
+export interface Stores {
+  entities: EntityStore;
+  visits: VisitDataStore;
+  /** Both, as the core and the app use them. */
+  store: Store;
+}
+
+/**
+ * The entity store and the visit store. `DATABASE_URL` sets both today (one backend, one
+ * database); `visitsDatabaseUrl` puts the visit store on another database (another backend,
+ * possibly), composed by compose-stores.ts.
+ */
+export async function openStores(config: StoreConfig & { visitsDatabaseUrl?: string }, opts: StoreOptions = {}): Promise<Stores> {
+  const entitySide = await openStore(config, opts);
+  let store = entitySide;
+  if (config.visitsDatabaseUrl && config.visitsDatabaseUrl !== config.databaseUrl) {
+    try {
+      store = composeStores(entitySide, await openStore({ ...config, databaseUrl: config.visitsDatabaseUrl }, opts));
+    } catch (err) {
+      await entitySide.close();
+      throw err;
+    }
+  }
+  return { entities: entityStoreOf(store), visits: visitStoreOf(store), store };
+}
+

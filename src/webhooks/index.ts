@@ -37,7 +37,7 @@ export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
 export function webhookStoreFor(store: Store): WebhookStore {
   if (store.kind === 'sqlite') {
     const s = store as SqliteStore;
-    return new SqliteWebhookStore(s.raw, s.gate);
+    return new SqliteWebhookStore(s.raw, s.writes);
   }
   return new PostgresWebhookStore((store as PostgresStore).db);
 }

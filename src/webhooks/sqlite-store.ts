@@ -1,12 +1,12 @@
 /**
  * Webhook tables on the SQLite file. Writes from the request thread go through the store's
- * write gate (so they take turns with the fold thread rather than stall on its lock); several
+ * write API and so its write gate (so they take turns with the fold thread rather than stall on its lock); several
  * processes on one file meet at SQLite's write lock, which makes each claim (one UPDATE)
  * atomic: two processes never lease the same message.
  */
 import type Database from 'better-sqlite3';
 import type { SqliteDb } from '../storage/sqlite/database.js';
-import type { WriteGate } from '../storage/sqlite/write-gate.js';
+import type { SqliteWrites } from '../storage/sqlite/writes.js';
 import type { EndpointPatch, MessageQuery, RecordedAttempt, WebhookStore } from './store.js';
 import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
 import { SqliteCheckpoints } from '../storage/sqlite/projection-checkpoints.js';
@@ -25,7 +25,7 @@ export class SqliteWebhookStore implements WebhookStore {
 
   constructor(
     private db: SqliteDb,
-    private gate?: WriteGate,
+    private writes: SqliteWrites,
   ) {}
 
   private stmt(sql: string) {
@@ -34,9 +34,9 @@ export class SqliteWebhookStore implements WebhookStore {
     return st;
   }
 
+  /** Through the store's write API (storage/sqlite/writes.ts): no read cache holds webhook tables. */
   private write<T>(fn: () => T): Promise<T> {
-    const tx = this.db.transaction(fn);
-    return this.gate ? this.gate.run(() => tx()) : Promise.resolve(tx());
+    return this.writes.main('unseen', fn);
   }
 
   async createEndpoint(e: WebhookEndpoint) {
@@ -116,9 +116,8 @@ export class SqliteWebhookStore implements WebhookStore {
     toMessages: (endpoints: readonly WebhookEndpoint[], fresh: readonly VisitLogEntry[]) => (NewMessage & { id: string })[],
     now: number,
   ) {
-    if (!this.gate) throw new Error('the outbox projection needs the store write gate');
     let written = 0;
-    await new SqliteCheckpoints(this.db).apply(this.gate, OUTBOX_PROJECTION, workspaceId, entries, (fresh) => {
+    await new SqliteCheckpoints(this.db).apply(this.writes, OUTBOX_PROJECTION, workspaceId, entries, (fresh) => {
       const endpoints = this.stmt(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ?`)
         .all(workspaceId)
         .map(endpointFromRow)

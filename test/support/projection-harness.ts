@@ -76,17 +76,15 @@ export function profileCountsProjection(store: Store, failOn?: (e: VisitLogEntry
       drivenBy: 'runner',
       checkpoint: async (ws) => cps.read(name, ws),
       apply: (ws, entries) =>
-        cps.apply(s.gate, name, ws, entries, (fresh) => {
+        cps.apply(s.writes, name, ws, entries, (fresh) => {
           check(fresh);
           for (const e of fresh) add.run(e.workspaceId, e.profileId);
         }),
       reset: () =>
-        s.gate.run(() =>
-          s.raw.transaction(() => {
-            cps.resetAll(name);
-            s.raw.exec('DELETE FROM main.test_profile_counts');
-          })(),
-        ),
+        s.writes.main('unseen', () => {
+          cps.resetAll(name);
+          s.raw.exec('DELETE FROM main.test_profile_counts');
+        }),
     };
   }
   const p = pgOf(store)!;

@@ -14,6 +14,7 @@ import {
 } from '../../src/core/index.js';
 import { openFreshStore, testStoreConfig, type TestBackend } from './backends.js';
 import { openStore } from '../../src/storage/open-store.js';
+import type { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 
 export class TestClock implements Clock {
   constructor(public t = Date.UTC(2026, 10, 1, 12, 0, 0)) {}
@@ -62,10 +63,16 @@ export interface TestAppOptions {
   webhooks?: { deliver?: boolean; allowPrivateNetworks?: boolean; timeoutMs?: number; scheduleMs?: number[] };
   /** PAGES_SECRET (docs/pages.md); absent: a random one, as when it is unset. */
   pagesSecret?: string;
+  /** Serve this store (already open; closed with the app) instead of opening one. */
+  store?: Store;
+  /** The test writes the SQLite file around the store's write API on purpose; else `close` fails if anything did. */
+  rawWrites?: boolean;
 }
 
 export async function startTestApp(backend: TestBackend, opts: TestAppOptions = {}): Promise<TestApp> {
-  const { store, url: databaseUrl } = opts.databaseUrl ? { store: await openStore(testStoreConfig(opts.databaseUrl)), url: opts.databaseUrl } : await openFreshStore(backend);
+  const { store, url: databaseUrl } = opts.store
+    ? { store: opts.store, url: opts.databaseUrl ?? '' }
+    : opts.databaseUrl ? { store: await openStore(testStoreConfig(opts.databaseUrl)), url: opts.databaseUrl } : await openFreshStore(backend);
   const clock = opts.clock ?? new TestClock();
   const app = await buildApp({
     config: {
@@ -127,8 +134,12 @@ export async function startTestApp(backend: TestBackend, opts: TestAppOptions = 
       await store.members.upsert(workspaceId, members, 'replace', clock.now());
     },
     async close() {
+      // Every write route of every test on SQLite is thereby checked to go through the write
+      // API (storage/sqlite/writes.ts, docs/sqlite-writes.md), which keeps the read cache exact.
+      const bypasses = store.kind === 'sqlite' && !opts.rawWrites ? (store as SqliteStore).bypasses() : 0;
       await app.close();
       await store.close();
+      if (bypasses > 0) throw new Error(`${bypasses} write(s) reached SQLite around the store's write API (storage/sqlite/writes.ts): the read cache could not know what they changed`);
     },
   };
 }

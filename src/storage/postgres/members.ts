@@ -1,7 +1,7 @@
 import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
 import { MEMBER_COLUMNS, memberColumnsOf, memberFromRow, memberParams, type MemberRow } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
-import { INSIGHTS_ERASE_SQL } from './insights.js';
+import { eraseVisitsOf } from './erase-visits.js';
 
 const FIELDS = ['name', 'headline', 'title', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url', 'plan', 'visibility'] as const;
 type Params = ReturnType<typeof memberParams>;
@@ -122,26 +122,7 @@ export class PgMembers implements MemberStore {
       const { rowCount } = await c.query('SELECT 1 FROM members WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id]);
       if (!rowCount) return false;
       const p = [workspaceId, id];
-      await c.query(
-        'DELETE FROM visits WHERE workspace_id = $1 AND viewer_id = $2 AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2)',
-        p,
-      );
-      // Each profile they viewed loses one viewer on the day of their last view.
-      await c.query(
-        `UPDATE viewer_day_counts d SET viewers = d.viewers - 1 FROM visitor_summary s
-         WHERE s.workspace_id = $1 AND s.viewer_id = $2 AND d.workspace_id = $1 AND d.profile_id = s.profile_id AND d.day = s.last_viewed_at / 86400000`,
-        p,
-      );
-      await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND viewer_id = $2', p);
-      // The visit log keeps no visit of an erased member, so no rebuild brings them back: a scan
-      // of the workspace's log, erasure being rare (docs/visit-log.md). Positions are not reused.
-      await c.query('DELETE FROM visit_log WHERE workspace_id = $1 AND (viewer_id = $2 OR profile_id = $2)', p);
-      // The insights projection, after the log: an apply of their entries that was under way
-      // has committed by now (it locks the entries it applies), and its rows are seen here.
-      for (const sql of INSIGHTS_ERASE_SQL) await c.query(sql, p);
-      await c.query('DELETE FROM visits WHERE workspace_id = $1 AND profile_id = $2', p);
-      await c.query('DELETE FROM visitor_summary WHERE workspace_id = $1 AND profile_id = $2', p);
-      await c.query('DELETE FROM viewer_day_counts WHERE workspace_id = $1 AND profile_id = $2', p);
+      await eraseVisitsOf(c, workspaceId, id);
       await c.query(
         'DELETE FROM connections WHERE workspace_id = $1 AND other_id = $2 AND member_id IN (SELECT other_id FROM connections WHERE workspace_id = $1 AND member_id = $2)',
         p,

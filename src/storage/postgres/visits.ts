@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { eraseVisitsOf } from './erase-visits.js';
 import { decideVisit, mergeView, type AcceptedVisit, type Member, type RecordOutcome, type StoredVisit, type PairView, type ViewedProfile, type ViewerCursorQuery, type ViewerPageQuery, type ViewerRows, type VisitSource, type VisitStore } from '../../core/index.js';
 import { memberColumnsOf, memberFromTuple, type MemberTuple } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
@@ -182,6 +183,10 @@ export class PgVisits implements VisitStore {
     private db: PgDatabase,
     private partitions: VisitPartitions,
   ) {}
+
+  async eraseMember(workspaceId: string, memberId: string): Promise<void> {
+    await this.db.transaction((c) => eraseVisitsOf(c, workspaceId, memberId));
+  }
 
   /**
    * One transaction per call, whatever the number of visits. Idempotency first, then the dedup

@@ -1,6 +1,6 @@
 import type { AuditCursor, AuditEntry, AuditStore, NewAuditEntry } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
-import type { WriteGate } from './write-gate.js';
+import type { SqliteWrites } from './writes.js';
 
 type AuditRow = { id: number; workspace_id: string; at: number; actor_key_id: string | null; action: string; target: string; details: string | null };
 
@@ -13,7 +13,7 @@ export class SqliteAudit implements AuditStore {
 
   constructor(
     db: SqliteDb,
-    private gate: WriteGate,
+    private writes: SqliteWrites,
   ) {
     this.insert = db.prepare('INSERT INTO audit_log (workspace_id, at, actor_key_id, action, target, details) VALUES (?, ?, ?, ?, ?, ?)');
     this.page = db.prepare<[string, number, number, number], AuditRow>(
@@ -29,7 +29,7 @@ export class SqliteAudit implements AuditStore {
   }
 
   async append(e: NewAuditEntry): Promise<void> {
-    await this.gate.run(() => this.insert.run(e.workspaceId, e.at, e.actorKeyId, e.action, e.target, e.details === null ? null : JSON.stringify(e.details)));
+    await this.writes.main('unseen', () => this.insert.run(e.workspaceId, e.at, e.actorKeyId, e.action, e.target, e.details === null ? null : JSON.stringify(e.details)));
   }
 
   async list(workspaceId: string, since: number, afterId: number, limit: number): Promise<AuditEntry[]> {

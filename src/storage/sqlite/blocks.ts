@@ -1,7 +1,6 @@
 import type { Block, BlockStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
-import type { ReadCache } from './read-cache.js';
-import type { WriteGate } from './write-gate.js';
+import type { SqliteWrites } from './writes.js';
 
 type BlockRow = { member_id: string; blocked_id: string; created_at: number };
 const toBlock = (r: BlockRow): Block => ({ memberId: r.member_id, blockedId: r.blocked_id, createdAt: r.created_at });
@@ -20,9 +19,8 @@ export class SqliteBlocks implements BlockStore {
   private byMembers;
 
   constructor(
-    private db: SqliteDb,
-    private cache: ReadCache,
-    private gate: WriteGate,
+    db: SqliteDb,
+    private writes: SqliteWrites,
   ) {
     this.insert = db.prepare('INSERT INTO blocks (workspace_id, member_id, blocked_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     this.del = db.prepare('DELETE FROM blocks WHERE workspace_id = ? AND member_id = ? AND blocked_id = ?');
@@ -40,14 +38,7 @@ export class SqliteBlocks implements BlockStore {
   }
 
   private write(workspaceId: string, a: string, b: string, fn: () => boolean): Promise<boolean> {
-    return this.gate.run(() =>
-      this.db.transaction(() => {
-        this.cache.bump('main');
-        const changed = fn();
-        this.cache.dropPages(workspaceId, [a, b]);
-        return changed;
-      })(),
-    );
+    return this.writes.main({ workspaceId, pages: [a, b] }, fn);
   }
 
   async add(workspaceId: string, memberId: string, blockedId: string, now: number): Promise<boolean> {

@@ -1,7 +1,7 @@
 import type { ConnectionStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
-import type { WriteGate } from './write-gate.js';
+import type { SqliteWrites } from './writes.js';
 
 const SEPARATOR = '\u0000';
 
@@ -16,7 +16,7 @@ export class SqliteConnections implements ConnectionStore {
   constructor(
     private db: SqliteDb,
     private cache: ReadCache,
-    private gate: WriteGate,
+    private writes: SqliteWrites,
   ) {
     this.insert = db.prepare('INSERT INTO connections (workspace_id, member_id, other_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     this.del = db.prepare('DELETE FROM connections WHERE workspace_id = ? AND member_id = ? AND other_id = ?');
@@ -41,30 +41,22 @@ export class SqliteConnections implements ConnectionStore {
     this.aroundOne = db.prepare<[string, string], string>('SELECT other_id FROM connections WHERE workspace_id = ? AND member_id = ?').pluck();
   }
 
-  // Deferred transactions whose first statement writes the main file: IMMEDIATE would take the
-  // inbox's lock too (see write-gate.ts).
+  // Deferred transactions whose first statement (the epoch, writes.ts) writes the main file:
+  // IMMEDIATE would take the inbox's lock too (database.ts).
   async add(workspaceId: string, a: string, b: string, now: number): Promise<boolean> {
-    return this.gate.run(() =>
-      this.db.transaction(() => {
-        this.cache.bump('main');
-        const created = this.insert.run(workspaceId, a, b, now).changes > 0;
-        this.insert.run(workspaceId, b, a, now);
-        this.cache.dropNeighbors(workspaceId, [a, b]);
-        return created;
-      })(),
-    );
+    return this.writes.main({ workspaceId, neighbors: [a, b] }, () => {
+      const created = this.insert.run(workspaceId, a, b, now).changes > 0;
+      this.insert.run(workspaceId, b, a, now);
+      return created;
+    });
   }
 
   async remove(workspaceId: string, a: string, b: string): Promise<boolean> {
-    return this.gate.run(() =>
-      this.db.transaction(() => {
-        this.cache.bump('main');
-        const removed = this.del.run(workspaceId, a, b).changes > 0;
-        this.del.run(workspaceId, b, a);
-        this.cache.dropNeighbors(workspaceId, [a, b]);
-        return removed;
-      })(),
-    );
+    return this.writes.main({ workspaceId, neighbors: [a, b] }, () => {
+      const removed = this.del.run(workspaceId, a, b).changes > 0;
+      this.del.run(workspaceId, b, a);
+      return removed;
+    });
   }
 
   async list(workspaceId: string, memberId: string, offset: number, limit: number) {

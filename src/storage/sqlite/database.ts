@@ -63,7 +63,12 @@ export function openSqlite(opts: SqliteOptions): SqliteDb {
     db.close();
     throw new Error(`the database schema is at version ${current}, this build needs ${known}: run "profile-visitors migrate"`);
   }
-  attachInbox(db, opts.path, opts.synchronous);
+  try {
+    attachInbox(db, opts.path, opts.synchronous);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 

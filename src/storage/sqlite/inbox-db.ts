@@ -18,10 +18,8 @@
  * of the inactive table is lower than every seq of the active one. Readers see both through
  * the view `visit_inbox`.
  */
+import { SchemaTooNewError, latestVersion, type Migration } from '../migration.js';
 import type { SqliteDb, SqliteSynchronous } from './database.js';
-
-/** Bump with each change to `INBOX_SCHEMA`; kept in the inbox file's `user_version`. */
-const INBOX_VERSION = 2;
 
 const table = (n: 0 | 1) => `
 CREATE TABLE inbox.visit_inbox_${n} (
@@ -90,6 +88,17 @@ INSERT INTO inbox.visit_log (position, workspace_id, profile_id, viewer_id, view
 ${LOG_HEADS_FROM_LOG};
 `;
 
+/**
+ * The inbox file's migrations: numbered like the main file's (migrations.ts), appended and
+ * never edited, each applied once in its own transaction. The inbox records its version in its
+ * own `user_version` (the main file keeps a `schema_migrations` table; the inbox had
+ * `user_version` from its first release, so files already out there keep their record).
+ */
+export const INBOX_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'visit inbox tables, state and change epoch', sql: INBOX_SCHEMA },
+  { version: 2, name: 'visit log', sql: LOG_SCHEMA },
+];
+
 /** Rows in the active table after which recording switches tables, once the other is folded. */
 export const SWAP_ROWS = 20_000;
 
@@ -112,16 +121,33 @@ export function attachInbox(db: SqliteDb, mainPath: string, synchronous: SqliteS
   // file, and at SQLite's default of 2 MB the recording rule's lookups (inbox.ts) missed it once
   // a backlog of a few hundred thousand visits was pending (a bulk import), each miss a read.
   db.pragma('inbox.cache_size = -16384');
-  const version = () => db.pragma('inbox.user_version', { simple: true }) as number;
-  if (version() === INBOX_VERSION) return raiseSequence(db);
-  db.transaction(() => {
-    const found = version();
-    if (found > INBOX_VERSION) throw new Error(`the inbox database ${inboxPath(mainPath)} is at version ${found}, newer than this build knows (${INBOX_VERSION})`);
-    if (found === 0) db.exec(INBOX_SCHEMA);
-    if (found < 2) db.exec(LOG_SCHEMA);
-    db.pragma(`inbox.user_version = ${INBOX_VERSION}`);
-  }).immediate();
+  migrateInbox(db, INBOX_MIGRATIONS, inboxPath(mainPath));
   raiseSequence(db);
+}
+
+/** The inbox file's schema version (0: a new file). */
+export function inboxVersion(db: SqliteDb): number {
+  return db.pragma('inbox.user_version', { simple: true }) as number;
+}
+
+/** Applies each pending inbox migration in its own transaction; returns the versions applied. */
+export function migrateInbox(db: SqliteDb, migrations: readonly Migration[], path = 'inbox'): number[] {
+  const known = latestVersion(migrations);
+  const found = inboxVersion(db);
+  if (found > known) throw new SchemaTooNewError(found, known, `the inbox database ${path}`);
+  const applied: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    // An inbox already up to date is opened without taking any lock.
+    if (m.version <= found) continue;
+    db.transaction(() => {
+      // Read again under the write lock: another process may have applied it meanwhile.
+      if (inboxVersion(db) >= m.version) return;
+      db.exec(m.sql);
+      db.pragma(`inbox.user_version = ${m.version}`);
+      applied.push(m.version);
+    }).immediate();
+  }
+  return applied;
 }
 
 /** "Pending" is asked of the visit log, which keeps what the inbox drops: after a reset of the summary (summary-projection.ts) the whole log is pending. */

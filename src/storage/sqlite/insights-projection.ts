@@ -8,7 +8,7 @@ import { INSIGHTS_PROJECTION, slotOf, type Projection, type VisitLogEntry } from
 import type { SqliteDb } from './database.js';
 import { INSIGHTS_ADD_SLOT, INSIGHTS_ADD_VIEWER_SLOT } from './insights-sql.js';
 import { SqliteCheckpoints } from './projection-checkpoints.js';
-import type { WriteGate } from './write-gate.js';
+import type { SqliteWrites } from './writes.js';
 
 export class SqliteInsightsProjection implements Projection {
   readonly name = INSIGHTS_PROJECTION;
@@ -20,8 +20,8 @@ export class SqliteInsightsProjection implements Projection {
   private clear;
 
   constructor(
-    private db: SqliteDb,
-    private gate: WriteGate,
+    db: SqliteDb,
+    private writes: SqliteWrites,
   ) {
     this.checkpoints = new SqliteCheckpoints(db);
     this.addSlot = db.prepare<[string, string, number, number]>(INSIGHTS_ADD_SLOT);
@@ -35,7 +35,7 @@ export class SqliteInsightsProjection implements Projection {
   }
 
   async apply(workspaceId: string, entries: readonly VisitLogEntry[]): Promise<void> {
-    await this.checkpoints.apply(this.gate, this.name, workspaceId, entries, (fresh) => {
+    await this.checkpoints.apply(this.writes, this.name, workspaceId, entries, (fresh) => {
       // An erase may have taken entries out of the log since the runner read them (it holds
       // the write lock we now hold, so what is still logged here stays so until we commit).
       const kept = new Set(this.stillLogged.all(JSON.stringify(fresh.map((e) => e.position))));
@@ -60,11 +60,9 @@ export class SqliteInsightsProjection implements Projection {
   }
 
   async reset(): Promise<void> {
-    await this.gate.run(() =>
-      this.db.transaction(() => {
-        for (const stmt of this.clear) stmt.run();
-        this.checkpoints.resetAll(this.name);
-      })(),
-    );
+    await this.writes.main('unseen', () => {
+      for (const stmt of this.clear) stmt.run();
+      this.checkpoints.resetAll(this.name);
+    });
   }
 }

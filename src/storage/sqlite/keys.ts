@@ -2,7 +2,7 @@ import type { ApiKey, ChargeResult, KeyStore, NewApiKey } from '../../core/index
 import { KEY_COLUMNS, keyFromRow, type KeyRow } from '../rows.js';
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
-import type { WriteGate } from './write-gate.js';
+import type { SqliteWrites } from './writes.js';
 
 export class SqliteKeys implements KeyStore {
   private insert;
@@ -13,12 +13,11 @@ export class SqliteKeys implements KeyStore {
   private credits;
   private take;
   private balance;
-  private setCreditsTx;
 
   constructor(
     db: SqliteDb,
     private cache: ReadCache,
-    private gate: WriteGate,
+    private writes: SqliteWrites,
   ) {
     this.insert = db.prepare(
       'INSERT INTO api_keys (id, workspace_id, secret_hash, role, member_id, name, credits, created_at) VALUES (@id, @workspaceId, @secretHash, @role, @memberId, @name, @credits, @createdAt)',
@@ -33,19 +32,11 @@ export class SqliteKeys implements KeyStore {
       'UPDATE api_keys SET credits = credits - @amount WHERE workspace_id = @ws AND id = @id AND credits >= @amount RETURNING credits',
     );
     this.balance = db.prepare<[string, string], { credits: number | null }>('SELECT credits FROM api_keys WHERE workspace_id = ? AND id = ?');
-    // Only this write turns an unlimited key into a metered one: it moves the main epoch, so that
-    // other processes forget which keys they knew to be unlimited. The UPDATE, a write, takes the
-    // lock before anything is read; a key that is not there moves nothing, so that no tenant can
-    // empty other processes' caches by naming keys.
-    this.setCreditsTx = db.transaction((workspaceId: string, id: string, credits: number | null) => {
-      if (this.credits.run(credits, workspaceId, id).changes === 0) return;
-      cache.bump('main');
-      cache.dropUnlimitedKey(workspaceId, id);
-    });
   }
 
+  /** A new key is in no cache: whether a key is unlimited is kept once a charge has read it. */
   async create(key: NewApiKey): Promise<ApiKey> {
-    await this.gate.run(() => this.insert.run(key));
+    await this.writes.main('unseen', () => this.insert.run(key));
     return keyFromRow(this.byId.get(key.workspaceId, key.id)!);
   }
 
@@ -63,12 +54,22 @@ export class SqliteKeys implements KeyStore {
     return this.all.all(workspaceId).map(keyFromRow);
   }
 
+  /** Keys are found by their secret uncached: a revoked key is refused from the next request. */
   async revoke(workspaceId: string, id: string, now: number) {
-    return this.gate.run(() => this.revokeStmt.run(now, workspaceId, id).changes > 0);
+    return this.writes.main('unseen', () => this.revokeStmt.run(now, workspaceId, id).changes > 0);
   }
 
+  /**
+   * Only this write turns an unlimited key into a metered one: it moves the main epoch, so that
+   * other processes forget which keys they knew to be unlimited. The UPDATE, a write, takes the
+   * lock before anything is read; a key that is not there moves nothing, so that no tenant can
+   * empty other processes' caches by naming keys.
+   */
   async setCredits(workspaceId: string, id: string, credits: number | null) {
-    await this.gate.run(() => this.setCreditsTx(workspaceId, id, credits));
+    await this.writes.main(
+      (changed: boolean) => (changed ? { workspaceId, unlimitedKeys: [id] } : 'unseen'),
+      () => this.credits.run(credits, workspaceId, id).changes > 0,
+    );
     return this.get(workspaceId, id);
   }
 
@@ -84,7 +85,8 @@ export class SqliteKeys implements KeyStore {
       this.cache.keepUnlimitedKey(workspaceId, id);
       return { ok: true, remaining: null };
     }
-    const row = await this.gate.run(() => this.take.get({ amount, ws: workspaceId, id }));
+    // A metered balance is never cached.
+    const row = await this.writes.main('unseen', () => this.take.get({ amount, ws: workspaceId, id }));
     if (row) return { ok: true, remaining: row.credits };
     return { ok: false, remaining: Number(this.balance.get(workspaceId, id)?.credits ?? 0) };
   }

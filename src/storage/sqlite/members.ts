@@ -2,8 +2,8 @@ import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/in
 import { MEMBER_COLUMNS, memberFromTuple, memberParams, type MemberTuple } from '../rows.js';
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
-import type { WriteGate } from './write-gate.js';
-import { INSIGHTS_ERASE_SQL } from './insights-sql.js';
+import type { SqliteWrites } from './writes.js';
+import { VISIT_ERASE_SQL } from './erase-visits.js';
 
 const INSERT = `INSERT INTO members (workspace_id, id, name, headline, title, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
 VALUES (@ws, @id, @name, @headline, @title, @image_url, @company, @industry, @location, @public_identifier, @profile_url, coalesce(@plan, 'free'), coalesce(@visibility, 'full'), @now, @now)
@@ -25,7 +25,7 @@ export class SqliteMembers implements MemberStore {
   constructor(
     private db: SqliteDb,
     private cache: ReadCache,
-    private gate: WriteGate,
+    private writes: SqliteWrites,
   ) {
     this.one = db.prepare<[string, string], MemberTuple>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id = ?`).raw();
     this.many = db
@@ -40,27 +40,8 @@ export class SqliteMembers implements MemberStore {
     this.replace = db.prepare(REPLACE);
     this.merge = db.prepare(MERGE);
     const steps = [
-      // Pending visits first, as viewer (a scan of the small inbox: no index by viewer, which
-      // every recording would pay for) and as owner, in both inbox tables.
-      ...[0, 1].flatMap((n) => [
-        `DELETE FROM inbox.visit_inbox_${n} WHERE workspace_id = @ws AND viewer_id = @id`,
-        `DELETE FROM inbox.visit_inbox_${n} WHERE workspace_id = @ws AND profile_id = @id`,
-      ]),
-      // The insights projections, while the raw visits that locate their rows are still there.
-      ...INSIGHTS_ERASE_SQL,
-      // The visit log keeps no visit of an erased member (a rebuild must not bring them back):
-      // a scan of the log, erasure being rare (docs/visit-log.md).
-      'DELETE FROM inbox.visit_log WHERE workspace_id = @ws AND (viewer_id = @id OR profile_id = @id)',
-      // As viewer: the profiles they viewed come from the summary's viewer index, then each
-      // (profile, viewer) pair is an index range of the raw visits.
-      'DELETE FROM visits WHERE workspace_id = @ws AND viewer_id = @id AND profile_id IN (SELECT profile_id FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id)',
-      // Each profile they viewed loses one viewer on the day of their last view.
-      `UPDATE viewer_day_counts SET viewers = viewers - 1 WHERE workspace_id = @ws AND (profile_id, day) IN
-        (SELECT profile_id, last_viewed_at / 86400000 FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id)`,
-      'DELETE FROM visitor_summary WHERE workspace_id = @ws AND viewer_id = @id',
-      'DELETE FROM visits WHERE workspace_id = @ws AND profile_id = @id',
-      'DELETE FROM visitor_summary WHERE workspace_id = @ws AND profile_id = @id',
-      'DELETE FROM viewer_day_counts WHERE workspace_id = @ws AND profile_id = @id',
+      // What the visit store holds of them first (erase-visits.ts), in this transaction.
+      ...VISIT_ERASE_SQL,
       // Connections are stored both ways: the reverse rows are found through the forward ones.
       'DELETE FROM connections WHERE workspace_id = @ws AND other_id = @id AND member_id IN (SELECT other_id FROM connections WHERE workspace_id = @ws AND member_id = @id)',
       'DELETE FROM connections WHERE workspace_id = @ws AND member_id = @id',
@@ -70,31 +51,17 @@ export class SqliteMembers implements MemberStore {
       'DELETE FROM blocks WHERE workspace_id = @ws AND blocked_id = @id',
     ].map((sql) => db.prepare(sql));
     const removeMember = db.prepare('DELETE FROM members WHERE workspace_id = @ws AND id = @id');
-    this.eraseTx = db.transaction((p: { ws: string; id: string; now: number }) => {
-      cache.bump('main');
-      cache.bump('inbox');
+    this.eraseSteps = (p: { ws: string; id: string; now: number }) => {
       for (const step of steps) step.run(p);
       return removeMember.run({ ws: p.ws, id: p.id }).changes > 0;
-    });
-    this.upsertTx = db.transaction((workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number) => {
-      cache.bump('main');
-      const stmt = mode === 'replace' ? this.replace : this.merge;
-      for (const m of inputs) stmt.run(memberParams(workspaceId, m, now));
-    });
+    };
   }
 
-  private eraseTx;
-  private upsertTx;
+  private eraseSteps;
 
   async erase(workspaceId: string, id: string, now: number): Promise<boolean> {
-    return this.gate.run(() => {
-      try {
-        return this.eraseTx({ ws: workspaceId, id, now });
-      } finally {
-        // The member leaves other members' visitor pages and connection lists too.
-        this.cache.clear();
-      }
-    });
+    // The member leaves other members' visitor pages and connection lists too.
+    return this.writes.both('everything', () => this.eraseSteps({ ws: workspaceId, id, now }));
   }
 
   async get(workspaceId: string, id: string): Promise<Member | undefined> {
@@ -125,12 +92,9 @@ export class SqliteMembers implements MemberStore {
   }
 
   async upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]> {
-    await this.gate.run(() => {
-      try {
-        this.upsertTx(workspaceId, inputs, mode, now);
-      } finally {
-        this.cache.dropMembers(workspaceId, inputs.map((m) => m.id));
-      }
+    await this.writes.main({ workspaceId, members: inputs.map((m) => m.id) }, () => {
+      const stmt = mode === 'replace' ? this.replace : this.merge;
+      for (const m of inputs) stmt.run(memberParams(workspaceId, m, now));
     });
     const found = await this.getMany(workspaceId, inputs.map((m) => m.id));
     return inputs.map((m) => found.get(m.id)!);

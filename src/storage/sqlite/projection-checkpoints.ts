@@ -8,7 +8,7 @@
  */
 import type { VisitLogEntry } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
-import type { WriteGate } from './write-gate.js';
+import type { SqliteWrites } from './writes.js';
 
 export class SqliteCheckpoints {
   private claim;
@@ -16,7 +16,7 @@ export class SqliteCheckpoints {
   private save;
   private clear;
 
-  constructor(private db: SqliteDb) {
+  constructor(db: SqliteDb) {
     // A write first: the transaction holds the main file's write lock before it reads (database.ts).
     this.claim = db.prepare<[string, string, number]>(
       'INSERT INTO main.projection_checkpoints (name, workspace_id, position, updated_at) VALUES (?, ?, 0, ?) ON CONFLICT DO NOTHING',
@@ -31,21 +31,20 @@ export class SqliteCheckpoints {
   }
 
   /**
-   * In one transaction, under the main file's write gate: `write` gets the entries above the
-   * checkpoint (possibly none: it is then not called) and runs inside the transaction.
+   * In one transaction on the main file (writes.ts): `write` gets the entries above the
+   * checkpoint (possibly none: it is then not called) and runs inside the transaction. A
+   * projection applied this way writes tables no read cache holds.
    */
-  apply(gate: WriteGate, name: string, workspaceId: string, entries: readonly VisitLogEntry[], write: (fresh: readonly VisitLogEntry[]) => void): Promise<void> {
-    return gate.run(() =>
-      this.db.transaction(() => {
-        const now = Date.now();
-        this.claim.run(name, workspaceId, now);
-        const at = this.read(name, workspaceId);
-        const fresh = entries.filter((e) => e.position > at);
-        if (fresh.length === 0) return;
-        write(fresh);
-        this.save.run(fresh.at(-1)!.position, now, name, workspaceId);
-      })(),
-    );
+  apply(writes: SqliteWrites, name: string, workspaceId: string, entries: readonly VisitLogEntry[], write: (fresh: readonly VisitLogEntry[]) => void): Promise<void> {
+    return writes.main('unseen', () => {
+      const now = Date.now();
+      this.claim.run(name, workspaceId, now);
+      const at = this.read(name, workspaceId);
+      const fresh = entries.filter((e) => e.position > at);
+      if (fresh.length === 0) return;
+      write(fresh);
+      this.save.run(fresh.at(-1)!.position, now, name, workspaceId);
+    });
   }
 
   /** Every checkpoint of `name` back to zero, in the caller's transaction. */

@@ -8,8 +8,11 @@
  * most of them find everything here.
  *
  * Coherence is exact, not time-based:
- * - every write of this process goes through the store classes, which drop what they changed
- *   inside the same synchronous block as the commit, so before the write is acknowledged;
+ * - every write of this process goes through one write API (writes.ts), which drops what the
+ *   write changed inside the same synchronous block as the commit, so before the write is
+ *   acknowledged; a write that goes around it is noticed by the next read or write (SQLite's
+ *   `total_changes()` for this connection moved without it), which then forgets everything and
+ *   counts a bypass;
  * - every write a reader could see, by any process, moves a change epoch (`change_epoch`, one
  *   in the main file for members, connections and key balances, one in the inbox for
  *   recordings), which every read checks first; a move this process did not make drops
@@ -29,6 +32,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Member, ViewerSummary } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
+import type { Changed, Effect } from './writes.js';
 
 /** A visitor page with the range of `since` values for which it stays exactly the same answer. */
 export interface CachedPage {
@@ -102,6 +106,11 @@ export class ReadCache {
   private epochs;
   private bumps;
   private seen: { main: number; inbox: number; mainVersion: number; inboxVersion: number };
+  private totalChanges;
+  /** This connection's `total_changes()` when the write API last ended a write. */
+  private changesSeen: number;
+  /** Writes of this connection noticed outside the write API (writes.ts); should stay 0. */
+  bypasses = 0;
   /**
    * `armed` after `beginRequest`: the next read checks, and the reads after it reuse that check
    * (`checked`) until `beginRequest` is called again or the turn of the event loop ends (at
@@ -130,6 +139,8 @@ export class ReadCache {
     const [main, inbox] = this.epochs.get()!;
     const [mainVersion0, inboxVersion0] = this.versions();
     this.seen = { main, inbox, mainVersion: mainVersion0, inboxVersion: inboxVersion0 };
+    this.totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck();
+    this.changesSeen = this.totalChanges.get()!;
   }
 
   /** Size of what is cached (for /metrics). */
@@ -171,6 +182,7 @@ export class ReadCache {
   }
 
   private check(lru: LRUCache<string, Entry>): void {
+    this.noticeBypass();
     const [mainVersion, inboxVersion] = this.versions();
     if (mainVersion !== this.seen.mainVersion || inboxVersion !== this.seen.inboxVersion) {
       const [main, inbox] = this.epochs.get()!;
@@ -185,10 +197,40 @@ export class ReadCache {
     }
   }
 
+  /** A write that did not come through the write API changed this connection's files: we cannot tell what, so forget everything. */
+  private noticeBypass(): void {
+    const changes = this.totalChanges.get()!;
+    if (changes === this.changesSeen) return;
+    this.changesSeen = changes;
+    this.bypasses++;
+    this.lru?.clear();
+  }
+
+  /** The write API (writes.ts) is about to write: anything written since it last did was a bypass. */
+  writeBegins(): void {
+    this.noticeBypass();
+  }
+
+  /** The write API's transaction ended (committed or not): drop what it changed. */
+  writeEnded(effect: Effect): void {
+    this.changesSeen = this.totalChanges.get()!;
+    if (effect === 'unseen') return;
+    if (effect === 'everything') return this.clear();
+    for (const c of Array.isArray(effect) ? (effect as readonly Changed[]) : [effect as Changed]) this.drop(c);
+  }
+
+  private drop(c: Changed): void {
+    if (!this.lru) return;
+    if (c.members) this.dropMembers(c.workspaceId, c.members);
+    if (c.pages) this.dropPages(c.workspaceId, c.pages);
+    if (c.neighbors) this.dropNeighbors(c.workspaceId, c.neighbors);
+    if (c.unlimitedKeys) for (const id of c.unlimitedKeys) this.dropUnlimitedKey(c.workspaceId, id);
+  }
+
   /**
    * Moves an epoch, as the first statement of a write transaction on its file: it also takes
    * that file's write lock before anything is read (a deferred transaction that has read may
-   * not upgrade after another process committed). The caller then drops what it changes. If
+   * not upgrade after another process committed). Called by the write API only (writes.ts). If
    * the epoch had moved since this process last looked, another process wrote in between.
    */
   bump(epoch: Epoch): void {
@@ -213,7 +255,7 @@ export class ReadCache {
     return member;
   }
 
-  dropMembers(ws: string, ids: Iterable<string>): void {
+  private dropMembers(ws: string, ids: Iterable<string>): void {
     if (!this.lru) return;
     for (const id of ids) this.lru.delete(key('m', ws, id));
   }
@@ -236,7 +278,7 @@ export class ReadCache {
   }
 
   /** After visits to these profiles were stored. */
-  dropPages(ws: string, profiles: Iterable<string>): void {
+  private dropPages(ws: string, profiles: Iterable<string>): void {
     if (!this.lru) return;
     for (const p of profiles) this.lru.delete(key('p', ws, p));
   }
@@ -265,7 +307,7 @@ export class ReadCache {
     return list;
   }
 
-  dropNeighbors(ws: string, ids: Iterable<string>): void {
+  private dropNeighbors(ws: string, ids: Iterable<string>): void {
     if (!this.lru) return;
     for (const id of ids) this.lru.delete(key('n', ws, id));
   }
@@ -279,12 +321,12 @@ export class ReadCache {
     this.lru?.set(key('k', ws, keyId), { kind: 'unlimited' });
   }
 
-  dropUnlimitedKey(ws: string, keyId: string): void {
+  private dropUnlimitedKey(ws: string, keyId: string): void {
     this.lru?.delete(key('k', ws, keyId));
   }
 
   /** After a write whose reach is wide (erasing a member removes them from other members' visitor lists): forget everything. */
-  clear(): void {
+  private clear(): void {
     this.lru?.clear();
   }
 }

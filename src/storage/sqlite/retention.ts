@@ -1,7 +1,6 @@
 import { slotOf, type PurgeCounts, type RetentionStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
-import type { ReadCache } from './read-cache.js';
-import type { WriteGate } from './write-gate.js';
+import type { SqliteWrites } from './writes.js';
 
 type Expired = { id: number; profile_id: string; viewer_id: string };
 
@@ -30,18 +29,17 @@ export class SqliteRetention implements RetentionStore {
   private inboxDel;
   private counts;
   private foldedThrough;
-  private batchTx;
-  private inboxTx;
-  private insightsTx;
+  private batch;
+  private inboxPurge;
+  private insightsPurge;
   private logChunk;
-  private logTx;
+  private logPurge;
   /** Where each workspace's walk of the visit log has got to in this process (absent: not started). */
   private logCursor = new Map<string, number>();
 
   constructor(
     db: SqliteDb,
-    private cache: ReadCache,
-    private gate: WriteGate,
+    private writes: SqliteWrites,
   ) {
     this.ids = db.prepare<[], string>('SELECT id FROM workspaces ORDER BY id').pluck();
     this.expired = db.prepare<[string, number, number], Expired>(
@@ -73,20 +71,16 @@ export class SqliteRetention implements RetentionStore {
       `SELECT position, viewed_at FROM inbox.visit_log WHERE workspace_id = ? AND position > ? ORDER BY position LIMIT ${LOG_CHUNK}`,
     );
     const logDel = db.prepare<[string]>('DELETE FROM inbox.visit_log WHERE position IN (SELECT value FROM json_each(?))');
-    this.logTx = db.transaction((ws: string, after: number, cutoff: number): { last: number | null; deleted: number } => {
+    this.logPurge = (ws: string, after: number, cutoff: number): { last: number | null; deleted: number } => {
       const rows = this.logChunk.all(ws, after);
       if (rows.length === 0) return { last: null, deleted: 0 };
       const old = rows.filter((r) => r.viewed_at < cutoff).map((r) => r.position);
-      if (old.length > 0) {
-        cache.bump('inbox');
-        logDel.run(JSON.stringify(old));
-      }
+      if (old.length > 0) logDel.run(JSON.stringify(old));
       return { last: rows.length < LOG_CHUNK ? null : rows[rows.length - 1]!.position, deleted: old.length };
-    });
-    this.batchTx = db.transaction((ws: string, cutoff: number, limit: number): PurgeCounts => {
+    };
+    this.batch = (ws: string, cutoff: number, limit: number): PurgeCounts & { profiles: Set<string> } => {
       const rows = this.expired.all(ws, cutoff, limit);
-      if (rows.length === 0) return { visits: 0, pairsRemoved: 0, pairsChanged: 0, logEntries: 0 };
-      cache.bump('main');
+      if (rows.length === 0) return { visits: 0, pairsRemoved: 0, pairsChanged: 0, logEntries: 0, profiles: new Set() };
       const visits = this.del.run(JSON.stringify(rows.map((r) => r.id))).changes;
       let pairsRemoved = 0;
       let pairsChanged = 0;
@@ -104,19 +98,17 @@ export class SqliteRetention implements RetentionStore {
           pairsChanged++;
         }
       }
-      this.cache.dropPages(ws, new Set(rows.map((r) => r.profile_id)));
-      return { visits, pairsRemoved, pairsChanged, logEntries: 0 };
-    });
+      return { visits, pairsRemoved, pairsChanged, logEntries: 0, profiles: new Set(rows.map((r) => r.profile_id)) };
+    };
     const insightDel = ['insight_slots', 'insight_viewer_slots'].map((t) => db.prepare<[string, number]>(`DELETE FROM main.${t} WHERE workspace_id = ? AND slot < ?`));
-    this.insightsTx = db.transaction((ws: string, slot: number): void => {
+    this.insightsPurge = (ws: string, slot: number): void => {
       for (const stmt of insightDel) stmt.run(ws, slot);
-    });
-    this.inboxTx = db.transaction((ws: string, cutoff: number): number => {
-      cache.bump('inbox');
+    };
+    this.inboxPurge = (ws: string, cutoff: number): number => {
       // Folded rows still in the inbox go too (their visit left the main tables), uncounted.
       const folded = this.foldedThrough.get()!;
       return this.inboxDel.reduce((n, stmt) => n + stmt.all(ws, cutoff).filter((seq) => seq > folded).length, 0);
-    });
+    };
   }
 
   async workspaceIds(): Promise<string[]> {
@@ -129,20 +121,31 @@ export class SqliteRetention implements RetentionStore {
 
   async purgeBatch(workspaceId: string, cutoff: number, limit: number): Promise<PurgeCounts & { done: boolean }> {
     if (!this.logCursor.has(workspaceId)) {
-      const done = await this.gate.run(() => this.batchTx(workspaceId, cutoff, limit));
+      // The expired visits' profiles lose them from their visitor pages.
+      const { profiles, ...done } = await this.writes.main(
+        (r) => (r.visits > 0 ? { workspaceId, pages: r.profiles } : 'unseen'),
+        () => this.batch(workspaceId, cutoff, limit),
+      );
       if (done.visits > 0) return { ...done, done: false };
       // Folded ones all gone: the pending ones older than the cutoff, once; then the log's walk.
-      const pending = this.inboxTx(workspaceId, cutoff);
-      if (pending > 0) this.cache.clear();
+      // A pending visit leaving is seen in every list that merges the inbox (we do not track whose).
+      const pending = this.writes.inbox(
+        (n) => (n > 0 ? 'everything' : 'unseen'),
+        () => this.inboxPurge(workspaceId, cutoff),
+      );
       this.logCursor.set(workspaceId, 0);
       return { visits: pending, pairsRemoved: 0, pairsChanged: 0, logEntries: 0, done: false };
     }
-    // The log is in the inbox file, which only this thread writes: no gate.
-    const chunk = this.logTx(workspaceId, this.logCursor.get(workspaceId)!, cutoff);
+    // The log is in the inbox file, which only this thread writes: no gate. Readers do not read
+    // the log; its epoch moves all the same when entries go, as it did before the write API.
+    const chunk = this.writes.inbox(
+      (c) => (c.deleted > 0 ? { workspaceId } : 'unseen'),
+      () => this.logPurge(workspaceId, this.logCursor.get(workspaceId)!, cutoff),
+    );
     if (chunk.last === null) {
       this.logCursor.delete(workspaceId);
-      // Last, the insights projection's whole slots before the cutoff (docs/insights.md, "Retention").
-      await this.gate.run(() => this.insightsTx(workspaceId, slotOf(cutoff)));
+      // Last, the insights projection's whole slots before the cutoff (docs/insights.md, "Retention"), which no cache holds.
+      await this.writes.main('unseen', () => this.insightsPurge(workspaceId, slotOf(cutoff)));
     } else this.logCursor.set(workspaceId, chunk.last);
     return { visits: 0, pairsRemoved: 0, pairsChanged: 0, logEntries: chunk.deleted, done: chunk.last === null };
   }

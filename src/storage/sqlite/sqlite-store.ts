@@ -17,13 +17,19 @@ import { SqliteVisitLog } from './visit-log.js';
 import { SqliteVisits, type FoldPolicy } from './visits.js';
 import { SqliteWorkspaces } from './workspaces.js';
 import { WriteGate } from './write-gate.js';
+import { SqliteWrites } from './writes.js';
 
 export type SqliteStore = Store & {
   raw: ReturnType<typeof openSqlite>;
   visits: SqliteVisits;
   beginRequest(): void;
-  /** The main file's write gate: a projection writing the main file takes it (projection-checkpoints.ts). */
-  gate: WriteGate;
+  /**
+   * The one way to write this store's files (writes.ts): features keeping tables in the main
+   * file (webhooks) write through it too. Writes that go around it are counted in `bypasses`.
+   */
+  writes: SqliteWrites;
+  /** Writes of this process's connection noticed outside `writes` (should stay 0). */
+  bypasses(): number;
 };
 
 /**
@@ -47,29 +53,32 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
         })
       : undefined;
   const cache = new ReadCache(db, opts.readCacheBytes);
-  const visits = new SqliteVisits(db, cache, { policy, wake: () => folder?.wake(), maxPending: opts.maxPending }, opts.byViewerFrom);
+  const writes = new SqliteWrites(db, cache, gate);
+  const visits = new SqliteVisits(db, cache, writes, { policy, wake: () => folder?.wake(), maxPending: opts.maxPending }, opts.byViewerFrom);
   return {
     kind: 'sqlite',
     raw: db,
-    workspaces: new SqliteWorkspaces(db, gate),
-    members: new SqliteMembers(db, cache, gate),
-    connections: new SqliteConnections(db, cache, gate),
+    workspaces: new SqliteWorkspaces(db, writes),
+    members: new SqliteMembers(db, cache, writes),
+    connections: new SqliteConnections(db, cache, writes),
     visits,
-    keys: new SqliteKeys(db, cache, gate),
-    blocks: new SqliteBlocks(db, cache, gate),
-    audit: new SqliteAudit(db, gate),
-    retention: new SqliteRetention(db, cache, gate),
+    keys: new SqliteKeys(db, cache, writes),
+    blocks: new SqliteBlocks(db, writes),
+    audit: new SqliteAudit(db, writes),
+    retention: new SqliteRetention(db, writes),
     directory: new SqliteDirectory(db),
     insights: new SqliteInsights(db),
     visitLog: new SqliteVisitLog(db),
-    projections: [new SqliteSummaryProjection(db, gate, cache), new SqliteInsightsProjection(db, gate)],
-    gate,
+    projections: [new SqliteSummaryProjection(db, writes), new SqliteInsightsProjection(db, writes)],
+    writes,
+    bypasses: () => cache.bypasses,
     beginRequest: () => cache.beginRequest(),
     stats: () => {
       const usage = cache.usage;
       return {
         sqlite_read_cache_bytes: { value: usage.bytes, help: 'bytes held by the read cache of this process' },
         sqlite_read_cache_entries: { value: usage.entries, help: 'entries held by the read cache of this process' },
+        sqlite_writes_outside_write_api: { value: cache.bypasses, help: 'writes of this process noticed outside the SQLite write API (each empties the read cache); a bug if not 0' },
       };
     },
     async close() {

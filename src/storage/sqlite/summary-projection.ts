@@ -11,8 +11,7 @@ import type { Projection, VisitLogEntry } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 import { FOLD_SETUP_SQL, FOLD_SQL, FOLD_TAKE_SQL } from './fold.js';
 import { LOG_HEADS_FROM_LOG } from './inbox-db.js';
-import type { ReadCache } from './read-cache.js';
-import type { WriteGate } from './write-gate.js';
+import type { SqliteWrites } from './writes.js';
 
 export const SUMMARY_PROJECTION = 'summary';
 
@@ -27,8 +26,7 @@ export class SqliteSummaryProjection implements Projection {
 
   constructor(
     private db: SqliteDb,
-    private gate: WriteGate,
-    private cache: ReadCache,
+    private writes: SqliteWrites,
   ) {
     this.checkpointOf = db.prepare<[], number>('SELECT folded_through FROM main.fold_state WHERE id = 1').pluck();
   }
@@ -39,21 +37,20 @@ export class SqliteSummaryProjection implements Projection {
 
   async apply(_workspaceId: string, entries: readonly VisitLogEntry[]): Promise<void> {
     const s = this.prepare();
-    await this.gate.run(() =>
-      this.db.transaction(() => {
-        s.clearBatch.run();
-        for (const e of entries) {
-          s.addToBatch.run(e.position, e.workspaceId, e.profileId, e.viewerId, e.viewedAt, e.source, e.visitId === String(e.position) ? null : e.visitId);
-        }
-        // FOLD_SQL leaves out what the checkpoint covers, under the write lock.
-        for (const stmt of s.fold) run(stmt, 0);
-      })(),
-    );
+    // Folding changes nothing a reader sees (they merge the inbox above the checkpoint).
+    await this.writes.main('unseen', () => {
+      s.clearBatch.run();
+      for (const e of entries) {
+        s.addToBatch.run(e.position, e.workspaceId, e.profileId, e.viewerId, e.viewedAt, e.source, e.visitId === String(e.position) ? null : e.visitId);
+      }
+      // FOLD_SQL leaves out what the checkpoint covers, under the write lock.
+      for (const stmt of s.fold) run(stmt, 0);
+    });
   }
 
   async reset(): Promise<void> {
     const s = this.prepare();
-    await this.gate.run(() => this.db.transaction(() => this.resetIn(s))());
+    await this.writes.both('everything', () => this.resetIn(s));
   }
 
   /**
@@ -63,23 +60,18 @@ export class SqliteSummaryProjection implements Projection {
    */
   async rebuild(): Promise<void> {
     const s = this.prepare();
-    await this.gate.run(() =>
-      this.db.transaction(() => {
-        this.resetIn(s);
-        for (;;) {
-          const taken = s.take.map((stmt) => run(stmt, 5_000)).at(-1)!;
-          if (taken === 0) break;
-          for (const stmt of s.fold) run(stmt, 0);
-        }
-      })(),
-    );
+    await this.writes.both('everything', () => {
+      this.resetIn(s);
+      for (;;) {
+        const taken = s.take.map((stmt) => run(stmt, 5_000)).at(-1)!;
+        if (taken === 0) break;
+        for (const stmt of s.fold) run(stmt, 0);
+      }
+    });
   }
 
   private resetIn(s: NonNullable<typeof this.statements>): void {
-    this.cache.bump('main');
-    this.cache.bump('inbox');
     for (const stmt of s.reset) stmt.run();
-    this.cache.clear();
   }
 
   private prepare() {

@@ -5,6 +5,8 @@ import { VisitInbox } from './inbox.js';
 import type { ReadCache } from './read-cache.js';
 import { VisitorListReader } from './visitor-list.js';
 import { ViewerCursorReader } from './viewer-cursor.js';
+import type { Changed, SqliteWrites } from './writes.js';
+import { VISIT_ERASE_SQL } from './erase-visits.js';
 
 /**
  * When recorded visits are folded from the inbox into the summary (fold.ts): `background` by
@@ -65,14 +67,15 @@ export class SqliteVisits implements VisitStore {
   private summary;
   private nearby;
   private backlog;
-  private commit;
+  private eraseSteps;
   private inbox;
   private reader;
   private cursorReader;
 
   constructor(
     private db: SqliteDb,
-    private cache: ReadCache,
+    cache: ReadCache,
+    private writes: SqliteWrites,
     private fold: FoldControl,
     byViewerFrom?: number,
   ) {
@@ -104,12 +107,20 @@ export class SqliteVisits implements VisitStore {
     this.nearby = db.prepare<[string, string, string, number, number], { one: number }>(
       'SELECT 1 AS one FROM main.visits WHERE workspace_id = ? AND profile_id = ? AND viewer_id = ? AND viewed_at > ? AND viewed_at < ? LIMIT 1',
     );
+    this.eraseSteps = VISIT_ERASE_SQL.map((sql) => db.prepare<[{ ws: string; id: string }]>(sql));
     this.backlog = db
       .prepare<[], number>('SELECT (SELECT last_seq FROM inbox.inbox_state WHERE id = 1) - (SELECT folded_through FROM main.fold_state WHERE id = 1)')
       .pluck();
-    this.commit = db.transaction((jobs: Job[]) => {
-      // First, a write to the inbox: the transaction holds its lock before reading anything.
-      cache.bump('inbox');
+  }
+
+  /**
+   * One group commit. The inbox epoch moves first (writes.ts), so the transaction holds the
+   * inbox's lock before reading anything; the cached pages of the profiles written to are stale
+   * once committed, and dropped before anyone is answered.
+   */
+  private commit(jobs: readonly Job[]): RecordOutcome[][] {
+    const changed: Changed[] = jobs.map((j) => ({ workspaceId: j.workspaceId, pages: new Set(j.visits.map((v) => v.profileId)) }));
+    return this.writes.inbox(changed, () => {
       this.inbox.beginGroup();
       const outcomes = jobs.map((j) => j.visits.map((v) => this.apply(j.workspaceId, v, j.windowMs)));
       this.inbox.endGroup();
@@ -171,11 +182,9 @@ export class SqliteVisits implements VisitStore {
     const jobs = this.queue.splice(0, taken);
     try {
       const results = this.commit(jobs);
-      this.forgetPages(jobs);
       jobs.forEach((j, i) => j.resolve(results[i]!));
     } catch {
       // One job's failure must not fail its neighbours: retry each alone, so only it is refused.
-      this.forgetPages(jobs);
       for (const j of jobs) {
         try {
           j.resolve(this.commit([j])[0]!);
@@ -185,7 +194,7 @@ export class SqliteVisits implements VisitStore {
       }
     }
     if (this.fold.policy === 'background') this.fold.wake();
-    else if (this.fold.policy === 'inline') while (foldPending(this.db, 5_000) > 0);
+    else if (this.fold.policy === 'inline') this.foldNow();
     if (this.queue.length > 0) this.schedule(0);
     else {
       this.active = false;
@@ -193,9 +202,16 @@ export class SqliteVisits implements VisitStore {
     }
   }
 
-  /** Cached pages of the profiles these jobs wrote to are stale once committed (and before anyone is answered). */
-  private forgetPages(jobs: readonly Job[]): void {
-    for (const j of jobs) this.cache.dropPages(j.workspaceId, new Set(j.visits.map((v) => v.profileId)));
+  /**
+   * Folds pending visits in this thread, `limit` at a time until none is left (or one batch
+   * only, with `once`); returns how many were folded. Folding changes nothing a reader sees.
+   */
+  foldNow(limit = 5_000, once = false): number {
+    return this.writes.unseen(() => {
+      let total = 0;
+      for (let n = foldPending(this.db, limit); n > 0; n = once ? 0 : foldPending(this.db, limit)) total += n;
+      return total;
+    });
   }
 
   /**
@@ -223,6 +239,13 @@ export class SqliteVisits implements VisitStore {
     if (decision === 'deduplicated') return { status: 'deduplicated', visitId: v.clientId ?? '' };
     const seq = this.inbox.append(ws, v);
     return { status: 'recorded', visitId: v.clientId ?? String(seq) };
+  }
+
+  /** They leave other members' lists too: every cached page goes (writes.ts). */
+  async eraseMember(workspaceId: string, memberId: string): Promise<void> {
+    await this.writes.both('everything', () => {
+      for (const step of this.eraseSteps) step.run({ ws: workspaceId, id: memberId });
+    });
   }
 
   async byClientIds(workspaceId: string, clientIds: readonly string[]): Promise<Map<string, StoredVisit>> {

@@ -1,8 +1,9 @@
 import { DEFAULT_SETTINGS, type Workspace, type WorkspaceSettings, type WorkspaceStore } from '../../core/index.js';
 import { workspaceFromRow, type WorkspaceRow } from '../rows.js';
 import type { SqliteDb } from './database.js';
-import type { WriteGate } from './write-gate.js';
+import type { SqliteWrites } from './writes.js';
 
+/** Workspaces are read from SQLite every time (one row by key): nothing of theirs is cached. */
 export class SqliteWorkspaces implements WorkspaceStore {
   private byId;
   private insert;
@@ -10,7 +11,7 @@ export class SqliteWorkspaces implements WorkspaceStore {
 
   constructor(
     private db: SqliteDb,
-    private gate: WriteGate,
+    private writes: SqliteWrites,
   ) {
     this.byId = db.prepare<[string], WorkspaceRow>('SELECT id, name, settings, created_at FROM workspaces WHERE id = ?');
     this.insert = db.prepare('INSERT INTO workspaces (id, name, settings, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING');
@@ -23,12 +24,12 @@ export class SqliteWorkspaces implements WorkspaceStore {
   }
 
   async ensure(id: string, name: string): Promise<Workspace> {
-    await this.gate.run(() => this.insert.run(id, name, JSON.stringify(DEFAULT_SETTINGS), Date.now()));
+    await this.writes.main('unseen', () => this.insert.run(id, name, JSON.stringify(DEFAULT_SETTINGS), Date.now()));
     return workspaceFromRow(this.byId.get(id)!);
   }
 
   async updateSettings(id: string, settings: WorkspaceSettings): Promise<Workspace> {
-    await this.gate.run(() => this.update.run(JSON.stringify(settings), id));
+    await this.writes.main('unseen', () => this.update.run(JSON.stringify(settings), id));
     return workspaceFromRow(this.byId.get(id)!);
   }
 }
