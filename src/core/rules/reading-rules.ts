@@ -86,6 +86,15 @@ export function appearanceFor(
   return { appearance: viewerVisibility, blurred: beyondFree };
 }
 
+/**
+ * How many of the most recent viewers `appearanceFor` tells apart by rank: every rank at or past
+ * it renders alike (a free owner's viewers past the first few; any rank for premium). A surface
+ * that renders one viewer needs their rank only below this.
+ */
+export function ranksThatMatter(owner: Pick<Member, 'plan'>, settings: WorkspaceSettings): number {
+  return owner.plan === 'free' ? settings.freeFullViewers : 0;
+}
+
 /** Times of a hidden entry are floored to this: no finer, so they cannot be matched to a visit. */
 export const HIDDEN_TIME_GRANULARITY_MS = HOUR_MS;
 

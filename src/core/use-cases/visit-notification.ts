@@ -9,9 +9,10 @@
  *   owner's viewers in the horizon (free plan: beyond the first N, blurred); a hidden viewer's
  *   entry carries no identifier and its times no finer than the hour.
  */
-import { floorToHour, historyHorizon, renderViewer, type VisibleViewer } from '../rules/reading-rules.js';
+import { floorToHour, historyHorizon, ranksThatMatter, renderViewer, type VisibleViewer } from '../rules/reading-rules.js';
+import { mergeView, type ViewSummary } from '../rules/summary-merge.js';
 import type { VisitLogEntry } from '../visit-log.js';
-import type { Workspace } from '../types.js';
+import type { ViewerSummary, Workspace } from '../types.js';
 import type { CoreDeps } from './deps.js';
 import { blockedViewers } from './blocks.js';
 
@@ -29,10 +30,6 @@ export interface VisitNotification {
   viewer: Pick<VisibleViewer, 'appearance' | 'blurred' | 'label' | 'identity' | 'traits'> | null;
 }
 
-/** Rows of the owner's visitor list read while looking for the viewer's rank; past this, a very old visit is not told. */
-const MAX_RANK_SEARCH = 5_000;
-const PAGE = 200;
-
 export async function visitNotification(deps: CoreDeps, workspace: Workspace, entry: VisitLogEntry): Promise<VisitNotification | undefined> {
   const ws = workspace.id;
   const members = await deps.store.members.getMany(ws, [entry.profileId, entry.viewerId]);
@@ -48,29 +45,36 @@ export async function visitNotification(deps: CoreDeps, workspace: Workspace, en
   if (owner.plan === 'free' && owner.visibility === 'private') {
     return { ...base, viewedAt: floorToHour(entry.viewedAt), viewCount: null, viewer: null };
   }
-  // The viewer's rank among all the owner's viewers in the horizon, most recent first.
-  for (let offset = 0; offset < MAX_RANK_SEARCH; offset += PAGE) {
-    const page = await deps.store.visits.listViewers({
+  // The viewer's row, from their views of the profile within the horizon: one indexed read of
+  // the pair, not the owner's visitor list (whose page total, read for every message, was most of
+  // a delivery's cost on PostgreSQL: docs/webhooks.md, "Measured").
+  const views = await deps.store.visits.viewsOfPair(ws, owner.id, viewer.id, horizon);
+  let merged: ViewSummary | null = null;
+  for (const v of views) merged = mergeView(merged, v.viewedAt, v.source);
+  if (!merged) return undefined;
+  const row: ViewerSummary = { viewerId: viewer.id, viewCount: merged.count, firstViewedAt: merged.first, lastViewedAt: merged.last, lastSource: merged.lastSource };
+  // Their recency rank among the owner's viewers in the horizon matters only among the first
+  // few (ranksThatMatter): only those rows are read, and any rank past them renders alike.
+  const matter = ranksThatMatter(owner, workspace.settings);
+  let rank = matter;
+  if (matter > 0) {
+    const top = await deps.store.visits.viewersAfter({
       workspaceId: ws,
       profileId: owner.id,
       since: horizon,
-      until: null,
-      offset,
-      limit: PAGE,
+      after: null,
+      limit: matter,
       ...(excluded.length ? { excludeViewerIds: excluded } : {}),
     });
-    const i = page.rows.findIndex((r) => r.viewerId === viewer.id);
-    if (i >= 0) {
-      const v = renderViewer(page.rows[i]!, viewer, owner, offset + i, workspace.settings, null);
-      const shown = v.appearance === 'full';
-      return {
-        ...base,
-        viewedAt: shown ? entry.viewedAt : floorToHour(entry.viewedAt),
-        viewCount: v.viewCount,
-        viewer: { appearance: v.appearance, blurred: v.blurred, label: v.label, identity: v.identity, traits: v.traits },
-      };
-    }
-    if (page.rows.length < PAGE) break;
+    const i = top.rows.findIndex((r) => r.viewerId === viewer.id);
+    if (i >= 0) rank = i;
   }
-  return undefined;
+  const v = renderViewer(row, viewer, owner, rank, workspace.settings, null);
+  const shown = v.appearance === 'full';
+  return {
+    ...base,
+    viewedAt: shown ? entry.viewedAt : floorToHour(entry.viewedAt),
+    viewCount: v.viewCount,
+    viewer: { appearance: v.appearance, blurred: v.blurred, label: v.label, identity: v.identity, traits: v.traits },
+  };
 }
