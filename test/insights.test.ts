@@ -225,6 +225,54 @@ describe.each(BACKENDS)('insights on $name', (backend) => {
     return hi;
   }
 
+  // A store that can tell when a profile's figures change keeps them (docs/insights.md, "Cost"):
+  // every change they are computed from shows in the very next read, as if nothing were kept.
+  describe('figures read again after each change', () => {
+    let ws: string;
+    let admin: string;
+    const q = 'range=30d&tz=UTC&breakdowns=true';
+    beforeAll(async () => {
+      ws = `ins-kept-${++n}`;
+      const members: MemberInput[] = [{ id: 'owner', name: 'Owner', plan: 'premium' }];
+      for (let i = 0; i < 4; i++) members.push({ id: `a${i}`, name: `A ${i}`, company: 'Acme', title: 'Engineer', industry: 'Software', location: 'Paris' });
+      for (let i = 0; i < 3; i++) members.push({ id: `b${i}`, name: `B ${i}`, company: 'Beta', title: 'Designer', industry: 'Design', location: 'Lyon' });
+      members.push({ id: 'late', name: 'Late', company: 'Acme', title: 'Engineer', industry: 'Software', location: 'Paris' });
+      await t.members(ws, members);
+      admin = await t.adminKey(ws);
+      const visits = members.filter((m) => m.id !== 'owner' && m.id !== 'late').map((m, i) => ({ profileId: 'owner', viewerId: m.id, viewedAt: NOW - (i + 1) * 3_600_000, source: 'search' }));
+      await record(admin, visits);
+    });
+
+    it('a new visit, a changed card, a new connection and a block each show in the next read', async () => {
+      const first = (await insights(admin, 'owner', q)).body;
+      expect([first.views, first.uniqueViewers]).toEqual([7, 7]);
+      expect(first.breakdowns.companies).toEqual({ buckets: [{ value: 'Acme', viewers: 4 }, { value: 'Beta', viewers: 3 }], other: 0 });
+      expect((await insights(admin, 'owner', q)).body).toEqual(first);
+
+      await record(admin, [{ profileId: 'owner', viewerId: 'late', viewedAt: NOW - 60_000, source: 'feed' }]);
+      const visited = (await insights(admin, 'owner', q)).body;
+      expect([visited.views, visited.uniqueViewers]).toEqual([8, 8]);
+      expect(visited.series.at(-1).views).toBe(first.series.at(-1).views + 1);
+      expect(visited.breakdowns.companies.buckets[0]).toEqual({ value: 'Acme', viewers: 5 });
+
+      await t.members(ws, [{ id: 'b0', name: 'B 0', company: 'Acme', title: 'Designer', industry: 'Design', location: 'Lyon' }]);
+      const moved = (await insights(admin, 'owner', q)).body;
+      expect(moved.breakdowns.companies).toEqual({ buckets: [{ value: 'Acme', viewers: 6 }], other: 2 });
+      expect(moved.views).toBe(8);
+
+      expect((await t.request('PUT', '/v1/members/owner/connections/a0', { headers: auth(admin) })).status).toBe(200);
+      const connected = (await insights(admin, 'owner', q)).body;
+      expect(connected.breakdowns.degrees).toEqual({ buckets: [{ value: '3rd+', viewers: 7 }], other: 1 });
+
+      expect((await t.request('PUT', '/v1/members/owner/blocks/a1', { headers: auth(admin) })).status).toBe(200);
+      const blocked = (await insights(admin, 'owner', q)).body;
+      expect([blocked.views, blocked.uniqueViewers]).toEqual([7, 7]);
+      expect(blocked.breakdowns.companies).toEqual({ buckets: [{ value: 'Acme', viewers: 5 }], other: 2 });
+      expect((await t.request('DELETE', '/v1/members/owner/blocks/a1', { headers: auth(admin) })).status).toBe(200);
+      expect((await insights(admin, 'owner', q)).body).toEqual(connected);
+    });
+  });
+
   describe('privacy', () => {
     let ws: string;
     let admin: string;

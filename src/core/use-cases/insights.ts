@@ -22,6 +22,7 @@ import { assertMaySeeViewers } from '../rules/reading-rules.js';
 import { checkTimeZone, isoDate, localDay, startOfLocalDay, weekdayOf, type DayNumber } from '../rules/time-zones.js';
 import { VISIBILITIES, type Member, type Visibility, type VisitSource, type Workspace } from '../types.js';
 import { blockedViewers } from './blocks.js';
+import { keptOr } from './insights-kept.js';
 import type { CoreDeps } from './deps.js';
 
 export type Granularity = 'day' | 'week';
@@ -67,6 +68,8 @@ export interface MemberInsights {
 }
 
 interface Calendar {
+  /** The zone, range, granularity and local day it was built for. */
+  key: string;
   timeZone: string;
   from: number;
   to: number;
@@ -87,7 +90,7 @@ function calendar(q: InsightsQuery, now: number): Calendar {
   let cal = calendars.get(key);
   if (!cal) {
     if (calendars.size >= CALENDARS_KEPT) calendars.clear();
-    cal = buildCalendar(q, timeZone, today);
+    cal = buildCalendar(q, timeZone, today, key);
     calendars.set(key, cal);
   }
   return cal;
@@ -97,14 +100,14 @@ function calendar(q: InsightsQuery, now: number): Calendar {
 const CALENDARS_KEPT = 512;
 const calendars = new Map<string, Calendar>();
 
-function buildCalendar(q: InsightsQuery, timeZone: string, today: DayNumber): Calendar {
+function buildCalendar(q: InsightsQuery, timeZone: string, today: DayNumber, key: string): Calendar {
   const days = INSIGHT_RANGES[q.range];
   const first = today - days + 1;
   const starts: DayNumber[] = [];
   for (let d = first; d <= today; d++) if (d === first || q.granularity === 'day' || weekdayOf(d) === 0) starts.push(d);
   const edges = [...starts, today + 1].map((d) => startOfLocalDay(d, timeZone));
   const buckets = starts.map((d, i) => ({ date: isoDate(d), from: edges[i]!, to: edges[i + 1]! }));
-  return { timeZone, from: edges[0]!, to: edges.at(-1)!, previousFrom: startOfLocalDay(first - days, timeZone), buckets };
+  return { key, timeZone, from: edges[0]!, to: edges.at(-1)!, previousFrom: startOfLocalDay(first - days, timeZone), buckets };
 }
 
 /** Entries applied per catch-up transaction. */
@@ -156,19 +159,28 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
   const [blockedOrNone] = await Promise.all([blockedViewers(deps, ws, owner.id), catchUp(deps, ws)]);
   const blocked = blockedOrNone ?? [];
   const [lo, mid] = [slotOf(cal.previousFrom), slotOf(cal.from)];
-  const bounds = [cal.previousFrom, ...cal.buckets.map((b) => b.from), cal.to].map(slotOf);
-  const [all, theirs, uniqueViewers, previousUnique] = await Promise.all([
-    store.profileViews(ws, owner.id, bounds),
-    blocked.length > 0 ? store.profileViews(ws, owner.id, bounds, blocked) : undefined,
-    currentViewers(deps, ws, owner.id, cal.from, blocked),
-    store.distinctViewers(ws, owner.id, lo, mid, blocked),
-  ]);
-  const sums = theirs ? all.map((n, i) => n - theirs[i]!) : all;
+  // What is read from the projection and the directory is kept while their versions hold
+  // (insights-kept.ts): read before computing, and part of the key with all the rest it depends on.
+  const versions = await store.versions(ws, owner.id);
+  const keep = <T>(what: string, version: string | undefined, compute: () => Promise<T>): Promise<T> =>
+    versions ? keptOr(store, [what, ws, owner.id, cal.key, [...blocked].sort().join(','), version].join('\u0000'), compute) : compute();
+  const counts = keep('counts', versions?.projection, async () => {
+    const bounds = [cal.previousFrom, ...cal.buckets.map((b) => b.from), cal.to].map(slotOf);
+    const [all, theirs, previousUnique] = await Promise.all([
+      store.profileViews(ws, owner.id, bounds),
+      blocked.length > 0 ? store.profileViews(ws, owner.id, bounds, blocked) : undefined,
+      store.distinctViewers(ws, owner.id, lo, mid, blocked),
+    ]);
+    return { sums: theirs ? all.map((n, i) => n - theirs[i]!) : all, previousUnique };
+  });
+  const [{ sums, previousUnique }, uniqueViewers] = await Promise.all([counts, currentViewers(deps, ws, owner.id, cal.from, blocked)]);
   const previousViews = sums[0]!;
   const series = cal.buckets.map((b, i) => ({ ...b, views: sums[i + 1]! }));
   const currentViews = series.reduce((a, b) => a + b.views, 0);
 
-  const breakdowns = q.breakdowns ? await breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked) : null;
+  const breakdowns = q.breakdowns
+    ? await keep('breakdowns', versions ? `${versions.projection}/${versions.directory}` : undefined, () => breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked))
+    : null;
   return {
     memberId: owner.id,
     range: q.range,

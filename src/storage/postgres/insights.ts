@@ -4,6 +4,7 @@
  */
 import {
   type InsightsStore,
+  type InsightsVersions,
   type RangeViewer,
   type Visibility,
   type VisitSource,
@@ -33,6 +34,14 @@ type Num = number | string;
 
 export class PgInsights implements InsightsStore {
   constructor(private db: PgDatabase) {}
+
+  /**
+   * No versions: a PostgreSQL server is shared by processes that keep nothing of each other's
+   * writes, and the sums are made by the server (width_bucket), so each request asks again.
+   */
+  async versions(): Promise<InsightsVersions | null> {
+    return null;
+  }
 
   async profileViews(ws: string, profileId: string, boundaries: readonly number[], viewerIds?: readonly string[]): Promise<number[]> {
     // width_bucket(slot, bounds) is i for bounds[i-1] <= slot < bounds[i]: one row per bucket with views.

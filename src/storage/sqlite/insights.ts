@@ -5,6 +5,7 @@
 import {
   sumIntoBuckets,
   type InsightsStore,
+  type InsightsVersions,
   type RangeViewer,
   type ViewerTraits,
   type Visibility,
@@ -26,8 +27,18 @@ export class SqliteInsights implements InsightsStore {
   private wsDistinct;
   private wsVisibility;
   private top;
+  private version;
 
   constructor(db: SqliteDb) {
+    // The profile's counter (migration 14, moved in the transaction of every change to its
+    // rows) and the main file's change epoch, which every write to members, connections and
+    // blocks moves, by any process (read-cache.ts, "Coherence").
+    this.version = db
+      .prepare<[string, string], [number | null, number]>(
+        `SELECT (SELECT version FROM main.insight_versions WHERE workspace_id = ? AND profile_id = ?),
+                (SELECT n FROM main.change_epoch WHERE id = 1)`,
+      )
+      .raw();
     this.views = db
       .prepare<[string, string, number, number], [number, number]>(
         'SELECT slot, views FROM insight_slots WHERE workspace_id = ? AND profile_id = ? AND slot >= ? AND slot < ?',
@@ -80,6 +91,11 @@ export class SqliteInsights implements InsightsStore {
           GROUP BY profile_id HAVING n > 0 ORDER BY n DESC, profile_id LIMIT ?`,
       )
       .raw();
+  }
+
+  async versions(ws: string, profileId: string): Promise<InsightsVersions> {
+    const [projection, directory] = this.version.get(ws, profileId)!;
+    return { projection: String(projection ?? 0), directory: String(directory) };
   }
 
   async profileViews(ws: string, profileId: string, boundaries: readonly number[], viewerIds?: readonly string[]): Promise<number[]> {

@@ -1,5 +1,6 @@
 import { slotOf, type PurgeCounts, type RetentionStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
+import { INSIGHTS_BUMP_VERSIONS_BEFORE } from './insights-sql.js';
 import type { ReadCache } from './read-cache.js';
 import type { WriteGate } from './write-gate.js';
 
@@ -107,7 +108,10 @@ export class SqliteRetention implements RetentionStore {
       this.cache.dropPages(ws, new Set(rows.map((r) => r.profile_id)));
       return { visits, pairsRemoved, pairsChanged, logEntries: 0 };
     });
-    const insightDel = ['insight_slots', 'insight_viewer_slots'].map((t) => db.prepare<[string, number]>(`DELETE FROM main.${t} WHERE workspace_id = ? AND slot < ?`));
+    // The versions of the profiles losing rows move with them (docs/insights.md, "Cost").
+    const insightDel = [INSIGHTS_BUMP_VERSIONS_BEFORE, ...['insight_slots', 'insight_viewer_slots'].map((t) => `DELETE FROM main.${t} WHERE workspace_id = ? AND slot < ?`)].map((sql) =>
+      db.prepare<[string, number]>(sql),
+    );
     this.insightsTx = db.transaction((ws: string, slot: number): void => {
       for (const stmt of insightDel) stmt.run(ws, slot);
     });
