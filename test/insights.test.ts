@@ -273,6 +273,33 @@ describe.each(BACKENDS)('insights on $name', (backend) => {
     });
   });
 
+  describe('degrees of many viewers', () => {
+    it('the degrees breakdown counts each viewer at the degree the visitor list gives them', async () => {
+      const ws = `ins-deg-${++n}`;
+      // Three of each: connected to the owner (1st), to x0 (2nd), to y0 (3rd), to no one (3rd+).
+      const ids = ['x', 'y', 'z', 'w'].flatMap((p) => [0, 1, 2].map((i) => `${p}${i}`));
+      await t.members(ws, [{ id: 'owner', name: 'Owner', plan: 'premium' }, ...ids.map((id) => ({ id, name: id.toUpperCase() }))]);
+      const admin = await t.adminKey(ws);
+      const links: [string, string][] = [
+        ...[0, 1, 2].map((i): [string, string] => ['owner', `x${i}`]),
+        ...[0, 1, 2].map((i): [string, string] => ['x0', `y${i}`]),
+        ...[0, 1, 2].map((i): [string, string] => ['y0', `z${i}`]),
+      ];
+      for (const [a, b] of links) expect((await t.request('PUT', `/v1/members/${a}/connections/${b}`, { headers: auth(admin) })).status).toBe(200);
+      await record(admin, ids.map((id, i) => ({ profileId: 'owner', viewerId: id, viewedAt: NOW - (i + 1) * 60_000, source: 'search' })));
+      const list = await t.request('GET', '/v1/members/owner/visitors?limit=50&degrees=true', { headers: auth(admin) });
+      expect(list.status, list.text).toBe(200);
+      const perDegree = new Map<string, number>();
+      for (const v of list.body.viewers) perDegree.set(v.degree, (perDegree.get(v.degree) ?? 0) + 1);
+      expect(Object.fromEntries(perDegree)).toEqual({ '1st': 3, '2nd': 3, '3rd': 3, '3rd+': 3 });
+      const res = await insights(admin, 'owner', 'range=7d&tz=UTC&breakdowns=true');
+      expect(res.body.breakdowns.degrees).toEqual({
+        buckets: ['1st', '2nd', '3rd', '3rd+'].map((value) => ({ value, viewers: 3 })),
+        other: 0,
+      });
+    });
+  });
+
   describe('privacy', () => {
     let ws: string;
     let admin: string;

@@ -20,7 +20,7 @@ import {
 } from '../rules/insights-privacy.js';
 import { assertMaySeeViewers } from '../rules/reading-rules.js';
 import { checkTimeZone, isoDate, localDay, startOfLocalDay, weekdayOf, type DayNumber } from '../rules/time-zones.js';
-import { VISIBILITIES, type Member, type Visibility, type VisitSource, type Workspace } from '../types.js';
+import { VISIBILITIES, type Degree, type Member, type Visibility, type VisitSource, type Workspace } from '../types.js';
 import { blockedViewers } from './blocks.js';
 import { keptOr } from './insights-kept.js';
 import type { CoreDeps } from './deps.js';
@@ -227,7 +227,7 @@ async function breakDown(
     (v): v is typeof v & { viewer: ViewerTraits } => v.viewer !== undefined && v.viewerId !== owner.id,
   );
   const inFull = viewers.filter((v) => countsInBreakdown(v.viewer.visibility, 'degrees')).map((v) => v.viewerId);
-  const degrees = inFull.length > 0 ? await connectionDegrees(deps.store.connections, ws, owner.id, inFull, 3) : new Map();
+  const degrees = inFull.length > 0 ? await degreesOf(deps, ws, owner.id, inFull) : new Map<string, Degree>();
   const values = (name: BreakdownName, pick: (v: (typeof viewers)[number]) => readonly (string | null | undefined)[]) =>
     buildBreakdown(
       viewers.filter((v) => countsInBreakdown(v.viewer.visibility, name)).map((v) => pick(v).filter((x): x is string => typeof x === 'string' && x !== '')),
@@ -240,6 +240,34 @@ async function breakDown(
     sources: values('sources', (v) => v.sources),
     degrees: values('degrees', (v) => [degrees.get(v.viewerId)]),
   };
+}
+
+/**
+ * Connection degrees of every viewer in full of the range. connectionDegrees reads each
+ * viewer's list of connections, right for a page of 20 but not for a celebrity's month (a
+ * million rows for 50,000 viewers). Here, when the owner's neighbourhood two hops out is
+ * smaller than the viewers, it is expanded instead: everyone within three hops of the owner,
+ * about 1 + 20 + 400 lists for a member with 20 connections, whatever the number of viewers.
+ * Both give the same degrees (the length of the shortest path, up to 3; 3rd+ beyond).
+ */
+async function degreesOf(deps: CoreDeps, ws: string, ownerId: string, viewerIds: readonly string[]): Promise<Map<string, Degree>> {
+  const store = deps.store.connections;
+  const first = new Set((await store.neighbors(ws, [ownerId])).get(ownerId) ?? []);
+  const hop = async (from: ReadonlySet<string>) => {
+    const out = new Set<string>();
+    if (from.size === 0) return out;
+    for (const list of (await store.neighbors(ws, [...from])).values()) for (const id of list) out.add(id);
+    return out;
+  };
+  const second = await hop(first);
+  if (second.size >= viewerIds.length) return connectionDegrees(store, ws, ownerId, viewerIds, 3);
+  const third = await hop(second);
+  const out = new Map<string, Degree>();
+  for (const id of viewerIds) {
+    if (id === ownerId) continue;
+    out.set(id, first.has(id) ? '1st' : second.has(id) ? '2nd' : third.has(id) ? '3rd' : '3rd+');
+  }
+  return out;
 }
 
 export interface WorkspaceInsights {
