@@ -6,6 +6,9 @@
  * figures stay exact, and a profile read often (the celebrity's page, a dashboard) costs one
  * row's read instead of a year of slots or every viewer of the range.
  *
+ * A kept value is shared by every request that finds it: it is frozen here, and callers build
+ * their answers around it without changing it.
+ *
  * Results are kept for a store object (a WeakMap), never across stores: two databases in one
  * process may hold the same workspace and profile ids at the same versions.
  */
@@ -31,7 +34,7 @@ export async function keptOr<T>(store: InsightsStore, key: string, compute: () =
     kept.set(key, value);
     return value;
   }
-  const value = await compute();
+  const value = Object.freeze(await compute());
   if (kept.size >= KEPT_PER_STORE) kept.delete(kept.keys().next().value!);
   kept.set(key, value);
   return value;

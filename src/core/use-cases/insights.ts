@@ -71,6 +71,8 @@ interface Calendar {
   /** The zone, range, granularity and local day it was built for. */
   key: string;
   timeZone: string;
+  /** The first instant of that local day: the calendar holds from it to `to`. */
+  todayFrom: number;
   from: number;
   to: number;
   previousFrom: number;
@@ -83,20 +85,19 @@ interface Calendar {
  */
 function calendar(q: InsightsQuery, now: number): Calendar {
   const timeZone = checkTimeZone(q.tz);
-  const today = localDay(now, timeZone);
   // The same for every request of that local day: the zone's rules are asked (through Intl,
-  // about 20 us a call) a few times per day of the range, 60 ms for a year's daily series.
-  const key = `${timeZone}\u0000${q.range}\u0000${q.granularity}\u0000${today}`;
-  let cal = calendars.get(key);
-  if (!cal) {
-    if (calendars.size >= CALENDARS_KEPT) calendars.clear();
-    cal = buildCalendar(q, timeZone, today, key);
-    calendars.set(key, cal);
-  }
+  // about 20 us a call) a few times per day of the range, 60 ms for a year's daily series. Even
+  // which local day it is costs a call: the one kept says from which instant to which it holds.
+  const kept = calendars.get(`${timeZone}\u0000${q.range}\u0000${q.granularity}`);
+  if (kept && now >= kept.todayFrom && now < kept.to) return kept;
+  const today = localDay(now, timeZone);
+  if (calendars.size >= CALENDARS_KEPT) calendars.clear();
+  const cal = buildCalendar(q, timeZone, today, `${timeZone}\u0000${q.range}\u0000${q.granularity}\u0000${today}`);
+  calendars.set(`${timeZone}\u0000${q.range}\u0000${q.granularity}`, cal);
   return cal;
 }
 
-/** Calendars kept (a zone, range and granularity each, for today). */
+/** Calendars kept (a zone, range and granularity each, for its current local day). */
 const CALENDARS_KEPT = 512;
 const calendars = new Map<string, Calendar>();
 
@@ -107,7 +108,7 @@ function buildCalendar(q: InsightsQuery, timeZone: string, today: DayNumber, key
   for (let d = first; d <= today; d++) if (d === first || q.granularity === 'day' || weekdayOf(d) === 0) starts.push(d);
   const edges = [...starts, today + 1].map((d) => startOfLocalDay(d, timeZone));
   const buckets = starts.map((d, i) => ({ date: isoDate(d), from: edges[i]!, to: edges[i + 1]! }));
-  return { key, timeZone, from: edges[0]!, to: edges.at(-1)!, previousFrom: startOfLocalDay(first - days, timeZone), buckets };
+  return { key, timeZone, todayFrom: startOfLocalDay(today, timeZone), from: edges[0]!, to: edges.at(-1)!, previousFrom: startOfLocalDay(first - days, timeZone), buckets };
 }
 
 /** Entries applied per catch-up transaction. */
@@ -171,12 +172,11 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
       blocked.length > 0 ? store.profileViews(ws, owner.id, bounds, blocked) : undefined,
       store.distinctViewers(ws, owner.id, lo, mid, blocked),
     ]);
-    return { sums: theirs ? all.map((n, i) => n - theirs[i]!) : all, previousUnique };
+    const sums = theirs ? all.map((n, i) => n - theirs[i]!) : all;
+    const series = cal.buckets.map((b, i) => Object.freeze({ ...b, views: sums[i + 1]! }));
+    return { previousViews: sums[0]!, series, currentViews: series.reduce((a, b) => a + b.views, 0), previousUnique };
   });
-  const [{ sums, previousUnique }, uniqueViewers] = await Promise.all([counts, currentViewers(deps, ws, owner.id, cal.from, blocked)]);
-  const previousViews = sums[0]!;
-  const series = cal.buckets.map((b, i) => ({ ...b, views: sums[i + 1]! }));
-  const currentViews = series.reduce((a, b) => a + b.views, 0);
+  const [{ previousViews, series, currentViews, previousUnique }, uniqueViewers] = await Promise.all([counts, currentViewers(deps, ws, owner.id, cal.from, blocked)]);
 
   const breakdowns = q.breakdowns
     ? await keep('breakdowns', versions ? `${versions.projection}/${versions.directory}` : undefined, () => breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked))
