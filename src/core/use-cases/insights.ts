@@ -227,7 +227,7 @@ async function breakDown(
     (v): v is typeof v & { viewer: ViewerTraits } => v.viewer !== undefined && v.viewerId !== owner.id,
   );
   const inFull = viewers.filter((v) => countsInBreakdown(v.viewer.visibility, 'degrees')).map((v) => v.viewerId);
-  const degrees = inFull.length > 0 ? await degreesOf(deps, ws, owner.id, inFull) : new Map<string, Degree>();
+  const degreeOf = inFull.length > 0 ? await degreesOf(deps, ws, owner.id, inFull) : () => undefined;
   // A generator, so that no breakdown copies the list of viewers (260,000 for a full-scale celebrity's month).
   const values = (name: BreakdownName, pick: (v: (typeof viewers)[number]) => readonly (string | null | undefined)[]) =>
     buildBreakdown(
@@ -241,7 +241,7 @@ async function breakDown(
     industries: values('industries', (v) => [v.viewer.industry]),
     locations: values('locations', (v) => [v.viewer.location]),
     sources: values('sources', (v) => v.sources),
-    degrees: values('degrees', (v) => [degrees.get(v.viewerId)]),
+    degrees: values('degrees', (v) => [degreeOf(v.viewerId)]),
   };
 }
 
@@ -253,7 +253,7 @@ async function breakDown(
  * about 1 + 20 + 400 lists for a member with 20 connections, whatever the number of viewers.
  * Both give the same degrees (the length of the shortest path, up to 3; 3rd+ beyond).
  */
-async function degreesOf(deps: CoreDeps, ws: string, ownerId: string, viewerIds: readonly string[]): Promise<Map<string, Degree>> {
+async function degreesOf(deps: CoreDeps, ws: string, ownerId: string, viewerIds: readonly string[]): Promise<(viewerId: string) => Degree | undefined> {
   const store = deps.store.connections;
   const first = new Set((await store.neighbors(ws, [ownerId])).get(ownerId) ?? []);
   const hop = async (from: ReadonlySet<string>) => {
@@ -263,14 +263,13 @@ async function degreesOf(deps: CoreDeps, ws: string, ownerId: string, viewerIds:
     return out;
   };
   const second = await hop(first);
-  if (second.size >= viewerIds.length) return connectionDegrees(store, ws, ownerId, viewerIds, 3);
-  const third = await hop(second);
-  const out = new Map<string, Degree>();
-  for (const id of viewerIds) {
-    if (id === ownerId) continue;
-    out.set(id, first.has(id) ? '1st' : second.has(id) ? '2nd' : third.has(id) ? '3rd' : '3rd+');
+  if (second.size >= viewerIds.length) {
+    const degrees = await connectionDegrees(store, ws, ownerId, viewerIds, 3);
+    return (id) => degrees.get(id);
   }
-  return out;
+  const third = await hop(second);
+  // A lookup in the three sets rather than a map of every viewer (150,000 in full for a celebrity's month).
+  return (id) => (id === ownerId ? undefined : first.has(id) ? '1st' : second.has(id) ? '2nd' : third.has(id) ? '3rd' : '3rd+');
 }
 
 export interface WorkspaceInsights {
