@@ -172,11 +172,13 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
       blocked.length > 0 ? store.profileViews(ws, owner.id, bounds, blocked) : undefined,
       store.distinctViewers(ws, owner.id, lo, mid, blocked),
     ]);
-    const sums = theirs ? all.map((n, i) => n - theirs[i]!) : all;
-    const series = cal.buckets.map((b, i) => Object.freeze({ ...b, views: sums[i + 1]! }));
-    return { previousViews: sums[0]!, series, currentViews: series.reduce((a, b) => a + b.views, 0), previousUnique };
+    // The sums, not the series built from them: 3 KB a year where the series' objects are 36 KB.
+    return { sums: theirs ? all.map((n, i) => n - theirs[i]!) : all, previousUnique };
   });
-  const [{ previousViews, series, currentViews, previousUnique }, uniqueViewers] = await Promise.all([counts, currentViewers(deps, ws, owner.id, cal.from, blocked)]);
+  const [{ sums, previousUnique }, uniqueViewers] = await Promise.all([counts, currentViewers(deps, ws, owner.id, cal.from, blocked)]);
+  const previousViews = sums[0]!;
+  const series = cal.buckets.map((b, i) => ({ ...b, views: sums[i + 1]! }));
+  const currentViews = series.reduce((a, b) => a + b.views, 0);
 
   const breakdowns = q.breakdowns
     ? await keep('breakdowns', versions ? `${versions.projection}/${versions.directory}` : undefined, () => breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked))

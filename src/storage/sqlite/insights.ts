@@ -123,9 +123,14 @@ export class SqliteInsights implements InsightsStore {
       if (!list) sources.set(viewer, [source as VisitSource]);
       else if (!list.includes(source as VisitSource)) list.push(source as VisitSource);
     }
+    // Cards share a few thousand values (companies, titles, places): one string each, not one
+    // per viewer (40 MB of a celebrity's month).
+    const strings = new Map<string, string>();
+    const shared = (v: string | null) => (v === null ? null : (strings.get(v) ?? (strings.set(v, v), v)));
     const out: RangeViewer[] = [];
     for (const [viewerId, visibility, company, title, industry, location] of this.traits.iterate(ws, JSON.stringify([...sources.keys()]))) {
-      out.push({ viewerId, sources: sources.get(viewerId)!, viewer: { visibility: visibility as Visibility, company, title, industry, location } });
+      const viewer = { visibility: visibility as Visibility, company: shared(company), title: shared(title), industry: shared(industry), location: shared(location) };
+      out.push({ viewerId, sources: sources.get(viewerId)!, viewer });
       sources.delete(viewerId);
     }
     // Those left have no card: erased since (their rows are going with them).
