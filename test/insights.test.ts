@@ -7,7 +7,7 @@
  * totals only); plan and reciprocity refusals.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, sqliteBackend } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { auth, expectNativeError, postBatch } from './support/assertions.js';
 import type { MemberInput } from '../src/core/index.js';
@@ -433,3 +433,43 @@ describe.each(BACKENDS)('insights on $name', (backend) => {
     });
   });
 });
+
+// Two servers on one SQLite file (as with WORKERS > 1): what one keeps must not outlive a change
+// the other makes, to the projection (its version) or to the members (the main file's epoch).
+describe('insights kept by one server, changes made through another on the same SQLite file', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    a = await startTestApp(sqliteBackend);
+    a.clock.t = NOW;
+    b = await startTestApp(sqliteBackend, { databaseUrl: a.databaseUrl, clock: a.clock });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('the other server\'s visit and card change show in the next read', async () => {
+    const ws = 'ins-two';
+    const members: MemberInput[] = [{ id: 'owner', name: 'Owner', plan: 'premium' }];
+    for (let i = 0; i < 4; i++) members.push({ id: `v${i}`, name: `V ${i}`, company: 'Acme' });
+    await a.members(ws, members);
+    const admin = await a.adminKey(ws);
+    const q = '/v1/members/owner/insights?range=7d&tz=UTC&breakdowns=true';
+    const read = async (t: TestApp) => (await t.request('GET', q, { headers: auth(admin) })).body;
+    const visit = (viewerId: string, ago: number) => ({ profileId: 'owner', viewerId, viewedAt: NOW - ago, source: 'search' });
+    await postBatch(a, admin, [visit('v0', 3_600_000), visit('v1', 7_200_000), visit('v2', 10_800_000)]);
+    const first = await read(a);
+    expect([first.views, first.breakdowns.companies]).toEqual([3, { buckets: [{ value: 'Acme', viewers: 3 }], other: 0 }]);
+
+    // The other server records a visit and reads (so it, not the first, applies it to the projection).
+    await postBatch(b, admin, [visit('v3', 60_000)]);
+    expect((await read(b)).views).toBe(4);
+    const after = await read(a);
+    expect([after.views, after.uniqueViewers, after.breakdowns.companies.buckets]).toEqual([4, 4, [{ value: 'Acme', viewers: 4 }]]);
+
+    await b.members(ws, [{ id: 'v3', name: 'V 3', company: 'Beta' }]);
+    expect((await read(a)).breakdowns.companies).toEqual({ buckets: [{ value: 'Acme', viewers: 3 }], other: 1 });
+  });
+});
+
