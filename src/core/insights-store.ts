@@ -78,8 +78,11 @@ export interface WorkspaceViewers {
 export interface InsightsVersions {
   /** The profile's rows in the projection: moved by every apply, erase, purge and rebuild touching them. */
   projection: string;
-  /** Members' cards, connections and blocks (what breakdowns and degrees read): moved by any change to them. */
-  directory: string;
+  /**
+   * Members' cards, connections and blocks (what breakdowns and degrees read): moved by any
+   * change to them; null when the backend cannot tell (breakdowns are then computed every time).
+   */
+  directory: string | null;
 }
 
 /** Ranges are slot numbers, `from` inclusive, `to` exclusive; everything is keyed by workspace. */
