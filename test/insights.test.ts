@@ -7,7 +7,7 @@
  * totals only); plan and reciprocity refusals.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, sqliteBackend } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { auth, expectNativeError, postBatch } from './support/assertions.js';
 import type { MemberInput } from '../src/core/index.js';
@@ -225,6 +225,81 @@ describe.each(BACKENDS)('insights on $name', (backend) => {
     return hi;
   }
 
+  // A store that can tell when a profile's figures change keeps them (docs/insights.md, "Cost"):
+  // every change they are computed from shows in the very next read, as if nothing were kept.
+  describe('figures read again after each change', () => {
+    let ws: string;
+    let admin: string;
+    const q = 'range=30d&tz=UTC&breakdowns=true';
+    beforeAll(async () => {
+      ws = `ins-kept-${++n}`;
+      const members: MemberInput[] = [{ id: 'owner', name: 'Owner', plan: 'premium' }];
+      for (let i = 0; i < 4; i++) members.push({ id: `a${i}`, name: `A ${i}`, company: 'Acme', title: 'Engineer', industry: 'Software', location: 'Paris' });
+      for (let i = 0; i < 3; i++) members.push({ id: `b${i}`, name: `B ${i}`, company: 'Beta', title: 'Designer', industry: 'Design', location: 'Lyon' });
+      members.push({ id: 'late', name: 'Late', company: 'Acme', title: 'Engineer', industry: 'Software', location: 'Paris' });
+      await t.members(ws, members);
+      admin = await t.adminKey(ws);
+      const visits = members.filter((m) => m.id !== 'owner' && m.id !== 'late').map((m, i) => ({ profileId: 'owner', viewerId: m.id, viewedAt: NOW - (i + 1) * 3_600_000, source: 'search' }));
+      await record(admin, visits);
+    });
+
+    it('a new visit, a changed card, a new connection and a block each show in the next read', async () => {
+      const first = (await insights(admin, 'owner', q)).body;
+      expect([first.views, first.uniqueViewers]).toEqual([7, 7]);
+      expect(first.breakdowns.companies).toEqual({ buckets: [{ value: 'Acme', viewers: 4 }, { value: 'Beta', viewers: 3 }], other: 0 });
+      expect((await insights(admin, 'owner', q)).body).toEqual(first);
+
+      await record(admin, [{ profileId: 'owner', viewerId: 'late', viewedAt: NOW - 60_000, source: 'feed' }]);
+      const visited = (await insights(admin, 'owner', q)).body;
+      expect([visited.views, visited.uniqueViewers]).toEqual([8, 8]);
+      expect(visited.series.at(-1).views).toBe(first.series.at(-1).views + 1);
+      expect(visited.breakdowns.companies.buckets[0]).toEqual({ value: 'Acme', viewers: 5 });
+
+      await t.members(ws, [{ id: 'b0', name: 'B 0', company: 'Acme', title: 'Designer', industry: 'Design', location: 'Lyon' }]);
+      const moved = (await insights(admin, 'owner', q)).body;
+      expect(moved.breakdowns.companies).toEqual({ buckets: [{ value: 'Acme', viewers: 6 }], other: 2 });
+      expect(moved.views).toBe(8);
+
+      expect((await t.request('PUT', '/v1/members/owner/connections/a0', { headers: auth(admin) })).status).toBe(200);
+      const connected = (await insights(admin, 'owner', q)).body;
+      expect(connected.breakdowns.degrees).toEqual({ buckets: [{ value: '3rd+', viewers: 7 }], other: 1 });
+
+      expect((await t.request('PUT', '/v1/members/owner/blocks/a1', { headers: auth(admin) })).status).toBe(200);
+      const blocked = (await insights(admin, 'owner', q)).body;
+      expect([blocked.views, blocked.uniqueViewers]).toEqual([7, 7]);
+      expect(blocked.breakdowns.companies).toEqual({ buckets: [{ value: 'Acme', viewers: 5 }], other: 2 });
+      expect((await t.request('DELETE', '/v1/members/owner/blocks/a1', { headers: auth(admin) })).status).toBe(200);
+      expect((await insights(admin, 'owner', q)).body).toEqual(connected);
+    });
+  });
+
+  describe('degrees of many viewers', () => {
+    it('the degrees breakdown counts each viewer at the degree the visitor list gives them', async () => {
+      const ws = `ins-deg-${++n}`;
+      // Three of each: connected to the owner (1st), to x0 (2nd), to y0 (3rd), to no one (3rd+).
+      const ids = ['x', 'y', 'z', 'w'].flatMap((p) => [0, 1, 2].map((i) => `${p}${i}`));
+      await t.members(ws, [{ id: 'owner', name: 'Owner', plan: 'premium' }, ...ids.map((id) => ({ id, name: id.toUpperCase() }))]);
+      const admin = await t.adminKey(ws);
+      const links: [string, string][] = [
+        ...[0, 1, 2].map((i): [string, string] => ['owner', `x${i}`]),
+        ...[0, 1, 2].map((i): [string, string] => ['x0', `y${i}`]),
+        ...[0, 1, 2].map((i): [string, string] => ['y0', `z${i}`]),
+      ];
+      for (const [a, b] of links) expect((await t.request('PUT', `/v1/members/${a}/connections/${b}`, { headers: auth(admin) })).status).toBe(200);
+      await record(admin, ids.map((id, i) => ({ profileId: 'owner', viewerId: id, viewedAt: NOW - (i + 1) * 60_000, source: 'search' })));
+      const list = await t.request('GET', '/v1/members/owner/visitors?limit=50&degrees=true', { headers: auth(admin) });
+      expect(list.status, list.text).toBe(200);
+      const perDegree = new Map<string, number>();
+      for (const v of list.body.viewers) perDegree.set(v.degree, (perDegree.get(v.degree) ?? 0) + 1);
+      expect(Object.fromEntries(perDegree)).toEqual({ '1st': 3, '2nd': 3, '3rd': 3, '3rd+': 3 });
+      const res = await insights(admin, 'owner', 'range=7d&tz=UTC&breakdowns=true');
+      expect(res.body.breakdowns.degrees).toEqual({
+        buckets: ['1st', '2nd', '3rd', '3rd+'].map((value) => ({ value, viewers: 3 })),
+        other: 0,
+      });
+    });
+  });
+
   describe('privacy', () => {
     let ws: string;
     let admin: string;
@@ -358,3 +433,43 @@ describe.each(BACKENDS)('insights on $name', (backend) => {
     });
   });
 });
+
+// Two servers on one SQLite file (as with WORKERS > 1): what one keeps must not outlive a change
+// the other makes, to the projection (its version) or to the members (the main file's epoch).
+describe('insights kept by one server, changes made through another on the same SQLite file', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    a = await startTestApp(sqliteBackend);
+    a.clock.t = NOW;
+    b = await startTestApp(sqliteBackend, { databaseUrl: a.databaseUrl, clock: a.clock });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('the other server\'s visit and card change show in the next read', async () => {
+    const ws = 'ins-two';
+    const members: MemberInput[] = [{ id: 'owner', name: 'Owner', plan: 'premium' }];
+    for (let i = 0; i < 4; i++) members.push({ id: `v${i}`, name: `V ${i}`, company: 'Acme' });
+    await a.members(ws, members);
+    const admin = await a.adminKey(ws);
+    const q = '/v1/members/owner/insights?range=7d&tz=UTC&breakdowns=true';
+    const read = async (t: TestApp) => (await t.request('GET', q, { headers: auth(admin) })).body;
+    const visit = (viewerId: string, ago: number) => ({ profileId: 'owner', viewerId, viewedAt: NOW - ago, source: 'search' });
+    await postBatch(a, admin, [visit('v0', 3_600_000), visit('v1', 7_200_000), visit('v2', 10_800_000)]);
+    const first = await read(a);
+    expect([first.views, first.breakdowns.companies]).toEqual([3, { buckets: [{ value: 'Acme', viewers: 3 }], other: 0 }]);
+
+    // The other server records a visit and reads (so it, not the first, applies it to the projection).
+    await postBatch(b, admin, [visit('v3', 60_000)]);
+    expect((await read(b)).views).toBe(4);
+    const after = await read(a);
+    expect([after.views, after.uniqueViewers, after.breakdowns.companies.buckets]).toEqual([4, 4, [{ value: 'Acme', viewers: 4 }]]);
+
+    await b.members(ws, [{ id: 'v3', name: 'V 3', company: 'Beta' }]);
+    expect((await read(a)).breakdowns.companies).toEqual({ buckets: [{ value: 'Acme', viewers: 3 }], other: 1 });
+  });
+});
+

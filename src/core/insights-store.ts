@@ -71,8 +71,27 @@ export interface WorkspaceViewers {
   byVisibility: Record<Visibility, number>;
 }
 
+/**
+ * Tokens that change whenever what a profile's insights are computed from changes, so that a
+ * result computed with them may be kept and reused while they read the same.
+ */
+export interface InsightsVersions {
+  /** The profile's rows in the projection: moved by every apply, erase, purge and rebuild touching them. */
+  projection: string;
+  /**
+   * Members' cards, connections and blocks (what breakdowns and degrees read): moved by any
+   * change to them; null when the backend cannot tell (breakdowns are then computed every time).
+   */
+  directory: string | null;
+}
+
 /** Ranges are slot numbers, `from` inclusive, `to` exclusive; everything is keyed by workspace. */
 export interface InsightsStore {
+  /**
+   * The profile's versions, read after the projection has caught up; null when the backend
+   * cannot say (nothing is then kept: every request computes its figures).
+   */
+  versions(workspaceId: string, profileId: string): Promise<InsightsVersions | null>;
   /**
    * Views of a profile in each bucket, buckets given by ascending slot boundaries (n + 1 for n
    * buckets; the answer has n sums); with `viewerIds`, only those viewers' views. Summed by the

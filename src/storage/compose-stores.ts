@@ -55,6 +55,12 @@ export function composeStores(entities: Store, visits: Store): Store {
   const members = entities.members;
   const ins = visits.insights;
   const insights: InsightsStore = {
+    // The projection's version is the visit side's; the cards, connections and blocks live on the
+    // entity side, whose changes the visit side's token cannot see: breakdowns are computed anew.
+    async versions(ws, profile) {
+      const v = await ins.versions(ws, profile);
+      return v && { projection: v.projection, directory: null };
+    },
     profileViews: (ws, profile, boundaries, viewerIds) => ins.profileViews(ws, profile, boundaries, viewerIds),
     distinctViewers: (ws, profile, from, to, excluded) => ins.distinctViewers(ws, profile, from, to, excluded),
     async rangeViewers(ws, profile, from, to, excluded) {

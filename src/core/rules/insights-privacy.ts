@@ -44,11 +44,17 @@ export interface Breakdown {
  */
 export function buildBreakdown(valuesPerViewer: Iterable<readonly string[]>): Breakdown {
   const counts = new Map<string, number>();
-  const viewers: (readonly string[])[] = [];
+  // Viewers by their set of values, for "other": few sets (one value each, or a handful of
+  // sources), where a celebrity's month has hundreds of thousands of viewers.
+  const sets = new Map<string, { values: readonly string[]; viewers: number }>();
   for (const values of valuesPerViewer) {
     if (values.length === 0) continue;
-    viewers.push(values);
-    for (const v of new Set(values)) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const distinct = [...new Set(values)].sort();
+    const key = JSON.stringify(distinct);
+    const set = sets.get(key);
+    if (set) set.viewers++;
+    else sets.set(key, { values: distinct, viewers: 1 });
+    for (const v of distinct) counts.set(v, (counts.get(v) ?? 0) + 1);
   }
   const buckets = [...counts]
     .filter(([, n]) => n >= MIN_BUCKET_VIEWERS)
@@ -56,7 +62,8 @@ export function buildBreakdown(valuesPerViewer: Iterable<readonly string[]>): Br
     .slice(0, TOP_BUCKETS)
     .map(([value, n]) => ({ value, viewers: n }));
   const shown = new Set(buckets.map((b) => b.value));
-  const other = viewers.filter((values) => !values.some((v) => shown.has(v))).length;
+  let other = 0;
+  for (const { values, viewers } of sets.values()) if (!values.some((v) => shown.has(v))) other += viewers;
   return { buckets, other };
 }
 

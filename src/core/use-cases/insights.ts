@@ -20,8 +20,9 @@ import {
 } from '../rules/insights-privacy.js';
 import { assertMaySeeViewers } from '../rules/reading-rules.js';
 import { checkTimeZone, isoDate, localDay, startOfLocalDay, weekdayOf, type DayNumber } from '../rules/time-zones.js';
-import { VISIBILITIES, type Member, type Visibility, type VisitSource, type Workspace } from '../types.js';
+import { VISIBILITIES, type Degree, type Member, type Visibility, type VisitSource, type Workspace } from '../types.js';
 import { blockedViewers } from './blocks.js';
+import { keptOr } from './insights-kept.js';
 import type { CoreDeps } from './deps.js';
 
 export type Granularity = 'day' | 'week';
@@ -67,7 +68,11 @@ export interface MemberInsights {
 }
 
 interface Calendar {
+  /** The zone, range, granularity and local day it was built for. */
+  key: string;
   timeZone: string;
+  /** The first instant of that local day: the calendar holds from it to `to`. */
+  todayFrom: number;
   from: number;
   to: number;
   previousFrom: number;
@@ -80,31 +85,30 @@ interface Calendar {
  */
 function calendar(q: InsightsQuery, now: number): Calendar {
   const timeZone = checkTimeZone(q.tz);
-  const today = localDay(now, timeZone);
   // The same for every request of that local day: the zone's rules are asked (through Intl,
-  // about 20 us a call) a few times per day of the range, 60 ms for a year's daily series.
-  const key = `${timeZone}\u0000${q.range}\u0000${q.granularity}\u0000${today}`;
-  let cal = calendars.get(key);
-  if (!cal) {
-    if (calendars.size >= CALENDARS_KEPT) calendars.clear();
-    cal = buildCalendar(q, timeZone, today);
-    calendars.set(key, cal);
-  }
+  // about 20 us a call) a few times per day of the range, 60 ms for a year's daily series. Even
+  // which local day it is costs a call: the one kept says from which instant to which it holds.
+  const kept = calendars.get(`${timeZone}\u0000${q.range}\u0000${q.granularity}`);
+  if (kept && now >= kept.todayFrom && now < kept.to) return kept;
+  const today = localDay(now, timeZone);
+  if (calendars.size >= CALENDARS_KEPT) calendars.clear();
+  const cal = buildCalendar(q, timeZone, today, `${timeZone}\u0000${q.range}\u0000${q.granularity}\u0000${today}`);
+  calendars.set(`${timeZone}\u0000${q.range}\u0000${q.granularity}`, cal);
   return cal;
 }
 
-/** Calendars kept (a zone, range and granularity each, for today). */
+/** Calendars kept (a zone, range and granularity each, for its current local day). */
 const CALENDARS_KEPT = 512;
 const calendars = new Map<string, Calendar>();
 
-function buildCalendar(q: InsightsQuery, timeZone: string, today: DayNumber): Calendar {
+function buildCalendar(q: InsightsQuery, timeZone: string, today: DayNumber, key: string): Calendar {
   const days = INSIGHT_RANGES[q.range];
   const first = today - days + 1;
   const starts: DayNumber[] = [];
   for (let d = first; d <= today; d++) if (d === first || q.granularity === 'day' || weekdayOf(d) === 0) starts.push(d);
   const edges = [...starts, today + 1].map((d) => startOfLocalDay(d, timeZone));
   const buckets = starts.map((d, i) => ({ date: isoDate(d), from: edges[i]!, to: edges[i + 1]! }));
-  return { timeZone, from: edges[0]!, to: edges.at(-1)!, previousFrom: startOfLocalDay(first - days, timeZone), buckets };
+  return { key, timeZone, todayFrom: startOfLocalDay(today, timeZone), from: edges[0]!, to: edges.at(-1)!, previousFrom: startOfLocalDay(first - days, timeZone), buckets };
 }
 
 /** Entries applied per catch-up transaction. */
@@ -156,19 +160,29 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
   const [blockedOrNone] = await Promise.all([blockedViewers(deps, ws, owner.id), catchUp(deps, ws)]);
   const blocked = blockedOrNone ?? [];
   const [lo, mid] = [slotOf(cal.previousFrom), slotOf(cal.from)];
-  const bounds = [cal.previousFrom, ...cal.buckets.map((b) => b.from), cal.to].map(slotOf);
-  const [all, theirs, uniqueViewers, previousUnique] = await Promise.all([
-    store.profileViews(ws, owner.id, bounds),
-    blocked.length > 0 ? store.profileViews(ws, owner.id, bounds, blocked) : undefined,
-    currentViewers(deps, ws, owner.id, cal.from, blocked),
-    store.distinctViewers(ws, owner.id, lo, mid, blocked),
-  ]);
-  const sums = theirs ? all.map((n, i) => n - theirs[i]!) : all;
+  // What is read from the projection and the directory is kept while their versions hold
+  // (insights-kept.ts): read before computing, and part of the key with all the rest it depends on.
+  const versions = await store.versions(ws, owner.id);
+  const keep = <T>(what: string, version: string | undefined, compute: () => Promise<T>): Promise<T> =>
+    version !== undefined ? keptOr(store, [what, ws, owner.id, cal.key, [...blocked].sort().join(','), version].join('\u0000'), compute) : compute();
+  const counts = keep('counts', versions?.projection, async () => {
+    const bounds = [cal.previousFrom, ...cal.buckets.map((b) => b.from), cal.to].map(slotOf);
+    const [all, theirs, previousUnique] = await Promise.all([
+      store.profileViews(ws, owner.id, bounds),
+      blocked.length > 0 ? store.profileViews(ws, owner.id, bounds, blocked) : undefined,
+      store.distinctViewers(ws, owner.id, lo, mid, blocked),
+    ]);
+    // The sums, not the series built from them: 3 KB a year where the series' objects are 36 KB.
+    return { sums: theirs ? all.map((n, i) => n - theirs[i]!) : all, previousUnique };
+  });
+  const [{ sums, previousUnique }, uniqueViewers] = await Promise.all([counts, currentViewers(deps, ws, owner.id, cal.from, blocked)]);
   const previousViews = sums[0]!;
   const series = cal.buckets.map((b, i) => ({ ...b, views: sums[i + 1]! }));
   const currentViews = series.reduce((a, b) => a + b.views, 0);
 
-  const breakdowns = q.breakdowns ? await breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked) : null;
+  const breakdowns = q.breakdowns
+    ? await keep('breakdowns', versions?.directory != null ? `${versions.projection}/${versions.directory}` : undefined, () => breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked))
+    : null;
   return {
     memberId: owner.id,
     range: q.range,
@@ -215,10 +229,13 @@ async function breakDown(
     (v): v is typeof v & { viewer: ViewerTraits } => v.viewer !== undefined && v.viewerId !== owner.id,
   );
   const inFull = viewers.filter((v) => countsInBreakdown(v.viewer.visibility, 'degrees')).map((v) => v.viewerId);
-  const degrees = inFull.length > 0 ? await connectionDegrees(deps.store.connections, ws, owner.id, inFull, 3) : new Map();
+  const degreeOf = inFull.length > 0 ? await degreesOf(deps, ws, owner.id, inFull) : () => undefined;
+  // A generator, so that no breakdown copies the list of viewers (260,000 for a full-scale celebrity's month).
   const values = (name: BreakdownName, pick: (v: (typeof viewers)[number]) => readonly (string | null | undefined)[]) =>
     buildBreakdown(
-      viewers.filter((v) => countsInBreakdown(v.viewer.visibility, name)).map((v) => pick(v).filter((x): x is string => typeof x === 'string' && x !== '')),
+      (function* () {
+        for (const v of viewers) if (countsInBreakdown(v.viewer.visibility, name)) yield pick(v).filter((x): x is string => typeof x === 'string' && x !== '');
+      })(),
     );
   return {
     companies: values('companies', (v) => [v.viewer.company]),
@@ -226,8 +243,35 @@ async function breakDown(
     industries: values('industries', (v) => [v.viewer.industry]),
     locations: values('locations', (v) => [v.viewer.location]),
     sources: values('sources', (v) => v.sources),
-    degrees: values('degrees', (v) => [degrees.get(v.viewerId)]),
+    degrees: values('degrees', (v) => [degreeOf(v.viewerId)]),
   };
+}
+
+/**
+ * Connection degrees of every viewer in full of the range. connectionDegrees reads each
+ * viewer's list of connections, right for a page of 20 but not for a celebrity's month (a
+ * million rows for 50,000 viewers). Here, when the owner's neighbourhood two hops out is
+ * smaller than the viewers, it is expanded instead: everyone within three hops of the owner,
+ * about 1 + 20 + 400 lists for a member with 20 connections, whatever the number of viewers.
+ * Both give the same degrees (the length of the shortest path, up to 3; 3rd+ beyond).
+ */
+async function degreesOf(deps: CoreDeps, ws: string, ownerId: string, viewerIds: readonly string[]): Promise<(viewerId: string) => Degree | undefined> {
+  const store = deps.store.connections;
+  const first = new Set((await store.neighbors(ws, [ownerId])).get(ownerId) ?? []);
+  const hop = async (from: ReadonlySet<string>) => {
+    const out = new Set<string>();
+    if (from.size === 0) return out;
+    for (const list of (await store.neighbors(ws, [...from])).values()) for (const id of list) out.add(id);
+    return out;
+  };
+  const second = await hop(first);
+  if (second.size >= viewerIds.length) {
+    const degrees = await connectionDegrees(store, ws, ownerId, viewerIds, 3);
+    return (id) => degrees.get(id);
+  }
+  const third = await hop(second);
+  // A lookup in the three sets rather than a map of every viewer (150,000 in full for a celebrity's month).
+  return (id) => (id === ownerId ? undefined : first.has(id) ? '1st' : second.has(id) ? '2nd' : third.has(id) ? '3rd' : '3rd+');
 }
 
 export interface WorkspaceInsights {

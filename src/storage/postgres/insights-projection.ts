@@ -14,6 +14,11 @@ import { PgCheckpoints } from './projection-checkpoints.js';
  * entries before it removes their counts, so it waits for this apply and then sees its rows;
  * an entry it deleted first is not applied.
  */
+/** Moves the versions of the profiles given (docs/insights.md, "Kept results"), in key order. */
+const BUMP_VERSIONS = `INSERT INTO insight_versions AS v (workspace_id, profile_id, version)
+  SELECT $1, p, 1 FROM (SELECT DISTINCT unnest($2::text[]) AS p) x ORDER BY p
+  ON CONFLICT (workspace_id, profile_id) DO UPDATE SET version = v.version + 1`;
+
 const STILL_LOGGED = 'SELECT position FROM visit_log WHERE workspace_id = $1 AND position = ANY($2::int8[]) FOR SHARE';
 
 /** Written in key order: appliers of one workspace are serialized by the checkpoint, and an erase meets rows in a stable order. */
@@ -49,11 +54,17 @@ export class PgInsightsProjection implements Projection {
       const slots = list.map((e) => slotOf(e.viewedAt));
       await c.query(ADD_SLOTS, [workspaceId, profiles, slots]);
       await c.query(ADD_VIEWER_SLOTS, [workspaceId, profiles, slots, list.map((e) => e.viewerId), list.map((e) => e.source)]);
+      // What readers kept of these profiles no longer holds (insights.ts, `versions`).
+      await c.query(BUMP_VERSIONS, [workspaceId, profiles]);
     });
   }
 
   async reset(): Promise<void> {
     await this.db.transaction(async (c) => {
+      // Every version moves, those of bulk-loaded profiles (no row yet) included.
+      await c.query('UPDATE insight_versions SET version = version + 1');
+      await c.query(`INSERT INTO insight_versions (workspace_id, profile_id, version)
+        SELECT DISTINCT workspace_id, profile_id, 1 FROM insight_slots ON CONFLICT DO NOTHING`);
       await c.query('DELETE FROM insight_slots');
       await c.query('DELETE FROM insight_viewer_slots');
       await this.checkpoints.resetAll(c, this.name);

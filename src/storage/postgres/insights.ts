@@ -4,6 +4,7 @@
  */
 import {
   type InsightsStore,
+  type InsightsVersions,
   type RangeViewer,
   type Visibility,
   type VisitSource,
@@ -19,6 +20,12 @@ import type { PgDatabase } from './database.js';
  * then their rows as viewer and as profile go.
  */
 export const INSIGHTS_ERASE_SQL: readonly string[] = [
+  // First the versions of every profile whose rows change: those they viewed, and their own.
+  `INSERT INTO insight_versions AS v (workspace_id, profile_id, version)
+    SELECT DISTINCT workspace_id, profile_id, 1 FROM insight_viewer_slots WHERE workspace_id = $1 AND viewer_id = $2 ORDER BY profile_id
+    ON CONFLICT (workspace_id, profile_id) DO UPDATE SET version = v.version + 1`,
+  `INSERT INTO insight_versions AS v (workspace_id, profile_id, version) VALUES ($1, $2, 1)
+    ON CONFLICT (workspace_id, profile_id) DO UPDATE SET version = v.version + 1`,
   `UPDATE insight_slots s SET views = s.views - x.n FROM (
       SELECT profile_id, slot, sum(views) AS n FROM insight_viewer_slots WHERE workspace_id = $1 AND viewer_id = $2 GROUP BY 1, 2) x
     WHERE s.workspace_id = $1 AND s.profile_id = x.profile_id AND s.slot = x.slot`,
@@ -33,6 +40,16 @@ type Num = number | string;
 
 export class PgInsights implements InsightsStore {
   constructor(private db: PgDatabase) {}
+
+  /**
+   * The profile's version (migration 13, moved in the transaction of every change to its rows,
+   * by any process). No directory version: the members, connections and blocks stores move no
+   * epoch on PostgreSQL, so breakdowns are computed on every request.
+   */
+  async versions(ws: string, profileId: string): Promise<InsightsVersions> {
+    const rows = await this.db.query<{ version: string | number }>('SELECT version FROM insight_versions WHERE workspace_id = $1 AND profile_id = $2', [ws, profileId]);
+    return { projection: String(rows[0]?.version ?? 0), directory: null };
+  }
 
   async profileViews(ws: string, profileId: string, boundaries: readonly number[], viewerIds?: readonly string[]): Promise<number[]> {
     // width_bucket(slot, bounds) is i for bounds[i-1] <= slot < bounds[i]: one row per bucket with views.

@@ -319,4 +319,18 @@ CREATE TABLE webhook_attempts (
 );
 `,
   },
+  {
+    version: 13,
+    name: 'insights versions',
+    // docs/insights.md, "Kept results": as SQLite's migration 14, a counter per profile moved in
+    // the transaction of every change to its rows of the insights projection.
+    sql: `
+CREATE TABLE insight_versions (
+  workspace_id text COLLATE "C" NOT NULL,
+  profile_id text COLLATE "C" NOT NULL,
+  version bigint NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id)
+);
+`,
+  },
 ];

@@ -105,10 +105,19 @@ export class PgRetention implements RetentionStore {
       if (more) this.logCursor.set(workspaceId, Number(r!.last));
       else {
         this.logCursor.delete(workspaceId);
-        // Last, the insights projection's whole slots before the cutoff (docs/insights.md, "Retention").
-        for (const table of ['insight_slots', 'insight_viewer_slots']) {
-          await this.db.query(`DELETE FROM ${table} WHERE workspace_id = $1 AND slot < $2`, [workspaceId, slotOf(cutoff)]);
-        }
+        // Last, the insights projection's whole slots before the cutoff (docs/insights.md,
+        // "Retention"), with the versions of the profiles losing them, in one transaction.
+        await this.db.transaction(async (c) => {
+          await c.query(
+            `INSERT INTO insight_versions AS v (workspace_id, profile_id, version)
+              SELECT DISTINCT workspace_id, profile_id, 1 FROM insight_slots WHERE workspace_id = $1 AND slot < $2 ORDER BY profile_id
+              ON CONFLICT (workspace_id, profile_id) DO UPDATE SET version = v.version + 1`,
+            [workspaceId, slotOf(cutoff)],
+          );
+          for (const table of ['insight_slots', 'insight_viewer_slots']) {
+            await c.query(`DELETE FROM ${table} WHERE workspace_id = $1 AND slot < $2`, [workspaceId, slotOf(cutoff)]);
+          }
+        });
       }
       return { visits: 0, pairsRemoved: 0, pairsChanged: 0, logEntries: Number(r!.deleted), done: !more };
     }

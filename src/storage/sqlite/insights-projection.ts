@@ -6,7 +6,7 @@
  */
 import { INSIGHTS_PROJECTION, slotOf, type Projection, type VisitLogEntry } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
-import { INSIGHTS_ADD_SLOT, INSIGHTS_ADD_VIEWER_SLOT } from './insights-sql.js';
+import { INSIGHTS_ADD_SLOT, INSIGHTS_ADD_VIEWER_SLOT, INSIGHTS_BUMP_ALL_VERSIONS, INSIGHTS_BUMP_VERSION } from './insights-sql.js';
 import { SqliteCheckpoints } from './projection-checkpoints.js';
 import type { SqliteWrites } from './writes.js';
 
@@ -16,6 +16,7 @@ export class SqliteInsightsProjection implements Projection {
   private checkpoints;
   private addSlot;
   private addViewerSlot;
+  private bumpVersion;
   private stillLogged;
   private clear;
 
@@ -26,8 +27,10 @@ export class SqliteInsightsProjection implements Projection {
     this.checkpoints = new SqliteCheckpoints(db);
     this.addSlot = db.prepare<[string, string, number, number]>(INSIGHTS_ADD_SLOT);
     this.addViewerSlot = db.prepare<[string, string, number, string, string, number]>(INSIGHTS_ADD_VIEWER_SLOT);
+    this.bumpVersion = db.prepare<[string, string]>(INSIGHTS_BUMP_VERSION);
     this.stillLogged = db.prepare<[string], number>('SELECT position FROM inbox.visit_log WHERE position IN (SELECT value FROM json_each(?))').pluck();
-    this.clear = ['DELETE FROM main.insight_slots', 'DELETE FROM main.insight_viewer_slots'].map((sql) => db.prepare(sql));
+    // Versions first: moving those of bulk-loaded profiles needs their rows.
+    this.clear = [...INSIGHTS_BUMP_ALL_VERSIONS, 'DELETE FROM main.insight_slots', 'DELETE FROM main.insight_viewer_slots'].map((sql) => db.prepare(sql));
   }
 
   async checkpoint(workspaceId: string): Promise<number> {
@@ -56,6 +59,8 @@ export class SqliteInsightsProjection implements Projection {
       // In key order, so consecutive writes land on the same B-tree pages.
       for (const k of [...slots.keys()].sort()) this.addSlot.run(workspaceId, ...slots.get(k)!);
       for (const k of [...viewers.keys()].sort()) this.addViewerSlot.run(workspaceId, ...viewers.get(k)!);
+      // What readers kept of these profiles no longer holds (insights.ts, `versions`).
+      for (const profile of new Set([...slots.values()].map(([p]) => p))) this.bumpVersion.run(workspaceId, profile);
     });
   }
 

@@ -5,6 +5,7 @@
 import {
   sumIntoBuckets,
   type InsightsStore,
+  type InsightsVersions,
   type RangeViewer,
   type ViewerTraits,
   type Visibility,
@@ -26,8 +27,18 @@ export class SqliteInsights implements InsightsStore {
   private wsDistinct;
   private wsVisibility;
   private top;
+  private version;
 
   constructor(db: SqliteDb) {
+    // The profile's counter (migration 14, moved in the transaction of every change to its
+    // rows) and the main file's change epoch, which every write to members, connections and
+    // blocks moves, by any process (read-cache.ts, "Coherence").
+    this.version = db
+      .prepare<[string, string], [number | null, number]>(
+        `SELECT (SELECT version FROM main.insight_versions WHERE workspace_id = ? AND profile_id = ?),
+                (SELECT n FROM main.change_epoch WHERE id = 1)`,
+      )
+      .raw();
     this.views = db
       .prepare<[string, string, number, number], [number, number]>(
         'SELECT slot, views FROM insight_slots WHERE workspace_id = ? AND profile_id = ? AND slot >= ? AND slot < ?',
@@ -82,6 +93,11 @@ export class SqliteInsights implements InsightsStore {
       .raw();
   }
 
+  async versions(ws: string, profileId: string): Promise<InsightsVersions> {
+    const [projection, directory] = this.version.get(ws, profileId)!;
+    return { projection: String(projection ?? 0), directory: String(directory) };
+  }
+
   async profileViews(ws: string, profileId: string, boundaries: readonly number[], viewerIds?: readonly string[]): Promise<number[]> {
     const [from, to] = [boundaries[0]!, boundaries.at(-1)!];
     const rows = viewerIds ? this.viewerViews.all(ws, profileId, from, to, JSON.stringify(viewerIds)) : this.views.all(ws, profileId, from, to);
@@ -96,19 +112,30 @@ export class SqliteInsights implements InsightsStore {
   }
 
   async rangeViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<RangeViewer[]> {
+    // Iterated, not read whole, and a short array of sources per viewer rather than a Set: a
+    // full-scale celebrity's month is 300,000 rows from 260,000 viewers, and holding them all
+    // twice over took seconds of garbage collection and hundreds of MB.
     const left = new Set(exclude);
-    const sources = new Map<string, Set<VisitSource>>();
-    for (const [viewer, source] of this.viewerRows.all(ws, profileId, from, to)) {
+    const sources = new Map<string, VisitSource[]>();
+    for (const [viewer, source] of this.viewerRows.iterate(ws, profileId, from, to)) {
       if (left.has(viewer)) continue;
-      let set = sources.get(viewer);
-      if (!set) sources.set(viewer, (set = new Set()));
-      set.add(source as VisitSource);
+      const list = sources.get(viewer);
+      if (!list) sources.set(viewer, [source as VisitSource]);
+      else if (!list.includes(source as VisitSource)) list.push(source as VisitSource);
     }
-    const cards = new Map<string, ViewerTraits>();
-    for (const [id, visibility, company, title, industry, location] of this.traits.all(ws, JSON.stringify([...sources.keys()]))) {
-      cards.set(id, { visibility: visibility as Visibility, company, title, industry, location });
+    // Cards share a few thousand values (companies, titles, places): one string each, not one
+    // per viewer (40 MB of a celebrity's month).
+    const strings = new Map<string, string>();
+    const shared = (v: string | null) => (v === null ? null : (strings.get(v) ?? (strings.set(v, v), v)));
+    const out: RangeViewer[] = [];
+    for (const [viewerId, visibility, company, title, industry, location] of this.traits.iterate(ws, JSON.stringify([...sources.keys()]))) {
+      const viewer = { visibility: visibility as Visibility, company: shared(company), title: shared(title), industry: shared(industry), location: shared(location) };
+      out.push({ viewerId, sources: sources.get(viewerId)!, viewer });
+      sources.delete(viewerId);
     }
-    return [...sources].map(([viewerId, set]) => ({ viewerId, sources: [...set], viewer: cards.get(viewerId) }));
+    // Those left have no card: erased since (their rows are going with them).
+    for (const [viewerId, list] of sources) out.push({ viewerId, sources: list, viewer: undefined });
+    return out;
   }
 
   async workspaceViews(ws: string, from: number, to: number): Promise<WorkspaceSlotViews[]> {

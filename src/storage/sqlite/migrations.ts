@@ -293,4 +293,22 @@ CREATE TABLE webhook_attempts (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 14,
+    name: 'insights versions',
+    // docs/insights.md, "Cost". A counter per profile that every change to the profile's rows of
+    // the insights projection moves (apply, erase, purge, rebuild), so that a process may keep
+    // what it computed from those rows and know, by one row's read, whether it still holds.
+    // Counters only grow (a rebuild moves them instead of deleting them), so a value is never
+    // seen twice for different rows. No row counts as 0: nothing applied since the rows were
+    // written (by a bulk load, or never); the first change writes 1.
+    sql: `
+CREATE TABLE insight_versions (
+  workspace_id TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, profile_id)
+) WITHOUT ROWID;
+`,
+  },
 ];

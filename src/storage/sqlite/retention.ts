@@ -1,5 +1,6 @@
 import { slotOf, type PurgeCounts, type RetentionStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
+import { INSIGHTS_BUMP_VERSIONS_BEFORE } from './insights-sql.js';
 import type { SqliteWrites } from './writes.js';
 
 type Expired = { id: number; profile_id: string; viewer_id: string };
@@ -100,7 +101,10 @@ export class SqliteRetention implements RetentionStore {
       }
       return { visits, pairsRemoved, pairsChanged, logEntries: 0, profiles: new Set(rows.map((r) => r.profile_id)) };
     };
-    const insightDel = ['insight_slots', 'insight_viewer_slots'].map((t) => db.prepare<[string, number]>(`DELETE FROM main.${t} WHERE workspace_id = ? AND slot < ?`));
+    // The versions of the profiles losing rows move with them (docs/insights.md, "Cost").
+    const insightDel = [INSIGHTS_BUMP_VERSIONS_BEFORE, ...['insight_slots', 'insight_viewer_slots'].map((t) => `DELETE FROM main.${t} WHERE workspace_id = ? AND slot < ?`)].map((sql) =>
+      db.prepare<[string, number]>(sql),
+    );
     this.insightsPurge = (ws: string, slot: number): void => {
       for (const stmt of insightDel) stmt.run(ws, slot);
     };
