@@ -4,14 +4,13 @@
  * disabled, attempts by result), on each backend, against a real receiver answering 500. With
  * WORKERS=2 behind METRICS_PORT, a figure read from the shared database is not counted twice.
  */
-import { request as httpRequest } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProjectionRunner } from '../src/core/index.js';
 import { BACKENDS, sqliteBackend } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { startReceiver, type Receiver } from './support/receiver.js';
 import { auth } from './support/assertions.js';
-import { freePort, killServers, runCli, secretFrom, startServerProcess } from './support/processes.js';
+import { freePort, getOnOwnConnection as get, killServers, runCli, secretFrom, startServerProcess } from './support/processes.js';
 
 /** The value of one sample line (`name{labels} value`), or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -106,18 +105,6 @@ describe.each(BACKENDS)('projection and webhook figures on $name', (backend) => 
   });
 });
 
-/** A request on a connection of its own, so that WORKERS spreads them over the workers. */
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false, headers: { connection: 'close', ...headers } }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('figures of the shared database with WORKERS=2 on METRICS_PORT', () => {
   afterAll(() => killServers());

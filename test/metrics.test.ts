@@ -3,11 +3,10 @@
  * METRICS_PORT without a key (then summed over WORKERS). Request counts per route pattern and
  * status, visits acknowledged, the store's pool/cache figures, and a gauge another feature adds.
  */
-import { request as httpRequest } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKENDS, sqliteBackend } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import { freePort, killServers, runCli, secretFrom, startServerProcess } from './support/processes.js';
+import { freePort, getOnOwnConnection as get, killServers, runCli, secretFrom, startServerProcess } from './support/processes.js';
 
 /** The value of one sample line (`name{labels} value`), or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -15,18 +14,6 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-/** A request on a connection of its own, so that WORKERS spreads them over the workers. */
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false, headers: { connection: 'close', ...headers } }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe.each(BACKENDS)('GET /metrics on the API port on $name', (backend) => {
   let t: TestApp;

@@ -6,7 +6,7 @@
  * summaries in bulk (the SQLite fold, the PostgreSQL rebuild) states the same rule; the
  * projection harness checks that they agree.
  */
-import type { VisitSource } from '../types.js';
+import type { ViewerSummary, VisitSource } from '../types.js';
 
 export interface ViewSummary {
   count: number;
@@ -24,5 +24,20 @@ export function mergeView(summary: ViewSummary | null, viewedAt: number, source:
     first: Math.min(summary.first, viewedAt),
     last: newer ? viewedAt : summary.last,
     lastSource: newer ? source : summary.lastSource,
+  };
+}
+
+/**
+ * A viewer's row from the summary of their earlier views and that of their later ones (folded
+ * and pending, on SQLite): the rule of `mergeView` applied to the later views after the earlier
+ * ones, so the later part's last view wins a tie.
+ */
+export function mergeLater(earlier: ViewerSummary, later: Omit<ViewerSummary, 'viewerId'>): ViewerSummary {
+  return {
+    viewerId: earlier.viewerId,
+    viewCount: earlier.viewCount + later.viewCount,
+    firstViewedAt: Math.min(earlier.firstViewedAt, later.firstViewedAt),
+    lastViewedAt: Math.max(earlier.lastViewedAt, later.lastViewedAt),
+    lastSource: later.lastViewedAt >= earlier.lastViewedAt ? later.lastSource : earlier.lastSource,
   };
 }

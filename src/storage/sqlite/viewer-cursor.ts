@@ -6,7 +6,7 @@
  * `visitor_summary_page` to the cursor instead of an offset counted off it, so the millionth
  * row costs what the first does. Never cached: a walk reads each page once.
  */
-import type { PairView, ViewerCursor, ViewerCursorQuery, ViewerSummary, VisitSource } from '../../core/index.js';
+import { mergeLater, type PairView, type ViewerCursor, type ViewerCursorQuery, type ViewerSummary, type VisitSource } from '../../core/index.js';
 import { SUMMARY_COLUMNS, summaryFromTuple, type SummaryTuple } from '../rows.js';
 import type { SqliteDb } from './database.js';
 import type { VisitInbox } from './inbox.js';
@@ -106,13 +106,7 @@ export class ViewerCursorReader {
       const stored = tuple && summaryFromTuple(tuple);
       const base = stored && stored.lastViewedAt >= q.since ? this.countWithin(q, stored) : null;
       const merged: ViewerSummary = base
-        ? {
-            viewerId,
-            viewCount: base.viewCount + g.viewCount,
-            firstViewedAt: Math.min(base.firstViewedAt, g.firstViewedAt),
-            lastViewedAt: Math.max(base.lastViewedAt, g.lastViewedAt),
-            lastSource: g.lastViewedAt >= base.lastViewedAt ? g.lastSource : base.lastSource,
-          }
+        ? mergeLater(base, g)
         : { viewerId, viewCount: g.viewCount, firstViewedAt: g.firstViewedAt, lastViewedAt: g.lastViewedAt, lastSource: g.lastSource };
       if (newestFirst(merged, cursor) > 0) rows.push(merged);
     }

@@ -8,7 +8,7 @@
  * inbox-db.ts): the fold thread commits while we read, and a visit read as pending must not
  * also be read as folded, nor missed.
  */
-import type { ViewerPageQuery, ViewerSummary, VisitSource } from '../../core/index.js';
+import { mergeLater, type ViewerPageQuery, type ViewerSummary, type VisitSource } from '../../core/index.js';
 import { SUMMARY_COLUMNS, summaryFromTuple, type SummaryTuple } from '../rows.js';
 import { dayOf } from '../viewer-days.js';
 import type { SqliteDb } from './database.js';
@@ -200,13 +200,7 @@ export class VisitorListReader {
       if (base) replaced.push(stored!);
       else newViewers++;
       const row = base
-        ? {
-            viewerId,
-            viewCount: base.viewCount + g.viewCount,
-            firstViewedAt: Math.min(base.firstViewedAt, g.firstViewedAt),
-            lastViewedAt: Math.max(base.lastViewedAt, g.lastViewedAt),
-            lastSource: g.lastViewedAt >= base.lastViewedAt ? g.lastSource : base.lastSource,
-          }
+        ? mergeLater(base, g)
         : { viewerId, viewCount: g.viewCount, firstViewedAt: g.firstViewedAt, lastViewedAt: g.lastViewedAt, lastSource: g.lastSource };
       lowestMergedLast = Math.min(lowestMergedLast, row.lastViewedAt);
       merged.push(row);
