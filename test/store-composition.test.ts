@@ -51,7 +51,8 @@ describe.each(BACKENDS)('the visit store on its own ($name)', (backend) => {
   });
 });
 
-describe.skipIf(!postgresAvailable())('a SQLite entity store beside a PostgreSQL visit store, and the reverse', () => {
+const composedName = 'a SQLite entity store beside a PostgreSQL visit store, and the reverse';
+describe.skipIf(!postgresAvailable())(postgresAvailable() ? composedName : `${composedName} (skipped: PostgreSQL unavailable)`, () => {
   let t: TestApp | undefined;
   afterEach(async () => {
     await t?.close();
