@@ -210,7 +210,7 @@ export interface BlockStore {
   /** The blocks `memberId` made, oldest first. */
   list(workspaceId: string, memberId: string): Promise<Block[]>;
   /** Everyone `memberId` blocked or was blocked by, sorted, no repeats. */
-  between(workspaceId: string, memberId: string): Promise<string[]>;
+  between(workspaceId: string, memberId: string): Promise<readonly string[]>;
   /** The blocks made by any of `memberIds` (a pair of them is blocked when either made one). */
   madeBy(workspaceId: string, memberIds: readonly string[]): Promise<Block[]>;
 }

@@ -1,15 +1,17 @@
 import type { Block, BlockStore } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
+import type { ReadCache } from './read-cache.js';
 import type { SqliteWrites } from './writes.js';
 
 type BlockRow = { member_id: string; blocked_id: string; created_at: number };
 const toBlock = (r: BlockRow): Block => ({ memberId: r.member_id, blockedId: r.blocked_id, createdAt: r.created_at });
 
 /**
- * Blocks on SQLite (migration 8). Reads are not cached: a list or a recording asks one index
- * range of a small table. A change moves the main change epoch, so every process forgets the
- * visitor pages it cached (the two members' lists change, past visits included), and drops the
- * two members' pages here before it is acknowledged.
+ * Blocks on SQLite (migration 8). Who blocks or is blocked by a member (`between`, asked by
+ * every read of their visitors) is kept in the read cache (read-cache.ts). A change moves the
+ * main change epoch, so every process forgets what it cached, and drops the two members' pages
+ * and blocks here before it is acknowledged (the two members' lists change, past visits
+ * included).
  */
 export class SqliteBlocks implements BlockStore {
   private insert;
@@ -20,6 +22,7 @@ export class SqliteBlocks implements BlockStore {
 
   constructor(
     db: SqliteDb,
+    private cache: ReadCache,
     private writes: SqliteWrites,
   ) {
     this.insert = db.prepare('INSERT INTO blocks (workspace_id, member_id, blocked_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
@@ -38,7 +41,7 @@ export class SqliteBlocks implements BlockStore {
   }
 
   private write(workspaceId: string, a: string, b: string, fn: () => boolean): Promise<boolean> {
-    return this.writes.main({ workspaceId, pages: [a, b] }, fn);
+    return this.writes.main({ workspaceId, pages: [a, b], blocks: [a, b] }, fn);
   }
 
   async add(workspaceId: string, memberId: string, blockedId: string, now: number): Promise<boolean> {
@@ -53,8 +56,8 @@ export class SqliteBlocks implements BlockStore {
     return this.made.all(workspaceId, memberId).map(toBlock);
   }
 
-  async between(workspaceId: string, memberId: string): Promise<string[]> {
-    return this.both.all(workspaceId, memberId, workspaceId, memberId);
+  async between(workspaceId: string, memberId: string): Promise<readonly string[]> {
+    return this.cache.blocksOf(workspaceId, memberId) ?? this.cache.keepBlocksOf(workspaceId, memberId, this.both.all(workspaceId, memberId, workspaceId, memberId));
   }
 
   async madeBy(workspaceId: string, memberIds: readonly string[]): Promise<Block[]> {

@@ -54,12 +54,13 @@ type Entry =
   | { kind: 'member'; member: Member }
   | { kind: 'pages'; pages: CachedPage[] }
   | { kind: 'neighbors'; ids: readonly string[] }
+  | { kind: 'blocks'; ids: readonly string[] }
   | { kind: 'unlimited' };
 
 /** Different windows and page sizes asked of one profile (a plan's horizon, a time range filter, ...). */
 const PAGES_PER_PROFILE = 6;
 
-const key = (kind: 'm' | 'p' | 'n' | 'k', ws: string, id: string) => `${kind}\u0000${ws}\u0000${id}`;
+const key = (kind: 'm' | 'p' | 'n' | 'b' | 'k', ws: string, id: string) => `${kind}\u0000${ws}\u0000${id}`;
 
 /**
  * Bytes of heap an entry holds, key and LRU bookkeeping included: V8 keeps these strings one
@@ -81,7 +82,8 @@ function sizeOf(e: Entry): number {
       }
       return n;
     }
-    case 'neighbors': {
+    case 'neighbors':
+    case 'blocks': {
       let n = 200;
       for (const id of e.ids) n += 24 + id.length;
       return n;
@@ -224,6 +226,7 @@ export class ReadCache {
     if (c.members) this.dropMembers(c.workspaceId, c.members);
     if (c.pages) this.dropPages(c.workspaceId, c.pages);
     if (c.neighbors) this.dropNeighbors(c.workspaceId, c.neighbors);
+    if (c.blocks) for (const id of c.blocks) this.lru.delete(key('b', c.workspaceId, id));
     if (c.unlimitedKeys) for (const id of c.unlimitedKeys) this.dropUnlimitedKey(c.workspaceId, id);
   }
 
@@ -310,6 +313,22 @@ export class ReadCache {
   private dropNeighbors(ws: string, ids: Iterable<string>): void {
     if (!this.lru) return;
     for (const id of ids) this.lru.delete(key('n', ws, id));
+  }
+
+  /**
+   * The members blocked by or blocking this one (blocks.ts), asked by every list, page, insight
+   * and notification of the member although blocks are rare: measured on the member page, the
+   * lookup was about a tenth of the request's time.
+   */
+  blocksOf(ws: string, memberId: string): readonly string[] | undefined {
+    const e = this.sync()?.get(key('b', ws, memberId));
+    return e?.kind === 'blocks' ? e.ids : undefined;
+  }
+
+  keepBlocksOf(ws: string, memberId: string, ids: string[]): readonly string[] {
+    const list = Object.freeze(ids);
+    this.lru?.set(key('b', ws, memberId), { kind: 'blocks', ids: list });
+    return list;
   }
 
   /** Whether this API key is known to have no balance (unlimited); a metered key is never kept. */

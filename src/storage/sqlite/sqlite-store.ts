@@ -63,7 +63,7 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
     connections: new SqliteConnections(db, cache, writes),
     visits,
     keys: new SqliteKeys(db, cache, writes),
-    blocks: new SqliteBlocks(db, writes),
+    blocks: new SqliteBlocks(db, cache, writes),
     audit: new SqliteAudit(db, writes),
     retention: new SqliteRetention(db, writes),
     directory: new SqliteDirectory(db),

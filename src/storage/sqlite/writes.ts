@@ -29,6 +29,8 @@ export interface Changed {
   pages?: Iterable<string>;
   /** Connection lists of these members. */
   neighbors?: Iterable<string>;
+  /** Who blocks or is blocked by these members. */
+  blocks?: Iterable<string>;
   /** API keys that may have stopped being unlimited. */
   unlimitedKeys?: Iterable<string>;
 }
