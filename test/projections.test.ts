@@ -145,6 +145,26 @@ describe.each(BACKENDS)('the visit log and its projections on $name', (backend) 
     const after = (await profileCountsCase.snapshot(store)) as { workspace_id: string; n: number }[];
     expect(after.filter((r) => r.workspace_id === 'ws-a').reduce((n, r) => n + Number(r.n), 0)).toBe(log.length);
   });
+
+  it('lets requests in between batches while it applies a backlog', T, async () => {
+    const p = profileCountsProjection(store);
+    await p.reset();
+    const backlog = (await wholeLog(store)).length;
+    expect(backlog).toBeGreaterThan(50);
+    // Stands for requests arriving meanwhile: each turn of the event loop counts one.
+    let turns = 0;
+    let done = false;
+    const turn = () => {
+      turns++;
+      if (!done) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const applied = await new ProjectionRunner(store.visitLog, [p], { batch: 10 }).runOnce();
+    done = true;
+    expect(applied).toBe(backlog);
+    // At least one turn a batch: the backlog is not applied in one turn of the event loop.
+    expect(turns).toBeGreaterThanOrEqual(Math.floor(backlog / 10));
+  });
 });
 
 describe.each(BACKENDS)('a process SIGKILLed while the runner applies a projection on $name', (backend) => {

@@ -125,6 +125,10 @@ export class ProjectionRunner {
         }
       }
       from = entries.at(-1)!.position;
+      // Let requests in between batches: a store's calls may complete without waiting on any I/O
+      // (SQLite's are synchronous), and a backlog (a server started after a burst) was otherwise
+      // applied in one turn of the event loop, every request waiting for all of it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return applied;
   }
