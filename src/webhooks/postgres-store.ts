@@ -13,6 +13,24 @@ import { ENDPOINT_COLUMNS, MESSAGE_COLUMNS, attemptFromRow, endpointFromRow, mes
 
 const DUE = "status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)";
 
+/** New messages in one statement, their columns as arrays (outbox projection and enqueue alike). */
+const INSERT_MESSAGES = `INSERT INTO webhook_messages (${MESSAGE_COLUMNS})
+  SELECT id, ws, ep, ev, pl, oc, $7, 'pending', 0, 0, $7
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS t(id, ws, ep, ev, pl, oc)
+  ON CONFLICT (id) DO NOTHING`;
+
+function messageParams(messages: readonly (NewMessage & { id: string })[], now: number): unknown[] {
+  return [
+    messages.map((m) => m.id),
+    messages.map((m) => m.workspaceId),
+    messages.map((m) => m.endpointId),
+    messages.map((m) => m.event),
+    messages.map((m) => m.payload),
+    messages.map((m) => m.occurredAt),
+    now,
+  ];
+}
+
 export class PostgresWebhookStore implements WebhookStore {
   constructor(private db: PgDatabase) {}
 
@@ -91,21 +109,7 @@ export class PostgresWebhookStore implements WebhookStore {
       if (endpoints.length === 0) return;
       const messages = toMessages(endpoints, fresh);
       written = messages.length;
-      await c.query(
-        `INSERT INTO webhook_messages (${MESSAGE_COLUMNS})
-         SELECT id, ws, ep, ev, pl, oc, $7, 'pending', 0, 0, $7
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS t(id, ws, ep, ev, pl, oc)
-         ON CONFLICT (id) DO NOTHING`,
-        [
-          messages.map((m) => m.id),
-          messages.map((m) => m.workspaceId),
-          messages.map((m) => m.endpointId),
-          messages.map((m) => m.event),
-          messages.map((m) => m.payload),
-          messages.map((m) => m.occurredAt),
-          now,
-        ],
-      );
+      await c.query(INSERT_MESSAGES, messageParams(messages, now));
     });
     return written;
   }
@@ -133,21 +137,7 @@ export class PostgresWebhookStore implements WebhookStore {
 
   async enqueue(messages: readonly (NewMessage & { id: string })[], now: number) {
     if (messages.length === 0) return;
-    await this.db.query(
-      `INSERT INTO webhook_messages (${MESSAGE_COLUMNS})
-       SELECT id, ws, ep, ev, pl, oc, $7, 'pending', 0, 0, $7
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS t(id, ws, ep, ev, pl, oc)
-       ON CONFLICT (id) DO NOTHING`,
-      [
-        messages.map((m) => m.id),
-        messages.map((m) => m.workspaceId),
-        messages.map((m) => m.endpointId),
-        messages.map((m) => m.event),
-        messages.map((m) => m.payload),
-        messages.map((m) => m.occurredAt),
-        now,
-      ],
-    );
+    await this.db.query(INSERT_MESSAGES, messageParams(messages, now));
   }
 
   async dueEndpoints(now: number, busy: readonly string[], limit: number) {
