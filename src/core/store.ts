@@ -22,6 +22,7 @@ import type { MemberDirectory } from './member-directory.js';
 import type { InsightsStore } from './insights-store.js';
 import type { Projection } from './projection.js';
 import type { VisitLog } from './visit-log.js';
+import type { MemberChangeLog } from './member-changes.js';
 
 export interface WorkspaceStore {
   get(id: string): Promise<Workspace | undefined>;
@@ -37,11 +38,16 @@ export interface MemberStore {
   get(workspaceId: string, id: string): Promise<Member | undefined>;
   getMany(workspaceId: string, ids: readonly string[]): Promise<Map<string, Member>>;
   existingIds(workspaceId: string, ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * Creates or changes members, in one transaction with their entries in the member-change log
+   * (`created` for a new member, `updated` for one whose stored fields changed). A member whose
+   * fields would not change is left as it is: no write, `updatedAt` kept, no entry.
+   */
   upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]>;
   /**
    * Erases a member in one transaction: the profile, their visits as owner and as viewer, the
-   * summaries built from them, their connections; their API keys are revoked. Returns false
-   * when there was no such member.
+   * summaries built from them, their connections; their API keys are revoked; an `erased`
+   * entry goes to the member-change log. Returns false when there was no such member.
    */
   erase(workspaceId: string, id: string, now: number): Promise<boolean>;
 }
@@ -231,6 +237,8 @@ export interface EntityStore {
   readonly audit: AuditStore;
   /** Member search for the admin console (member-directory.ts). */
   readonly directory: MemberDirectory;
+  /** Every member created, changed or erased, in order, written with the change (member-changes.ts). */
+  readonly memberChanges: MemberChangeLog;
 }
 
 /**
