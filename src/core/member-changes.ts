@@ -6,7 +6,8 @@
  *
  * Positions are per workspace, strictly increasing in commit order and never reused: a reader
  * that has seen position n of a workspace has seen every entry below n that will ever exist.
- * They are dense when written; entries below every reader's checkpoint may be pruned.
+ * They are dense when written; entries below every reader's checkpoint may be pruned. The
+ * entries of one write are in member id order (bytewise), one per member.
  */
 
 /** `created`: the member did not exist; `updated`: a stored field changed; `erased`: the member was erased. */

@@ -8,13 +8,16 @@
 import type pg from 'pg';
 import type { MemberChange, MemberChangeHead, MemberChangeKind, MemberChangeLog } from '../../core/index.js';
 import type { PgDatabase } from './database.js';
+import { inMemberIdOrder } from '../rows.js';
 
-/** Positions for `n` new entries: the returned `position` is the last of them. */
-export const TAKE_POSITIONS = (workspace: string, n: string) => `INSERT INTO member_change_heads (workspace_id, position) VALUES (${workspace}, ${n})
-  ON CONFLICT (workspace_id) DO UPDATE SET position = member_change_heads.position + excluded.position RETURNING position`;
-
-/** Appends entries ($2 member ids, $3 kinds, in order) of workspace $1 at time $4. */
-const APPEND = `WITH h AS (${TAKE_POSITIONS('$1', 'cardinality($2::text[])')})
+/**
+ * Appends entries ($2 member ids, $3 kinds, in order) of workspace $1 at time $4, at the
+ * positions after the head, which the same statement moves (and so locks until commit).
+ */
+const APPEND = `WITH h AS (
+    INSERT INTO member_change_heads (workspace_id, position) VALUES ($1, cardinality($2::text[]))
+    ON CONFLICT (workspace_id) DO UPDATE SET position = member_change_heads.position + excluded.position RETURNING position
+  )
   INSERT INTO member_changes (workspace_id, position, kind, member_id, changed_at)
   SELECT $1, h.position - cardinality($2::text[]) + t.n, t.kind, t.id, $4
   FROM h, unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(id, kind, n)`;
@@ -25,10 +28,11 @@ export interface NewMemberChange {
   memberId: string;
 }
 
-/** Appends changes in the caller's transaction; it should be the transaction's last write (see above). */
+/** Appends changes, in member id order, in the caller's transaction; it should be the transaction's last write (see above). */
 export async function appendMemberChanges(c: pg.ClientBase, workspaceId: string, changes: readonly NewMemberChange[], now: number): Promise<void> {
   if (changes.length === 0) return;
-  await c.query(APPEND, [workspaceId, changes.map((x) => x.memberId), changes.map((x) => x.kind), now]);
+  const ordered = inMemberIdOrder(changes);
+  await c.query(APPEND, [workspaceId, ordered.map((x) => x.memberId), ordered.map((x) => x.kind), now]);
 }
 
 type Row = { workspace_id: string; position: number; kind: MemberChangeKind; member_id: string; changed_at: number };

@@ -7,6 +7,7 @@
 import type { MemberChange, MemberChangeHead, MemberChangeKind, MemberChangeLog } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 import type { SqliteWrites } from './writes.js';
+import { inMemberIdOrder } from '../rows.js';
 
 type Row = { workspace_id: string; position: number; kind: MemberChangeKind; member_id: string; changed_at: number };
 
@@ -43,11 +44,11 @@ export class SqliteMemberChanges implements MemberChangeLog {
     this.remove = db.prepare<[string, number]>('DELETE FROM member_changes WHERE workspace_id = ? AND position <= ?');
   }
 
-  /** Appends changes at the workspace's next positions; runs inside the caller's write transaction. */
+  /** Appends changes at the workspace's next positions, in member id order; runs inside the caller's write transaction. */
   append(workspaceId: string, changes: readonly NewMemberChange[], now: number): void {
     if (changes.length === 0) return;
     const last = this.take.get(workspaceId, changes.length)!;
-    changes.forEach((c, i) => this.insert.run(workspaceId, last - changes.length + 1 + i, c.kind, c.memberId, now));
+    inMemberIdOrder(changes).forEach((c, i) => this.insert.run(workspaceId, last - changes.length + 1 + i, c.kind, c.memberId, now));
   }
 
   async read(workspaceId: string, after: number, limit: number): Promise<MemberChange[]> {
