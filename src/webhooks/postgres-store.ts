@@ -155,11 +155,6 @@ export class PostgresWebhookStore implements WebhookStore {
     return written;
   }
 
-  async forgetMember(workspaceId: string, memberId: string) {
-    const rows = await this.db.query(`${FORGET} RETURNING 1`, [workspaceId, memberId]);
-    return rows.length;
-  }
-
   async enqueue(messages: readonly (NewMessage & { id: string })[], now: number) {
     if (messages.length === 0) return;
     await this.db.query(INSERT_MESSAGES, messageParams(messages, now));

@@ -176,10 +176,6 @@ export class SqliteWebhookStore implements WebhookStore {
     return written;
   }
 
-  async forgetMember(workspaceId: string, memberId: string) {
-    return this.write(() => this.stmt(FORGET).run(workspaceId, memberId, memberId).changes);
-  }
-
   async enqueue(messages: readonly (NewMessage & { id: string })[], now: number) {
     if (messages.length === 0) return;
     await this.write(() => {

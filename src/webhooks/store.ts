@@ -74,7 +74,7 @@ export interface WebhookStore {
   /**
    * The outbox as a projection of the member-change log (member-events.ts): in ONE transaction,
    * for the changes above the checkpoint, the profile.visited messages naming an erased member
-   * forgotten (as `forgetMember`), the messages `toMessages` makes of them for the workspace's
+   * (as owner or viewer) emptied of their payload and cancelled, the messages `toMessages` makes of them for the workspace's
    * endpoints written, and the checkpoint moved to the last change. Returns the messages written.
    */
   applyMemberChanges(
@@ -84,11 +84,6 @@ export interface WebhookStore {
     now: number,
   ): Promise<number>;
 
-  /**
-   * An erased member leaves the outbox too: every profile.visited message naming them (as
-   * owner or viewer) loses its payload and is cancelled. Returns how many.
-   */
-  forgetMember(workspaceId: string, memberId: string): Promise<number>;
 
   /** Writes messages to the outbox, due at `now`. */
   enqueue(messages: readonly (NewMessage & { id: string })[], now: number): Promise<void>;
