@@ -94,12 +94,18 @@ export class PgMembers implements MemberStore {
       if (mode === 'merge' && prev) for (const f of FIELDS) p[f] ??= prev[f] as never;
       folded.set(m.id, p);
     }
-    const rows = [...folded.values()];
-    const written = mode === 'replace' ? await this.db.query<MemberRow>(REPLACE, columns(workspaceId, rows, now)) : await this.merge(workspaceId, rows, now);
-    const byId = new Map(written.map((r) => [r.id, memberFromRow(r)]));
-    // Members a replace left as they were are not returned by its statement.
-    const unchanged = rows.filter((r) => !byId.has(r.id)).map((r) => r.id);
-    if (unchanged.length > 0) for (const [id, m] of await this.getMany(workspaceId, unchanged)) byId.set(id, m);
+    const byId = new Map<string, Member>();
+    let pending = [...folded.values()];
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > 5) throw new Error('members kept being erased while they were written');
+      const written = mode === 'replace' ? await this.db.query<MemberRow>(REPLACE, columns(workspaceId, pending, now)) : await this.merge(workspaceId, pending, now);
+      for (const r of written) byId.set(r.id, memberFromRow(r));
+      // Members a replace left as they were are not returned by its statement: read them. One
+      // erased in between is written again, as if the upsert had come after the erase.
+      const unchanged = pending.filter((r) => !byId.has(r.id)).map((r) => r.id);
+      if (unchanged.length > 0) for (const [id, m] of await this.getMany(workspaceId, unchanged)) byId.set(id, m);
+      pending = pending.filter((r) => !byId.has(r.id));
+    }
     return inputs.map((m) => byId.get(m.id)!);
   }
 
