@@ -51,12 +51,14 @@ export class MemberEvents {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticking: Promise<unknown> = Promise.resolve();
   private closing = false;
+  /** Per workspace, the position every entry at or below which is in the outbox, not yet pruned. */
+  private prunable = new Map<string, number>();
 
   constructor(private o: MemberEventsOptions) {}
 
   /**
-   * Turns the workspace's changes above the checkpoint into messages, then prunes them.
-   * Resolves once every change committed before the call is in the outbox. Calls for one
+   * Turns the workspace's changes above the checkpoint into messages (the next poll prunes
+   * them). Resolves once every change committed before the call is in the outbox. Calls for one
    * workspace while one runs share it (it makes one more pass).
    */
   advance(workspaceId: string): Promise<void> {
@@ -86,8 +88,13 @@ export class MemberEvents {
     this.advance(workspaceId).catch((err: unknown) => this.o.log?.error({ err, workspaceId }, 'webhook member events: could not write the messages of member changes; retried'));
   }
 
-  /** Advances every workspace whose log is ahead of the checkpoint. */
+  /** Prunes what the outbox holds, then advances every workspace whose log is ahead of the checkpoint. */
   async runOnce(): Promise<void> {
+    // Once a poll rather than after each pass: a pass per member change stays a few statements.
+    for (const [ws, through] of [...this.prunable]) {
+      this.prunable.delete(ws);
+      await this.o.changes.prune(ws, through);
+    }
     const [heads, checkpoints] = await Promise.all([this.o.changes.heads(), this.o.store.memberEventCheckpoints()]);
     for (const h of heads) {
       if (this.closing) return;
@@ -121,17 +128,16 @@ export class MemberEvents {
   private async drain(workspaceId: string): Promise<void> {
     const batch = this.o.batch ?? MEMBER_EVENTS_BATCH;
     let at = await this.o.store.memberEventCheckpoint(workspaceId);
-    let passed = 0;
     for (;;) {
       const changes = await this.o.changes.read(workspaceId, at, batch);
       if (changes.length === 0) break;
       const written = await this.o.store.applyMemberChanges(workspaceId, changes, (endpoints, fresh) => memberMessages(workspaceId, endpoints, fresh), this.o.clock.now());
       if (written > 0) this.o.onWritten();
       // Applied here or by another process: the checkpoint is at least there now.
-      at = passed = changes.at(-1)!.position;
+      at = changes.at(-1)!.position;
+      this.prunable.set(workspaceId, at);
       if (changes.length < batch || this.closing) break;
     }
-    if (passed > 0) await this.o.changes.prune(workspaceId, passed);
   }
 }
 
