@@ -83,6 +83,13 @@ export interface InsightsVersions {
    * change to them; null when the backend cannot tell (breakdowns are then computed every time).
    */
   directory: string | null;
+  /**
+   * How long a result kept under `directory` may be reused even while it reads the same, in ms;
+   * absent: as long as it reads the same. For a version moved after the change commits rather
+   * than with it (PostgreSQL), which a crash in between would leave unmoved: the bound on how
+   * long such a change can go unseen.
+   */
+  directoryMaxAgeMs?: number;
 }
 
 /** Ranges are slot numbers, `from` inclusive, `to` exclusive; everything is keyed by workspace. */

@@ -163,9 +163,10 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
   // What is read from the projection and the directory is kept while their versions hold
   // (insights-kept.ts): read before computing, and part of the key with all the rest it depends on.
   const versions = await store.versions(ws, owner.id);
-  const keep = <T>(what: string, version: string | undefined, compute: () => Promise<T>): Promise<T> =>
-    version !== undefined ? keptOr(store, [what, ws, owner.id, cal.key, [...blocked].sort().join(','), version].join('\u0000'), compute) : compute();
-  const counts = keep('counts', versions?.projection, async () => {
+  const now = deps.clock.now();
+  const keep = <T>(what: string, version: string | undefined, maxAgeMs: number | undefined, compute: () => Promise<T>): Promise<T> =>
+    version !== undefined ? keptOr(store, [what, ws, owner.id, cal.key, [...blocked].sort().join(','), version].join('\u0000'), now, maxAgeMs, compute) : compute();
+  const counts = keep('counts', versions?.projection, undefined, async () => {
     const bounds = [cal.previousFrom, ...cal.buckets.map((b) => b.from), cal.to].map(slotOf);
     const [all, theirs, previousUnique] = await Promise.all([
       store.profileViews(ws, owner.id, bounds),
@@ -181,7 +182,9 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
   const currentViews = series.reduce((a, b) => a + b.views, 0);
 
   const breakdowns = q.breakdowns
-    ? await keep('breakdowns', versions?.directory != null ? `${versions.projection}/${versions.directory}` : undefined, () => breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked))
+    ? await keep('breakdowns', versions?.directory != null ? `${versions.projection}/${versions.directory}` : undefined, versions?.directoryMaxAgeMs, () =>
+        breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked),
+      )
     : null;
   return {
     memberId: owner.id,

@@ -12,6 +12,7 @@ import {
   type WorkspaceViewers,
 } from '../../core/index.js';
 import type { PgDatabase } from './database.js';
+import { DIRECTORY_MAX_AGE_MS, DIRECTORY_VERSION_SQL } from './directory-version.js';
 
 /**
  * An erase's steps ($1 workspace, $2 member), after the member's log entries are gone (an apply
@@ -43,12 +44,16 @@ export class PgInsights implements InsightsStore {
 
   /**
    * The profile's version (migration 13, moved in the transaction of every change to its rows,
-   * by any process). No directory version: the members, connections and blocks stores move no
-   * epoch on PostgreSQL, so breakdowns are computed on every request.
+   * by any process) and the directory version (migration 14, moved after every change to cards,
+   * connections and blocks, by any process: directory-version.ts), in one round trip.
    */
   async versions(ws: string, profileId: string): Promise<InsightsVersions> {
-    const rows = await this.db.query<{ version: string | number }>('SELECT version FROM insight_versions WHERE workspace_id = $1 AND profile_id = $2', [ws, profileId]);
-    return { projection: String(rows[0]?.version ?? 0), directory: null };
+    const [row] = await this.db.query<{ projection: Num | null; directory: Num }>({
+      name: 'insights_versions',
+      text: `SELECT (SELECT version FROM insight_versions WHERE workspace_id = $1 AND profile_id = $2) AS projection, ${DIRECTORY_VERSION_SQL} AS directory`,
+      values: [ws, profileId],
+    });
+    return { projection: String(row!.projection ?? 0), directory: String(row!.directory), directoryMaxAgeMs: DIRECTORY_MAX_AGE_MS };
   }
 
   async profileViews(ws: string, profileId: string, boundaries: readonly number[], viewerIds?: readonly string[]): Promise<number[]> {

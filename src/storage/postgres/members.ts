@@ -1,10 +1,13 @@
 import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
 import { MEMBER_COLUMNS, memberColumnsOf, memberFromRow, memberParams, type MemberRow } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
+import { directoryChanged } from './directory-version.js';
 import { eraseVisitsOf } from './erase-visits.js';
 
 const FIELDS = ['name', 'headline', 'title', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url', 'plan', 'visibility'] as const;
 type Params = ReturnType<typeof memberParams>;
+/** What breakdowns of viewers read of a card (docs/insights.md, "Kept results"). */
+const BREAKDOWN_FIELDS = ['visibility', 'company', 'title', 'industry', 'location'] as const;
 
 /** The batch travels as one array per column: $2 ids, $3..$13 FIELDS, $14 now. */
 const INPUT = `unnest($2::text[], ${FIELDS.map((_, i) => `$${i + 3}::text[]`).join(', ')})
@@ -77,7 +80,18 @@ export class PgMembers implements MemberStore {
       folded.set(m.id, p);
     }
     const rows = [...folded.values()];
-    const written = mode === 'replace' ? await this.db.query<MemberRow>(REPLACE, columns(workspaceId, rows, now)) : await this.merge(workspaceId, rows, now);
+    let written: MemberRow[];
+    if (mode === 'replace') {
+      written = await this.db.query<MemberRow>(REPLACE, columns(workspaceId, rows, now));
+      // Whether a card changed is not known without reading the rows first (and a read before
+      // the statement can be overtaken by another writer): moved for every replace, an
+      // explicit write of profiles, unlike the merges recording does.
+      await directoryChanged(this.db);
+    } else {
+      const merged = await this.merge(workspaceId, rows, now);
+      if (merged.cardsChanged) await directoryChanged(this.db);
+      written = merged.rows;
+    }
     const byId = new Map(written.map((r) => [r.id, memberFromRow(r)]));
     return inputs.map((m) => byId.get(m.id)!);
   }
@@ -88,8 +102,14 @@ export class PgMembers implements MemberStore {
    * rows in id order, merge in code, update them, and insert the new ones; a new one inserted
    * by another process in the meantime makes the insert come back short, and the transaction
    * runs again (then finding that row among the locked ones).
+   *
+   * `cardsChanged`: whether a stored member's breakdown field took another value, compared with
+   * the locked rows, so exactly. Members created here change no breakdown: a viewer is a member
+   * before any of their visits is recorded, so nobody has viewed them yet (their first visit
+   * moves its profile's version). Recording merges the viewers' inline profiles on every call,
+   * mostly unchanged, so the directory version moves only for real changes.
    */
-  private merge(workspaceId: string, rows: Params[], now: number): Promise<MemberRow[]> {
+  private merge(workspaceId: string, rows: Params[], now: number): Promise<{ rows: MemberRow[]; cardsChanged: boolean }> {
     return this.db.transaction(async (c) => {
       const { rows: stored } = await c.query<MemberRow>(
         `SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
@@ -105,6 +125,7 @@ export class PgMembers implements MemberStore {
           for (const f of FIELDS) merged[f] = (r[f] ?? s[f]) as never;
           return merged;
         });
+      const cardsChanged = changed.some((m) => BREAKDOWN_FIELDS.some((f) => m[f] !== existing.get(m.id)![f]));
       const out: MemberRow[] = [];
       if (fresh.length > 0) {
         const { rows: inserted } = await c.query<MemberRow>(INSERT_NEW, columns(workspaceId, fresh, now));
@@ -112,13 +133,13 @@ export class PgMembers implements MemberStore {
         out.push(...inserted);
       }
       if (changed.length > 0) out.push(...(await c.query<MemberRow>(UPDATE, columns(workspaceId, changed, now))).rows);
-      return out;
+      return { rows: out, cardsChanged };
     });
   }
 
   /** One transaction; the member row is locked first so a concurrent merge waits for the erase. */
   async erase(workspaceId: string, id: string, now: number): Promise<boolean> {
-    return this.db.transaction(async (c) => {
+    const erased = await this.db.transaction(async (c) => {
       const { rowCount } = await c.query('SELECT 1 FROM members WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id]);
       if (!rowCount) return false;
       const p = [workspaceId, id];
@@ -134,5 +155,8 @@ export class PgMembers implements MemberStore {
       await c.query('DELETE FROM members WHERE workspace_id = $1 AND id = $2', p);
       return true;
     });
+    // Their connections went: the degrees of others may change.
+    if (erased) await directoryChanged(this.db);
+    return erased;
   }
 }

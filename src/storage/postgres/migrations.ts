@@ -333,4 +333,13 @@ CREATE TABLE insight_versions (
 );
 `,
   },
+  {
+    version: 14,
+    name: 'directory version',
+    // docs/insights.md, "Kept results": what SQLite's change_epoch is to kept breakdowns, without
+    // a row every member write would update (directory-version.ts says why a sequence).
+    sql: `
+CREATE SEQUENCE directory_version AS bigint;
+`,
+  },
 ];
