@@ -12,6 +12,7 @@ import type {
   RecordOutcome,
   Role,
   ViewerSummary,
+  Visibility,
   VisitSource,
   Workspace,
   WorkspaceSettings,
@@ -37,6 +38,12 @@ export interface MemberStore {
   get(workspaceId: string, id: string): Promise<Member | undefined>;
   getMany(workspaceId: string, ids: readonly string[]): Promise<Map<string, Member>>;
   existingIds(workspaceId: string, ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * How many of `ids` (distinct) are members of the workspace, by their current visibility; ids
+   * of no member count nowhere. Counted where the cards are, so that a list of a workspace's
+   * viewers over a year (up to every member) crosses once, and no card comes back.
+   */
+  countByVisibility(workspaceId: string, ids: readonly string[]): Promise<Record<Visibility, number>>;
   upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]>;
   /**
    * Erases a member in one transaction: the profile, their visits as owner and as viewer, the

@@ -9,10 +9,9 @@
  *   visit side erases their visits, summaries and log entries (two transactions, not one);
  * - the retention purge walks the workspaces the entity store knows;
  * - insights' distinct viewers of a range carry the viewers' current traits, read from the
- *   entity store.
- * Left for later: the workspace's viewers by visibility (`workspaceViewers`) are still counted
- * against member cards in the visit store's database (none there when the halves are apart);
- * the webhook and audit tables stay with the entity store.
+ *   entity store; the workspace's viewers come back as ids, which the core has the entity store
+ *   count by visibility (use-cases/insights.ts), as it does on one database.
+ * Left for later: the webhook and audit tables stay with the entity store.
  */
 import type { EntityStore, InsightsStore, RetentionStore, Store, VisitDataStore, VisitStore } from '../core/index.js';
 
@@ -87,6 +86,7 @@ export function composeStores(entities: Store, visits: Store): Store {
       get: (ws, id) => members.get(ws, id),
       getMany: (ws, ids) => members.getMany(ws, ids),
       existingIds: (ws, ids) => members.existingIds(ws, ids),
+      countByVisibility: (ws, ids) => members.countByVisibility(ws, ids),
       upsert: (ws, inputs, mode, now) => members.upsert(ws, inputs, mode, now),
       async erase(ws, id, now) {
         const existed = await members.erase(ws, id, now);

@@ -1,4 +1,4 @@
-import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
+import type { Member, MemberInput, MemberStore, UpsertMode, Visibility } from '../../core/index.js';
 import { MEMBER_COLUMNS, memberColumnsOf, memberFromRow, memberParams, type MemberRow } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
 import { eraseVisitsOf } from './erase-visits.js';
@@ -61,6 +61,19 @@ export class PgMembers implements MemberStore {
       values: [workspaceId, [...ids]],
     });
     return new Set(rows.map((r) => r.id));
+  }
+
+  async countByVisibility(workspaceId: string, ids: readonly string[]): Promise<Record<Visibility, number>> {
+    const out: Record<Visibility, number> = { full: 0, characteristics: 0, private: 0 };
+    if (ids.length === 0) return out;
+    // Counted in the statement: the workspace report asks about every viewer of its range.
+    const rows = await this.db.query<{ visibility: Visibility; n: string }>({
+      name: 'members_count_by_visibility',
+      text: 'SELECT visibility, count(*) AS n FROM members WHERE workspace_id = $1 AND id = ANY($2::text[]) GROUP BY visibility',
+      values: [workspaceId, ids],
+    });
+    for (const r of rows) out[r.visibility] += Number(r.n);
+    return out;
   }
 
   /**
