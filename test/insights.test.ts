@@ -1,5 +1,6 @@
 /**
- * Insights (docs/insights.md) through real HTTP on both backends: exact figures against a
+ * Insights (docs/insights.md) through real HTTP on both backends, and on both pairings of one
+ * backend's entity store with the other's visit store: exact figures against a
  * reference worked out here from the visits the API acknowledged as counted, by a different
  * route (local dates from `toLocaleDateString`, weeks by date arithmetic) over time zones with
  * DST changes inside the range and offsets of 30 and 45 minutes; empty periods; the plan
@@ -7,7 +8,8 @@
  * totals only); plan and reciprocity refusals.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, sqliteBackend } from './support/backends.js';
+import { BACKENDS, postgresAvailable, postgresBackend, sqliteBackend, testStoreConfig, type TestBackend } from './support/backends.js';
+import { openStores } from '../src/storage/open-store.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { auth, expectNativeError, postBatch } from './support/assertions.js';
 import type { MemberInput } from '../src/core/index.js';
@@ -68,13 +70,31 @@ function rng(seed: number) {
   };
 }
 
+const ALL_ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Kiritimati'];
+
 const SOURCES = ['search', 'feed', 'profile', 'similar_profiles', 'group', 'direct', 'external', 'other'];
 
-describe.each(BACKENDS)('insights on $name', (backend) => {
+/**
+ * Each backend, then each pairing of one backend's entity store with the other's visit store
+ * (docs/architecture.md): the figures must not depend on whether the two share a database.
+ */
+const SETUPS: { name: string; entities: TestBackend; visits: TestBackend }[] = [
+  ...BACKENDS.map((b) => ({ name: b.name, entities: b, visits: b })),
+  ...(postgresAvailable()
+    ? [
+        { name: 'sqlite entities + postgres visits', entities: sqliteBackend, visits: postgresBackend },
+        { name: 'postgres entities + sqlite visits', entities: postgresBackend, visits: sqliteBackend },
+      ]
+    : []),
+];
+
+describe.each(SETUPS)('insights on $name', (setup) => {
   let t: TestApp;
   let n = 0;
   beforeAll(async () => {
-    t = await startTestApp(backend);
+    const apart = setup.visits !== setup.entities;
+    const store = apart ? (await openStores({ ...testStoreConfig(await setup.entities.freshUrl()), visitsDatabaseUrl: await setup.visits.freshUrl() })).store : undefined;
+    t = await startTestApp(setup.entities, store ? { store } : {});
     t.clock.t = NOW;
   });
   afterAll(() => t.close());
@@ -132,7 +152,11 @@ describe.each(BACKENDS)('insights on $name', (backend) => {
     });
 
     const cases: [string, string, 'day' | 'week'][] = [];
-    for (const tz of ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Kiritimati']) {
+    // Every zone on each backend; on a pairing, where the calendar is the same core code and
+    // what changes is which database answers, three: no DST, a DST change in the range, and a
+    // 45-minute offset (slots of another quarter hour). The reference costs most of the time.
+    const zones = setup.visits === setup.entities ? ALL_ZONES : ['UTC', 'America/New_York', 'Asia/Kathmandu'];
+    for (const tz of zones) {
       for (const range of ['7d', '30d', '90d', '365d']) for (const g of ['day', 'week'] as const) cases.push([tz, range, g]);
     }
 
