@@ -26,7 +26,14 @@ interface Counted {
 }
 
 /** Local calendar date of an instant, by a route independent of the service's. */
-const localDate = (t: number, tz: string) => new Date(t).toLocaleDateString('en-CA', { timeZone: tz });
+const localDate = (t: number, tz: string) => {
+  const key = `${t}\u0000${tz}`;
+  let date = localDates.get(key);
+  if (date === undefined) localDates.set(key, (date = new Date(t).toLocaleDateString('en-CA', { timeZone: tz })));
+  return date;
+};
+/** Kept: every case asks again about the same visits in the same few zones. */
+const localDates = new Map<string, string>();
 const addDays = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
 /** Monday of the week a date is in. */
 const mondayOf = (date: string) => addDays(date, -((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7));
@@ -49,7 +56,10 @@ function reference(visits: readonly Counted[], ownerId: string, days: number, gr
   const dates: string[] = [];
   for (let d = first; d <= today; d = addDays(d, 1)) dates.push(d);
   const bucketOf = (date: string) => (granularity === 'day' ? date : mondayOf(date) < first ? first : mondayOf(date));
-  const series = [...new Set(dates.map(bucketOf))].map((date) => ({ date, views: current.filter((v) => bucketOf(v.date) === date).length }));
+  // Counted in one pass (filtering the visits once per bucket took most of this file's time).
+  const perBucket = new Map<string, number>();
+  for (const v of current) perBucket.set(bucketOf(v.date), (perBucket.get(bucketOf(v.date)) ?? 0) + 1);
+  const series = [...new Set(dates.map(bucketOf))].map((date) => ({ date, views: perBucket.get(date) ?? 0 }));
   const pct = (a: number, b: number) => (b === 0 ? null : Math.round(((a - b) / b) * 1000) / 10);
   const uniq = (list: typeof mine) => new Set(list.map((v) => v.viewerId)).size;
   return {
@@ -69,8 +79,6 @@ function rng(seed: number) {
     return s / 2 ** 32;
   };
 }
-
-const ALL_ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Kiritimati'];
 
 const SOURCES = ['search', 'feed', 'profile', 'similar_profiles', 'group', 'direct', 'external', 'other'];
 
@@ -152,11 +160,7 @@ describe.each(SETUPS)('insights on $name', (setup) => {
     });
 
     const cases: [string, string, 'day' | 'week'][] = [];
-    // Every zone on each backend; on a pairing, where the calendar is the same core code and
-    // what changes is which database answers, three: no DST, a DST change in the range, and a
-    // 45-minute offset (slots of another quarter hour). The reference costs most of the time.
-    const zones = setup.visits === setup.entities ? ALL_ZONES : ['UTC', 'America/New_York', 'Asia/Kathmandu'];
-    for (const tz of zones) {
+    for (const tz of ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Kiritimati']) {
       for (const range of ['7d', '30d', '90d', '365d']) for (const g of ['day', 'week'] as const) cases.push([tz, range, g]);
     }
 
