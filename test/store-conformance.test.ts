@@ -191,6 +191,16 @@ describe.each(SETUPS)('store conformance on $name', (setup) => {
       expect(await store.members.existingIds('m', [])).toEqual(new Set());
     });
 
+    it('countByVisibility counts the members named, once each, by their visibility now, within the workspace', async () => {
+      // In 'm': ann (full since her replace), bob (private), cy (full); 'm-other' has its own ann.
+      expect(await store.members.countByVisibility('m', ['ann', 'bob', 'cy', 'nobody', 'ann'])).toEqual({ full: 2, characteristics: 0, private: 1 });
+      expect(await store.members.countByVisibility('m', [])).toEqual({ full: 0, characteristics: 0, private: 0 });
+      expect(await store.members.countByVisibility('m-other', ['ann', 'bob'])).toEqual({ full: 1, characteristics: 0, private: 0 });
+      await store.members.upsert('m', [{ id: 'cy', visibility: 'characteristics' }], 'merge', 6000);
+      expect(await store.members.countByVisibility('m', ['bob', 'cy'])).toEqual({ full: 0, characteristics: 1, private: 1 });
+      await store.members.upsert('m', [{ id: 'cy', visibility: 'full' }], 'merge', 6000);
+    });
+
     it('existingIds answers a long list of ids, none of them cached, with exactly the stored ones', async () => {
       // Upserting caches the members it wrote: a second store on the same database, without a
       // read cache, reads them all from the database (SQLite checks a long list in one query).

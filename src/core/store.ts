@@ -39,8 +39,8 @@ export interface MemberStore {
   getMany(workspaceId: string, ids: readonly string[]): Promise<Map<string, Member>>;
   existingIds(workspaceId: string, ids: readonly string[]): Promise<Set<string>>;
   /**
-   * How many of `ids` (distinct) are members of the workspace, by their current visibility; ids
-   * of no member count nowhere. Counted where the cards are, so that a list of a workspace's
+   * How many of `ids` are members of the workspace, by their current visibility: each member
+   * once however often named; ids of no member count nowhere. Counted where the cards are, so that a list of a workspace's
    * viewers over a year (up to every member) crosses once, and no card comes back.
    */
   countByVisibility(workspaceId: string, ids: readonly string[]): Promise<Record<Visibility, number>>;
