@@ -1,12 +1,12 @@
 /**
  * Two stores (docs/architecture.md): a SQLite entity store beside a PostgreSQL visit store (and
  * the reverse) serve the app: visits recorded over HTTP are listed with the members' cards, the
- * workspace's insights count its viewers by their cards, and erasing a member removes their
- * visits too. The visit store's contract on its own, in a database where no workspace or member
+ * workspace's insights count its viewers by their cards, erasing a member removes their
+ * visits too, and the retention purge walks the entity store's workspaces. The visit store's contract on its own, in a database where no workspace or member
  * exists, is in store-conformance.test.ts (the same cases as the whole store's).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProjectionRunner, slotOf } from '../src/core/index.js';
+import { ProjectionRunner, purgeExpiredVisits, slotOf } from '../src/core/index.js';
 import { composeStores } from '../src/storage/compose-stores.js';
 import { openStores } from '../src/storage/open-store.js';
 import { auth } from './support/assertions.js';
@@ -72,6 +72,13 @@ describe.skipIf(!postgresAvailable())(postgresAvailable() ? composedName : `${co
       // Gone from the visit store itself, not just hidden by the missing card.
       expect(await store.visits.viewedBy(WS, 'a', '', 10)).toEqual([]);
       expect((await store.visitLog.read(WS, 0, 10)).map((e) => e.viewerId)).toEqual(['b']);
+      // Retention walks the entity store's workspaces and purges in the visit store.
+      t.clock.advance(400 * 86_400_000);
+      const purged = await purgeExpiredVisits({ store, clock: t.clock });
+      expect(purged.workspaces.map((w) => w.workspaceId)).toEqual([WS]);
+      expect(await names()).toEqual([]);
+      expect(await store.visits.viewedBy(WS, 'b', '', 10)).toEqual([]);
+      expect(await store.visitLog.read(WS, 0, 10)).toEqual([]);
       expect((await composeStores(store, store)) === store).toBe(true);
     });
   }

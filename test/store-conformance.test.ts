@@ -62,6 +62,13 @@ describe.each(SETUPS)('store conformance on $name', (setup) => {
       expect(await store.workspaces.get('ws-new')).toEqual(created);
     });
 
+    it('ids lists every workspace once, in id order', async () => {
+      await store.workspaces.ensure('ws-a-first', 'A');
+      const ids = await store.workspaces.ids();
+      expect(ids).toEqual(expect.arrayContaining(['ws-a-first', 'ws-new']));
+      expect(ids).toEqual([...new Set(ids)].sort());
+    });
+
     it('updateSettings stores every setting and returns the workspace', async () => {
       await store.workspaces.ensure('ws-settings', 'Settings');
       const settings = { ...DEFAULT_SETTINGS, dedupWindowMs: 5 * MIN, freeFullViewers: 3, urnPrefix: 'urn:x:' };
@@ -427,7 +434,7 @@ describe.each(BACKENDS)('visit store conformance on $name alone, in a database w
   }));
 
   it('made no workspace and no member on the way', async () => {
-    expect(await store.retention.workspaceIds()).toEqual([]);
+    expect(await store.workspaces.ids()).toEqual([]);
     for (const ws of ['r', 'l', 'hist', 'vs-erase', 'vs-ins']) {
       expect(await store.workspaces.get(ws)).toBeUndefined();
       expect(await store.members.existingIds(ws, ['o', 'a', 'b', 'owner', 'v0'])).toEqual(new Set());

@@ -26,6 +26,8 @@ import type { VisitLog } from './visit-log.js';
 
 export interface WorkspaceStore {
   get(id: string): Promise<Workspace | undefined>;
+  /** Every workspace's id, in id order (a retention purge walks them all). */
+  ids(): Promise<string[]>;
   /** Creates the workspace, or returns the existing one with that id. */
   ensure(id: string, name: string): Promise<Workspace>;
   updateSettings(id: string, settings: WorkspaceSettings): Promise<Workspace>;
