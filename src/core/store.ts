@@ -42,8 +42,8 @@ export interface MemberStore {
   existingIds(workspaceId: string, ids: readonly string[]): Promise<Set<string>>;
   /**
    * How many of `ids` are members of the workspace, by their current visibility: each member
-   * once however often named; ids of no member count nowhere. Counted where the cards are, so that a list of a workspace's
-   * viewers over a year (up to every member) crosses once, and no card comes back.
+   * once however often named; ids of no member count nowhere. Counted where the cards are, so
+   * that a workspace's viewers over a year (up to every member) cross once and no card comes back.
    */
   countByVisibility(workspaceId: string, ids: readonly string[]): Promise<Record<Visibility, number>>;
   upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]>;
