@@ -13,6 +13,7 @@ export function withMemberEvents(store: Store, service: WebhookService): Store {
     get: (ws, id) => members.get(ws, id),
     getMany: (ws, ids) => members.getMany(ws, ids),
     existingIds: (ws, ids) => members.existingIds(ws, ids),
+    countByVisibility: (ws, ids) => members.countByVisibility(ws, ids),
     async upsert(ws, inputs, mode, now) {
       // One read when nobody listens (recording with inline profiles comes through here).
       const endpoints = (await service.list(ws)).filter((e) => e.events.some((ev) => ev === '*' || ev === 'member.created' || ev === 'member.updated'));

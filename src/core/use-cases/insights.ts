@@ -307,10 +307,13 @@ export async function workspaceInsights(deps: CoreDeps, workspace: Workspace, q:
     store.workspaceViewers(ws, edges.map(slotOf)),
     store.topProfiles(ws, from, to, TOP_PROFILES),
   ]);
+  // Who the range's viewers are now is the entity store's to say (docs/architecture.md): the
+  // visit store names them, the member store counts them by visibility; erased ones count nowhere.
+  const byVisibility = await deps.store.members.countByVisibility(ws, viewers.viewerIds);
   const sums = sumInto(views, edges);
   const bySource = new Map<VisitSource, number>();
   for (const r of views) bySource.set(r.source, (bySource.get(r.source) ?? 0) + r.views);
-  const distinct = VISIBILITIES.reduce((a, v) => a + viewers.byVisibility[v], 0);
+  const distinct = VISIBILITIES.reduce((a, v) => a + byVisibility[v], 0);
   const share = (n: number) => (distinct === 0 ? 0 : Math.round((n / distinct) * 1000) / 1000);
   return {
     range: q.range,
@@ -323,6 +326,6 @@ export async function workspaceInsights(deps: CoreDeps, workspace: Workspace, q:
     series: cal.buckets.map((b, i) => ({ ...b, views: sums[i]!, viewers: viewers.perBucket[i]! })),
     topProfiles,
     sources: [...bySource].map(([source, n]) => ({ source, views: n })).sort((a, b) => b.views - a.views || (a.source < b.source ? -1 : 1)),
-    viewerVisibility: Object.fromEntries(VISIBILITIES.map((v) => [v, { viewers: viewers.byVisibility[v], share: share(viewers.byVisibility[v]) }])) as WorkspaceInsights['viewerVisibility'],
+    viewerVisibility: Object.fromEntries(VISIBILITIES.map((v) => [v, { viewers: byVisibility[v], share: share(byVisibility[v]) }])) as WorkspaceInsights['viewerVisibility'],
   };
 }

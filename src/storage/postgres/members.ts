@@ -1,4 +1,4 @@
-import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
+import type { Member, MemberInput, MemberStore, UpsertMode, Visibility } from '../../core/index.js';
 import { MEMBER_COLUMNS, memberColumnsOf, memberFromRow, memberParams, type MemberRow } from '../rows.js';
 import { RetryTransaction, type PgDatabase } from './database.js';
 import { directoryChanged } from './directory-version.js';
@@ -64,6 +64,21 @@ export class PgMembers implements MemberStore {
       values: [workspaceId, [...ids]],
     });
     return new Set(rows.map((r) => r.id));
+  }
+
+  async countByVisibility(workspaceId: string, ids: readonly string[]): Promise<Record<Visibility, number>> {
+    const out: Record<Visibility, number> = { full: 0, characteristics: 0, private: 0 };
+    if (ids.length === 0) return out;
+    // Counted in the statement: the workspace report asks about every viewer of its range. A
+    // join on the unnested ids (each once), not `id = ANY(...)`: 300,000 ids in about 0.25 s
+    // against 0.34 (measured before the DISTINCT, which the contract's "once each" needs).
+    const rows = await this.db.query<{ visibility: Visibility; n: string }>({
+      name: 'members_count_by_visibility',
+      text: 'SELECT m.visibility, count(*) AS n FROM (SELECT DISTINCT unnest($2::text[]) AS id) u JOIN members m ON m.workspace_id = $1 AND m.id = u.id GROUP BY m.visibility',
+      values: [workspaceId, ids],
+    });
+    for (const r of rows) out[r.visibility] += Number(r.n);
+    return out;
   }
 
   /**
