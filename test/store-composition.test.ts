@@ -1,55 +1,19 @@
 /**
- * Two stores (docs/architecture.md): the visit store's contract holds on its own, on every
- * backend, in a database where no workspace or member exists; and a SQLite entity store beside
- * a PostgreSQL visit store (and the reverse) serve the app: visits recorded over HTTP are
- * listed with the members' cards, and erasing a member removes their visits too.
+ * Two stores (docs/architecture.md): a SQLite entity store beside a PostgreSQL visit store (and
+ * the reverse) serve the app: visits recorded over HTTP are listed with the members' cards, the
+ * workspace's insights count its viewers by their cards, erasing a member removes their
+ * visits too, and the retention purge walks the entity store's workspaces. The visit store's contract on its own, in a database where no workspace or member
+ * exists, is in store-conformance.test.ts (the same cases as the whole store's).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProjectionRunner, slotOf, type AcceptedVisit, type Store } from '../src/core/index.js';
-import { composeStores, visitStoreOf } from '../src/storage/compose-stores.js';
+import { ProjectionRunner, purgeExpiredVisits, slotOf } from '../src/core/index.js';
+import { composeStores } from '../src/storage/compose-stores.js';
 import { openStores } from '../src/storage/open-store.js';
 import { auth } from './support/assertions.js';
-import { BACKENDS, openFreshStore, postgresAvailable, postgresBackend, sqliteBackend, testStoreConfig } from './support/backends.js';
+import { postgresAvailable, postgresBackend, sqliteBackend, testStoreConfig } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
-const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 const WS = 'two';
-const W = 30 * 60_000;
-const visit = (profileId: string, viewerId: string, viewedAt: number, clientId: string | null = null): AcceptedVisit => ({
-  clientId,
-  profileId,
-  viewerId,
-  viewedAt,
-  source: 'search',
-});
-
-describe.each(BACKENDS)('the visit store on its own ($name)', (backend) => {
-  let store: Store | undefined;
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-  });
-
-  it('records, lists, logs and answers by client id without any workspace or member in its database', async () => {
-    store = (await openFreshStore(backend)).store;
-    const v = visitStoreOf(store);
-    const outcomes = await v.visits.record(WS, [visit('o', 'a', T0, 'c1'), visit('o', 'b', T0 + 1), visit('o', 'a', T0 + 2), visit('o', 'a', T0 + W + 5)], W);
-    expect(outcomes.map((o) => o.status)).toEqual(['recorded', 'recorded', 'deduplicated', 'recorded']);
-    expect((await v.visits.record(WS, [visit('o', 'a', T0, 'c1')], W))[0]!.status).toBe('replayed');
-    const page = await v.visits.listViewers({ workspaceId: WS, profileId: 'o', since: 0, until: null, offset: 0, limit: 10 });
-    expect(page.total).toBe(2);
-    expect(page.rows.map((r) => [r.viewerId, r.viewCount])).toEqual([
-      ['a', 2],
-      ['b', 1],
-    ]);
-    expect((await v.visits.byClientIds(WS, ['c1', 'nope'])).get('c1')).toEqual({ profileId: 'o', viewerId: 'a', viewedAt: T0 });
-    expect((await v.visits.viewedBy(WS, 'a', '', 10)).map((p) => [p.profileId, p.viewCount])).toEqual([['o', 2]]);
-    const log = await v.visitLog.read(WS, 0, 10);
-    expect(log.map((e) => e.viewerId)).toEqual(['a', 'b', 'a']);
-    expect(log.map((e) => e.position)).toEqual([...log.map((e) => e.position)].sort((x, y) => x - y));
-    expect(v.projections.map((p) => p.name)).toContain('summary');
-  });
-});
 
 const composedName = 'a SQLite entity store beside a PostgreSQL visit store, and the reverse';
 describe.skipIf(!postgresAvailable())(postgresAvailable() ? composedName : `${composedName} (skipped: PostgreSQL unavailable)`, () => {
@@ -92,11 +56,29 @@ describe.skipIf(!postgresAvailable())(postgresAvailable() ? composedName : `${co
         ['a', 'Acme'],
         ['b', 'Globex'],
       ]);
+      // The workspace's viewers by visibility: named by the visit store, counted by the entity store's cards.
+      await t.members(WS, [{ id: 'b', name: 'Bob', plan: 'premium', company: 'Globex', visibility: 'private' }]);
+      const report = async () => {
+        const res = await t!.request('GET', '/v1/insights?range=7d&tz=UTC', { headers: auth(admin) });
+        expect(res.status, res.text).toBe(200);
+        return [res.body.viewers, res.body.viewerVisibility.full.viewers, res.body.viewerVisibility.private.viewers];
+      };
+      expect(await report()).toEqual([2, 1, 1]);
+      await t.members(WS, [{ id: 'b', name: 'Bob', plan: 'premium', company: 'Globex' }]);
+      expect(await report()).toEqual([2, 2, 0]);
       expect((await t.request('DELETE', '/v1/members/a', { headers: auth(admin) })).status).toBe(204);
+      expect(await report()).toEqual([1, 1, 0]);
       expect(await names()).toEqual(['Bob']);
       // Gone from the visit store itself, not just hidden by the missing card.
       expect(await store.visits.viewedBy(WS, 'a', '', 10)).toEqual([]);
       expect((await store.visitLog.read(WS, 0, 10)).map((e) => e.viewerId)).toEqual(['b']);
+      // Retention walks the entity store's workspaces and purges in the visit store.
+      t.clock.advance(400 * 86_400_000);
+      const purged = await purgeExpiredVisits({ store, clock: t.clock });
+      expect(purged.workspaces.map((w) => w.workspaceId)).toEqual([WS]);
+      expect(await names()).toEqual([]);
+      expect(await store.visits.viewedBy(WS, 'b', '', 10)).toEqual([]);
+      expect(await store.visitLog.read(WS, 0, 10)).toEqual([]);
       expect((await composeStores(store, store)) === store).toBe(true);
     });
   }

@@ -11,11 +11,14 @@
  * minutes: a local midnight in any IANA zone is a slot boundary, so a day or a week in the
  * requested zone is a whole number of slots and every figure is exact.
  *
- * The projections hold visits only: who a viewer is (visibility, company, title...) is joined
- * from the members table when read, so a member who changes their profile or visibility is
+ * The projections hold visits only: who a viewer is (visibility, company, title...) is read
+ * from the members' cards when read, so a member who changes their profile or visibility is
  * counted as they are now, and an erased member (whose rows the erase removes) is not counted.
+ * The cards are the entity store's (docs/architecture.md): a backend holding both may read them
+ * with the rows (`RangeViewer.viewer`), a visit store apart returns ids and the composition or
+ * the core asks the entity store.
  */
-import type { Member, Visibility, VisitSource } from './types.js';
+import type { Member, VisitSource } from './types.js';
 
 export const INSIGHT_SLOT_MS = 15 * 60_000;
 
@@ -67,8 +70,12 @@ export interface WorkspaceSlotViews extends SlotViews {
 export interface WorkspaceViewers {
   /** Distinct viewers (of any profile) in each bucket. */
   perBucket: number[];
-  /** Distinct viewers over the whole range, by their current visibility; erased ones are not counted. */
-  byVisibility: Record<Visibility, number>;
+  /**
+   * Every distinct viewer (of any profile) over the whole range, each once, in no particular
+   * order. Ids only: who they are now (their visibility, whether they still exist) is the entity
+   * store's to say (MemberStore.countByVisibility), so a visit store needs no member to answer.
+   */
+  viewerIds: string[];
 }
 
 /**
@@ -83,6 +90,13 @@ export interface InsightsVersions {
    * change to them; null when the backend cannot tell (breakdowns are then computed every time).
    */
   directory: string | null;
+  /**
+   * How long a result kept under `directory` may be reused even while it reads the same, in ms;
+   * absent: as long as it reads the same. For a version moved after the change commits rather
+   * than with it (PostgreSQL), which a crash in between would leave unmoved: the bound on how
+   * long such a change can go unseen.
+   */
+  directoryMaxAgeMs?: number;
 }
 
 /** Ranges are slot numbers, `from` inclusive, `to` exclusive; everything is keyed by workspace. */
@@ -104,7 +118,10 @@ export interface InsightsStore {
   rangeViewers(workspaceId: string, profileId: string, from: number, to: number, excludeViewerIds: readonly string[]): Promise<RangeViewer[]>;
   /** Views of every profile of the workspace per slot and source. */
   workspaceViews(workspaceId: string, from: number, to: number): Promise<WorkspaceSlotViews[]>;
-  /** Distinct viewers per bucket, buckets given by ascending slot boundaries (n + 1 boundaries for n buckets). */
+  /**
+   * Distinct viewers per bucket, buckets given by ascending slot boundaries (n + 1 boundaries for
+   * n buckets), and the distinct viewers of the whole range (from the first boundary to the last).
+   */
   workspaceViewers(workspaceId: string, boundaries: readonly number[]): Promise<WorkspaceViewers>;
   /** The most viewed profiles in the range, most views first, ties by id. */
   topProfiles(workspaceId: string, from: number, to: number, limit: number): Promise<{ profileId: string; views: number }[]>;

@@ -17,8 +17,6 @@ export interface PurgeCounts {
 }
 
 export interface RetentionStore {
-  /** Every workspace's id, for a purge of all of them. */
-  workspaceIds(): Promise<string[]>;
   /**
    * Drops whole stored ranges of visits that end at or before `cutoff`, for every workspace at
    * once (PostgreSQL's monthly partitions); the summaries of the visits they held are put

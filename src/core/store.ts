@@ -12,6 +12,7 @@ import type {
   RecordOutcome,
   Role,
   ViewerSummary,
+  Visibility,
   VisitSource,
   Workspace,
   WorkspaceSettings,
@@ -26,6 +27,8 @@ import type { MemberChangeLog } from './member-changes.js';
 
 export interface WorkspaceStore {
   get(id: string): Promise<Workspace | undefined>;
+  /** Every workspace's id, in id order (a retention purge walks them all). */
+  ids(): Promise<string[]>;
   /** Creates the workspace, or returns the existing one with that id. */
   ensure(id: string, name: string): Promise<Workspace>;
   updateSettings(id: string, settings: WorkspaceSettings): Promise<Workspace>;
@@ -38,6 +41,12 @@ export interface MemberStore {
   get(workspaceId: string, id: string): Promise<Member | undefined>;
   getMany(workspaceId: string, ids: readonly string[]): Promise<Map<string, Member>>;
   existingIds(workspaceId: string, ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * How many of `ids` are members of the workspace, by their current visibility: each member
+   * once however often named; ids of no member count nowhere. Counted where the cards are, so
+   * that a workspace's viewers over a year (up to every member) cross once and no card comes back.
+   */
+  countByVisibility(workspaceId: string, ids: readonly string[]): Promise<Record<Visibility, number>>;
   /**
    * Creates or changes members, in one transaction with their entries in the member-change log
    * (`created` for a new member, `updated` for one whose stored fields changed). A member whose

@@ -7,14 +7,14 @@
  *   and the core asks the entity store for them (`ViewerRows.viewers` is optional for this);
  * - erasing a member must reach their visits too: the entity side erases the member, then the
  *   visit side erases their visits, summaries and log entries (two transactions, not one);
- * - the retention purge walks the workspaces the entity store knows;
+ * - the retention purge walks the workspaces the entity store knows (`workspaces.ids`) and
+ *   purges in the visit store;
  * - insights' distinct viewers of a range carry the viewers' current traits, read from the
- *   entity store.
- * Left for later: the workspace's viewers by visibility (`workspaceViewers`) are still counted
- * against member cards in the visit store's database (none there when the halves are apart);
- * the webhook and audit tables stay with the entity store.
+ *   entity store; the workspace's viewers come back as ids, which the core has the entity store
+ *   count by visibility (use-cases/insights.ts), as it does on one database.
+ * Left for later: the webhook and audit tables stay with the entity store.
  */
-import type { EntityStore, InsightsStore, RetentionStore, Store, VisitDataStore, VisitStore } from '../core/index.js';
+import type { EntityStore, InsightsStore, Store, VisitDataStore, VisitStore } from '../core/index.js';
 
 /** The entity half of a store, as its own object. */
 export function entityStoreOf(s: Store): EntityStore {
@@ -46,12 +46,6 @@ export function composeStores(entities: Store, visits: Store): Store {
     viewedBy: (ws, viewer, after, limit) => v.viewedBy(ws, viewer, after, limit),
     eraseMember: (ws, id) => v.eraseMember(ws, id),
   };
-  const retention: RetentionStore = {
-    workspaceIds: () => entities.retention.workspaceIds(),
-    dropWholeRanges: (cutoff) => visits.retention.dropWholeRanges(cutoff),
-    purgeBatch: (ws, cutoff, limit) => visits.retention.purgeBatch(ws, cutoff, limit),
-    countExpired: (ws, cutoff) => visits.retention.countExpired(ws, cutoff),
-  };
   const members = entities.members;
   const ins = visits.insights;
   const insights: InsightsStore = {
@@ -81,12 +75,12 @@ export function composeStores(entities: Store, visits: Store): Store {
     ...visitStoreOf(visits),
     kind: entities.kind,
     visits: readVisits,
-    retention,
     insights,
     members: {
       get: (ws, id) => members.get(ws, id),
       getMany: (ws, ids) => members.getMany(ws, ids),
       existingIds: (ws, ids) => members.existingIds(ws, ids),
+      countByVisibility: (ws, ids) => members.countByVisibility(ws, ids),
       upsert: (ws, inputs, mode, now) => members.upsert(ws, inputs, mode, now),
       async erase(ws, id, now) {
         const existed = await members.erase(ws, id, now);

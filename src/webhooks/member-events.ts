@@ -152,6 +152,7 @@ export function withMemberEvents(store: Store, events: MemberEvents, log?: Membe
     get: (ws, id) => members.get(ws, id),
     getMany: (ws, ids) => members.getMany(ws, ids),
     existingIds: (ws, ids) => members.existingIds(ws, ids),
+    countByVisibility: (ws, ids) => members.countByVisibility(ws, ids),
     async upsert(ws, inputs, mode, now) {
       const out = await members.upsert(ws, inputs, mode, now);
       // A member written by this upsert has it as its time of change; one it left alone does not

@@ -163,9 +163,10 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
   // What is read from the projection and the directory is kept while their versions hold
   // (insights-kept.ts): read before computing, and part of the key with all the rest it depends on.
   const versions = await store.versions(ws, owner.id);
-  const keep = <T>(what: string, version: string | undefined, compute: () => Promise<T>): Promise<T> =>
-    version !== undefined ? keptOr(store, [what, ws, owner.id, cal.key, [...blocked].sort().join(','), version].join('\u0000'), compute) : compute();
-  const counts = keep('counts', versions?.projection, async () => {
+  const now = deps.clock.now();
+  const keep = <T>(what: string, version: string | undefined, maxAgeMs: number | undefined, compute: () => Promise<T>): Promise<T> =>
+    version !== undefined ? keptOr(store, [what, ws, owner.id, cal.key, [...blocked].sort().join(','), version].join('\u0000'), now, maxAgeMs, compute) : compute();
+  const counts = keep('counts', versions?.projection, undefined, async () => {
     const bounds = [cal.previousFrom, ...cal.buckets.map((b) => b.from), cal.to].map(slotOf);
     const [all, theirs, previousUnique] = await Promise.all([
       store.profileViews(ws, owner.id, bounds),
@@ -181,7 +182,9 @@ export async function memberInsights(deps: CoreDeps, workspace: Workspace, q: Me
   const currentViews = series.reduce((a, b) => a + b.views, 0);
 
   const breakdowns = q.breakdowns
-    ? await keep('breakdowns', versions?.directory != null ? `${versions.projection}/${versions.directory}` : undefined, () => breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked))
+    ? await keep('breakdowns', versions?.directory != null ? `${versions.projection}/${versions.directory}` : undefined, versions?.directoryMaxAgeMs, () =>
+        breakDown(deps, ws, owner, mid, slotOf(cal.to), blocked),
+      )
     : null;
   return {
     memberId: owner.id,
@@ -304,10 +307,13 @@ export async function workspaceInsights(deps: CoreDeps, workspace: Workspace, q:
     store.workspaceViewers(ws, edges.map(slotOf)),
     store.topProfiles(ws, from, to, TOP_PROFILES),
   ]);
+  // Who the range's viewers are now is the entity store's to say (docs/architecture.md): the
+  // visit store names them, the member store counts them by visibility; erased ones count nowhere.
+  const byVisibility = await deps.store.members.countByVisibility(ws, viewers.viewerIds);
   const sums = sumInto(views, edges);
   const bySource = new Map<VisitSource, number>();
   for (const r of views) bySource.set(r.source, (bySource.get(r.source) ?? 0) + r.views);
-  const distinct = VISIBILITIES.reduce((a, v) => a + viewers.byVisibility[v], 0);
+  const distinct = VISIBILITIES.reduce((a, v) => a + byVisibility[v], 0);
   const share = (n: number) => (distinct === 0 ? 0 : Math.round((n / distinct) * 1000) / 1000);
   return {
     range: q.range,
@@ -320,6 +326,6 @@ export async function workspaceInsights(deps: CoreDeps, workspace: Workspace, q:
     series: cal.buckets.map((b, i) => ({ ...b, views: sums[i]!, viewers: viewers.perBucket[i]! })),
     topProfiles,
     sources: [...bySource].map(([source, n]) => ({ source, views: n })).sort((a, b) => b.views - a.views || (a.source < b.source ? -1 : 1)),
-    viewerVisibility: Object.fromEntries(VISIBILITIES.map((v) => [v, { viewers: viewers.byVisibility[v], share: share(viewers.byVisibility[v]) }])) as WorkspaceInsights['viewerVisibility'],
+    viewerVisibility: Object.fromEntries(VISIBILITIES.map((v) => [v, { viewers: byVisibility[v], share: share(byVisibility[v]) }])) as WorkspaceInsights['viewerVisibility'],
   };
 }

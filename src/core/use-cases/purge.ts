@@ -44,7 +44,7 @@ export async function purgeExpiredVisits(deps: CoreDeps, opts: PurgeOptions = {}
   const batch = opts.batch ?? PURGE_BATCH;
   const pause = opts.pause ?? (() => new Promise<void>((r) => setImmediate(r)));
   const workspaces: Workspace[] = [];
-  for (const id of await deps.store.retention.workspaceIds()) {
+  for (const id of await deps.store.workspaces.ids()) {
     const ws = await deps.store.workspaces.get(id);
     if (ws) workspaces.push(ws);
   }

@@ -1,10 +1,11 @@
 import type { Block, BlockStore } from '../../core/index.js';
 import type { PgDatabase } from './database.js';
+import { directoryChanged } from './directory-version.js';
 
 type BlockRow = { member_id: string; blocked_id: string; created_at: string | number };
 const toBlock = (r: BlockRow): Block => ({ memberId: r.member_id, blockedId: r.blocked_id, createdAt: Number(r.created_at) });
 
-/** Blocks on PostgreSQL (migration 7): each statement is atomic on its own. */
+/** Blocks on PostgreSQL (migration 7): each statement is atomic on its own; a change moves the directory version after it. */
 export class PgBlocks implements BlockStore {
   constructor(private db: PgDatabase) {}
 
@@ -13,6 +14,7 @@ export class PgBlocks implements BlockStore {
       'INSERT INTO blocks (workspace_id, member_id, blocked_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1',
       [workspaceId, memberId, blockedId, now],
     );
+    if (rows.length > 0) await directoryChanged(this.db);
     return rows.length > 0;
   }
 
@@ -22,6 +24,7 @@ export class PgBlocks implements BlockStore {
       memberId,
       blockedId,
     ]);
+    if (rows.length > 0) await directoryChanged(this.db);
     return rows.length > 0;
   }
 

@@ -1,5 +1,6 @@
 import type { ConnectionStore } from '../../core/index.js';
 import type { PgDatabase } from './database.js';
+import { directoryChanged } from './directory-version.js';
 
 export class PgConnections implements ConnectionStore {
   constructor(private db: PgDatabase) {}
@@ -15,6 +16,7 @@ export class PgConnections implements ConnectionStore {
        ON CONFLICT DO NOTHING RETURNING member_id`,
       [workspaceId, lo, hi, now],
     );
+    if (rows.length > 0) await directoryChanged(this.db);
     return rows.some((r) => r.member_id === a);
   }
 
@@ -24,6 +26,7 @@ export class PgConnections implements ConnectionStore {
        RETURNING member_id`,
       [workspaceId, a, b],
     );
+    if (rows.length > 0) await directoryChanged(this.db);
     return rows.some((r) => r.member_id === a);
   }
 

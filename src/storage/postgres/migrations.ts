@@ -335,6 +335,15 @@ CREATE TABLE insight_versions (
   },
   {
     version: 14,
+    name: 'directory version',
+    // docs/insights.md, "Kept results": what SQLite's change_epoch is to kept breakdowns, without
+    // a row every member write would update (directory-version.ts says why a sequence).
+    sql: `
+CREATE SEQUENCE directory_version AS bigint;
+`,
+  },
+  {
+    version: 15,
     name: 'member-change log',
     // docs/webhooks.md, "Member events": as SQLite's migration 15. A change takes its positions
     // from the workspace's heads row, which its transaction holds locked until it commits, so

@@ -67,10 +67,6 @@ export class PgRetention implements RetentionStore {
     private partitions: VisitPartitions,
   ) {}
 
-  async workspaceIds(): Promise<string[]> {
-    return (await this.db.query<{ id: string }>('SELECT id FROM workspaces ORDER BY id')).map((r) => r.id);
-  }
-
   async dropWholeRanges(cutoff: number): Promise<number> {
     const old = (await listPartitions(this.db.pool)).filter((p) => p.to <= cutoff).sort((a, b) => a.from - b.from);
     for (const p of old) {

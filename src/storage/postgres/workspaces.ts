@@ -7,6 +7,10 @@ const COLUMNS = 'id, name, settings, created_at';
 export class PgWorkspaces implements WorkspaceStore {
   constructor(private db: PgDatabase) {}
 
+  async ids(): Promise<string[]> {
+    return (await this.db.query<{ id: string }>('SELECT id FROM workspaces ORDER BY id')).map((r) => r.id);
+  }
+
   async get(id: string): Promise<Workspace | undefined> {
     const [row] = await this.db.query<WorkspaceRow>({ name: 'ws_get', text: `SELECT ${COLUMNS} FROM workspaces WHERE id = $1`, values: [id] });
     return row && workspaceFromRow(row);

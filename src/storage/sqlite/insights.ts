@@ -15,8 +15,6 @@ import {
 } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 
-const VISIBILITY_ZERO = (): Record<Visibility, number> => ({ full: 0, characteristics: 0, private: 0 });
-
 export class SqliteInsights implements InsightsStore {
   private views;
   private viewerViews;
@@ -25,7 +23,7 @@ export class SqliteInsights implements InsightsStore {
   private traits;
   private wsViews;
   private wsDistinct;
-  private wsVisibility;
+  private wsViewerIds;
   private top;
   private version;
 
@@ -78,13 +76,11 @@ export class SqliteInsights implements InsightsStore {
         'SELECT count(DISTINCT viewer_id) FROM insight_viewer_slots INDEXED BY insight_viewer_slots_workspace WHERE workspace_id = ? AND slot >= ? AND slot < ?',
       )
       .pluck();
-    this.wsVisibility = db
-      .prepare<[{ ws: string; from: number; to: number }], [string, number]>(
-        `SELECT m.visibility, count(*) FROM (
-            SELECT DISTINCT viewer_id FROM insight_viewer_slots INDEXED BY insight_viewer_slots_workspace WHERE workspace_id = @ws AND slot >= @from AND slot < @to) d
-          JOIN members m ON m.workspace_id = @ws AND m.id = d.viewer_id GROUP BY m.visibility`,
+    this.wsViewerIds = db
+      .prepare<[string, number, number], string>(
+        'SELECT DISTINCT viewer_id FROM insight_viewer_slots INDEXED BY insight_viewer_slots_workspace WHERE workspace_id = ? AND slot >= ? AND slot < ?',
       )
-      .raw();
+      .pluck();
     this.top = db
       .prepare<[string, number, number, number], [string, number]>(
         `SELECT profile_id, sum(views) AS n FROM insight_slots WHERE workspace_id = ? AND slot >= ? AND slot < ?
@@ -144,9 +140,7 @@ export class SqliteInsights implements InsightsStore {
 
   async workspaceViewers(ws: string, boundaries: readonly number[]): Promise<WorkspaceViewers> {
     const perBucket = boundaries.slice(1).map((to, i) => this.wsDistinct.get(ws, boundaries[i]!, to)!);
-    const byVisibility = VISIBILITY_ZERO();
-    for (const [v, n] of this.wsVisibility.all({ ws, from: boundaries[0]!, to: boundaries.at(-1)! })) byVisibility[v as Visibility] += n;
-    return { perBucket, byVisibility };
+    return { perBucket, viewerIds: this.wsViewerIds.all(ws, boundaries[0]!, boundaries.at(-1)!) };
   }
 
   async topProfiles(ws: string, from: number, to: number, limit: number): Promise<{ profileId: string; views: number }[]> {

@@ -1,4 +1,4 @@
-import type { Member, MemberInput, MemberStore, UpsertMode } from '../../core/index.js';
+import type { Member, MemberInput, MemberStore, UpsertMode, Visibility } from '../../core/index.js';
 import { MEMBER_COLUMNS, memberFromTuple, memberParams, type MemberTuple } from '../rows.js';
 import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
@@ -24,6 +24,7 @@ export class SqliteMembers implements MemberStore {
   private many;
   private exist;
   private existsOne;
+  private visibilities;
   private replace;
   private merge;
   private claimHead;
@@ -44,6 +45,13 @@ export class SqliteMembers implements MemberStore {
       'SELECT id FROM members INDEXED BY members_ids WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))',
     );
     this.existsOne = db.prepare<[string, string], string>('SELECT id FROM members INDEXED BY members_ids WHERE workspace_id = ? AND id = ?').pluck();
+    // Counted in the statement, no card read into the process (nor into the read cache): the
+    // workspace report asks about every viewer of its range, up to every member.
+    this.visibilities = db
+      .prepare<[string, string], [string, number]>(
+        'SELECT visibility, count(*) FROM members WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?)) GROUP BY visibility',
+      )
+      .raw();
     this.replace = db.prepare(REPLACE);
     this.merge = db.prepare(MERGE);
     // A write that changes nothing once the row exists: an upsert's first statement, so that its
@@ -100,6 +108,13 @@ export class SqliteMembers implements MemberStore {
     if (missing.length <= SMALL_LOOKUP) {
       for (const id of missing) if (this.existsOne.get(workspaceId, id) !== undefined) out.add(id);
     } else for (const r of this.exist.all(workspaceId, JSON.stringify(missing))) out.add(r.id);
+    return out;
+  }
+
+  async countByVisibility(workspaceId: string, ids: readonly string[]): Promise<Record<Visibility, number>> {
+    const out: Record<Visibility, number> = { full: 0, characteristics: 0, private: 0 };
+    if (ids.length === 0) return out;
+    for (const [v, n] of this.visibilities.all(workspaceId, JSON.stringify(ids))) out[v as Visibility] += n;
     return out;
   }
 

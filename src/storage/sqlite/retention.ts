@@ -19,7 +19,6 @@ const LOG_CHUNK = 5_000;
  * Every batch moves the change epochs: cached pages are forgotten.
  */
 export class SqliteRetention implements RetentionStore {
-  private ids;
   private expired;
   private del;
   private kept;
@@ -42,7 +41,6 @@ export class SqliteRetention implements RetentionStore {
     db: SqliteDb,
     private writes: SqliteWrites,
   ) {
-    this.ids = db.prepare<[], string>('SELECT id FROM workspaces ORDER BY id').pluck();
     this.expired = db.prepare<[string, number, number], Expired>(
       'SELECT id, profile_id, viewer_id FROM main.visits INDEXED BY visits_workspace_time WHERE workspace_id = ? AND viewed_at < ? ORDER BY viewed_at LIMIT ?',
     );
@@ -113,10 +111,6 @@ export class SqliteRetention implements RetentionStore {
       const folded = this.foldedThrough.get()!;
       return this.inboxDel.reduce((n, stmt) => n + stmt.all(ws, cutoff).filter((seq) => seq > folded).length, 0);
     };
-  }
-
-  async workspaceIds(): Promise<string[]> {
-    return this.ids.all();
   }
 
   async dropWholeRanges(): Promise<number> {

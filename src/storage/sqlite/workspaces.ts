@@ -6,6 +6,7 @@ import type { SqliteWrites } from './writes.js';
 /** Workspaces are read from SQLite every time (one row by key): nothing of theirs is cached. */
 export class SqliteWorkspaces implements WorkspaceStore {
   private byId;
+  private all;
   private insert;
   private update;
 
@@ -14,6 +15,7 @@ export class SqliteWorkspaces implements WorkspaceStore {
     private writes: SqliteWrites,
   ) {
     this.byId = db.prepare<[string], WorkspaceRow>('SELECT id, name, settings, created_at FROM workspaces WHERE id = ?');
+    this.all = db.prepare<[], string>('SELECT id FROM workspaces ORDER BY id').pluck();
     this.insert = db.prepare('INSERT INTO workspaces (id, name, settings, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING');
     this.update = db.prepare('UPDATE workspaces SET settings = ? WHERE id = ?');
   }
@@ -21,6 +23,10 @@ export class SqliteWorkspaces implements WorkspaceStore {
   async get(id: string): Promise<Workspace | undefined> {
     const row = this.byId.get(id);
     return row && workspaceFromRow(row);
+  }
+
+  async ids(): Promise<string[]> {
+    return this.all.all();
   }
 
   async ensure(id: string, name: string): Promise<Workspace> {
