@@ -225,6 +225,48 @@ describe.each(SETUPS)('store conformance on $name', (setup) => {
     });
   });
 
+  describe('members: the member-change log', () => {
+    const log = async (ws: string) => (await store.memberChanges.read(ws, 0, 100)).map((c) => [c.position, c.kind, c.memberId, c.changedAt]);
+    const head = async (ws: string) => (await store.memberChanges.heads()).find((h) => h.workspaceId === ws)?.position;
+
+    it('logs each member created, changed or erased with the write, in order; a write that changes nothing logs nothing', async () => {
+      expect(await log('mc')).toEqual([]);
+      expect(await head('mc')).toBeUndefined();
+      // One entry per member, in member id order within a write, whatever the input order.
+      await store.members.upsert('mc', [{ id: 'zed', name: 'Zed' }, { id: 'amy', name: 'Amy' }], 'replace', 1000);
+      const [same] = await store.members.upsert('mc', [{ id: 'amy', name: 'Amy' }], 'replace', 2000);
+      expect(same).toMatchObject({ id: 'amy', name: 'Amy', createdAt: 1000, updatedAt: 1000 });
+      await store.members.upsert('mc', [{ name: 'Amy', id: 'amy' }, { id: 'zed', headline: 'new' }], 'merge', 3000);
+      const [changed] = await store.members.upsert('mc', [{ id: 'amy', plan: 'premium' }], 'merge', 4000);
+      expect(changed).toMatchObject({ name: 'Amy', plan: 'premium', updatedAt: 4000 });
+      // Created and changed in one batch: logged once, as created.
+      await store.members.upsert('mc', [{ id: 'bo', name: 'Bo' }, { id: 'bo', name: 'Bo 2' }], 'merge', 5000);
+      expect(await store.members.erase('mc', 'zed', 6000)).toBe(true);
+      expect(await store.members.erase('mc', 'zed', 7000)).toBe(false);
+      expect(await log('mc')).toEqual([
+        [1, 'created', 'amy', 1000],
+        [2, 'created', 'zed', 1000],
+        [3, 'updated', 'zed', 3000],
+        [4, 'updated', 'amy', 4000],
+        [5, 'created', 'bo', 5000],
+        [6, 'erased', 'zed', 6000],
+      ]);
+      expect((await store.memberChanges.read('mc', 3, 2)).map((c) => c.position)).toEqual([4, 5]);
+    });
+
+    it('keeps each workspace its own positions; pruning removes entries, never a position', async () => {
+      await store.members.upsert('mc-other', [{ id: 'amy', name: 'Other Amy' }], 'replace', 1000);
+      expect(await log('mc-other')).toEqual([[1, 'created', 'amy', 1000]]);
+      expect(await store.memberChanges.prune('mc', 4)).toBe(4);
+      expect((await log('mc')).map(([p]) => p)).toEqual([5, 6]);
+      expect(await log('mc-other')).toHaveLength(1);
+      await store.members.upsert('mc', [{ id: 'cal', name: 'Cal' }], 'replace', 8000);
+      expect(await store.memberChanges.prune('mc', 6)).toBe(2);
+      expect(await log('mc')).toEqual([[7, 'created', 'cal', 8000]]);
+      expect(await head('mc')).toBe(7);
+    });
+  });
+
   describe('connections', () => {
     // o - a - b - c - d, and x alone; an edge in another workspace must not count.
     beforeAll(async () => {

@@ -31,6 +31,7 @@ export * from './rules/time-zones.js';
 export * from './rules/insights-privacy.js';
 export * from './use-cases/insights.js';
 export * from './visit-log.js';
+export * from './member-changes.js';
 export * from './projection.js';
 export * from './projection-runner.js';
 export * from './use-cases/visit-notification.js';

@@ -23,6 +23,7 @@ import type { MemberDirectory } from './member-directory.js';
 import type { InsightsStore } from './insights-store.js';
 import type { Projection } from './projection.js';
 import type { VisitLog } from './visit-log.js';
+import type { MemberChangeLog } from './member-changes.js';
 
 export interface WorkspaceStore {
   get(id: string): Promise<Workspace | undefined>;
@@ -46,11 +47,16 @@ export interface MemberStore {
    * that a workspace's viewers over a year (up to every member) cross once and no card comes back.
    */
   countByVisibility(workspaceId: string, ids: readonly string[]): Promise<Record<Visibility, number>>;
+  /**
+   * Creates or changes members, in one transaction with their entries in the member-change log
+   * (`created` for a new member, `updated` for one whose stored fields changed). A member whose
+   * fields would not change is left as it is: no write, `updatedAt` kept, no entry.
+   */
   upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]>;
   /**
    * Erases a member in one transaction: the profile, their visits as owner and as viewer, the
-   * summaries built from them, their connections; their API keys are revoked. Returns false
-   * when there was no such member.
+   * summaries built from them, their connections; their API keys are revoked; an `erased`
+   * entry goes to the member-change log. Returns false when there was no such member.
    */
   erase(workspaceId: string, id: string, now: number): Promise<boolean>;
 }
@@ -240,6 +246,8 @@ export interface EntityStore {
   readonly audit: AuditStore;
   /** Member search for the admin console (member-directory.ts). */
   readonly directory: MemberDirectory;
+  /** Every member created, changed or erased, in order, written with the change (member-changes.ts). */
+  readonly memberChanges: MemberChangeLog;
 }
 
 /**

@@ -18,7 +18,7 @@ import type { EntityStore, InsightsStore, Store, VisitDataStore, VisitStore } fr
 
 /** The entity half of a store, as its own object. */
 export function entityStoreOf(s: Store): EntityStore {
-  return { workspaces: s.workspaces, members: s.members, connections: s.connections, keys: s.keys, blocks: s.blocks, audit: s.audit, directory: s.directory };
+  return { workspaces: s.workspaces, members: s.members, connections: s.connections, keys: s.keys, blocks: s.blocks, audit: s.audit, directory: s.directory, memberChanges: s.memberChanges };
 }
 
 /** The visit half of a store, as its own object. */

@@ -190,3 +190,11 @@ export const visitLogEntryOf = (r: VisitLogRow, generatedId: number): VisitLogEn
   visitId: r.client_id ?? String(generatedId),
   recordedAt: Number(r.recorded_at),
 });
+
+/**
+ * The entries one member write logs, in member id order compared bytewise (UTF-8), as both
+ * backends order ids: so a batch's entries take the same positions on each.
+ */
+export function inMemberIdOrder<T extends { memberId: string }>(changes: readonly T[]): T[] {
+  return [...changes].sort((a, b) => Buffer.compare(Buffer.from(a.memberId), Buffer.from(b.memberId)));
+}

@@ -1,6 +1,8 @@
 /**
  * The webhooks feature, assembled: its tables on the main store's database, the service the
- * routes call, member events, and (in a serving process) the delivery worker.
+ * routes call, the projections that fill the outbox from the visit log (run by the projection
+ * runner) and from the member-change log (run here), and (in a serving process) the delivery
+ * worker.
  */
 import type { Clock, Store } from '../core/index.js';
 import { systemClock } from '../core/index.js';
@@ -12,7 +14,7 @@ import { SqliteWebhookStore } from './sqlite-store.js';
 import { PostgresWebhookStore } from './postgres-store.js';
 import { WebhookService } from './service.js';
 import { DeliveryWorker, type Renderer, type WorkerOptions } from './worker.js';
-import { withMemberEvents } from './member-events.js';
+import { MemberEvents, withMemberEvents } from './member-events.js';
 import { DEFAULT_SCHEDULE_MS } from './schedule.js';
 import { OutboxProjection } from './outbox-projection.js';
 import { visitNotification, type VisitLogEntry } from '../core/index.js';
@@ -44,8 +46,10 @@ export function webhookStoreFor(store: Store): WebhookStore {
 
 export interface Webhooks {
   service: WebhookService;
-  /** The store with member events published on every profile write. */
+  /** The store whose member writes wake the member events' projection (member-events.ts). */
   store: Store;
+  /** The member events' projection of the member-change log, running in this process. */
+  memberEvents: MemberEvents;
   /** Present when this process delivers. */
   worker: DeliveryWorker | undefined;
   close(): Promise<void>;
@@ -104,11 +108,16 @@ export function openWebhooks(store: Store, opts: OpenWebhooksOptions): Webhooks 
       ...opts.worker,
     }).start();
   }
+  // Every process with the app turns member changes into messages (deliverer or not, as the
+  // request that made a change used to); the checkpoint keeps them from doing it twice.
+  const memberEvents = new MemberEvents({ store: ws, changes: store.memberChanges, clock, onWritten: () => worker?.wake(), ...(opts.log ? { log: opts.log } : {}) }).start();
   return {
     service,
-    store: withMemberEvents(store, service),
+    store: withMemberEvents(store, memberEvents, opts.log),
+    memberEvents,
     worker,
     close: async () => {
+      await memberEvents.stop();
       await worker?.stop();
     },
   };

@@ -5,9 +5,9 @@
  */
 import type { PgDatabase } from '../storage/postgres/database.js';
 import type { EndpointPatch, MessageQuery, RecordedAttempt, WebhookStore } from './store.js';
-import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
+import type { MemberChange, VisitLogEntry, VisitLogHead } from '../core/index.js';
 import { PgCheckpoints } from '../storage/postgres/projection-checkpoints.js';
-import { OUTBOX_PROJECTION } from './outbox-name.js';
+import { MEMBER_EVENTS_PROJECTION, OUTBOX_PROJECTION } from './outbox-name.js';
 import type { NewMessage, WebhookEndpoint, WebhookMessage } from './types.js';
 import { ENDPOINT_COLUMNS, MESSAGE_COLUMNS, attemptFromRow, endpointFromRow, messageFromRow } from './rows.js';
 
@@ -18,6 +18,11 @@ const INSERT_MESSAGES = `INSERT INTO webhook_messages (${MESSAGE_COLUMNS})
   SELECT id, ws, ep, ev, pl, oc, $7, 'pending', 0, 0, $7
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS t(id, ws, ep, ev, pl, oc)
   ON CONFLICT (id) DO NOTHING`;
+
+/** An erased member ($2) leaves the outbox: their profile.visited messages lose their payload and are cancelled. */
+const FORGET = `UPDATE webhook_messages SET payload = '{}', status = 'cancelled', next_attempt_at = NULL
+  WHERE workspace_id = $1 AND event = 'profile.visited'
+    AND (payload::jsonb ->> 'viewerId' = $2 OR payload::jsonb ->> 'profileId' = $2)`;
 
 function messageParams(messages: readonly (NewMessage & { id: string })[], now: number): unknown[] {
   return [
@@ -124,15 +129,30 @@ export class PostgresWebhookStore implements WebhookStore {
     }
   }
 
-  async forgetMember(workspaceId: string, memberId: string) {
-    const rows = await this.db.query(
-      `UPDATE webhook_messages SET payload = '{}', status = 'cancelled', next_attempt_at = NULL
-       WHERE workspace_id = $1 AND event = 'profile.visited'
-         AND (payload::jsonb ->> 'viewerId' = $2 OR payload::jsonb ->> 'profileId' = $2)
-       RETURNING 1`,
-      [workspaceId, memberId],
-    );
-    return rows.length;
+  async memberEventCheckpoints() {
+    return new PgCheckpoints(this.db).readAll(MEMBER_EVENTS_PROJECTION);
+  }
+
+  async memberEventCheckpoint(workspaceId: string) {
+    return new PgCheckpoints(this.db).read(MEMBER_EVENTS_PROJECTION, workspaceId);
+  }
+
+  async applyMemberChanges(
+    workspaceId: string,
+    changes: readonly MemberChange[],
+    toMessages: (endpoints: readonly WebhookEndpoint[], fresh: readonly MemberChange[]) => (NewMessage & { id: string })[],
+    now: number,
+  ) {
+    let written = 0;
+    await new PgCheckpoints(this.db).apply(MEMBER_EVENTS_PROJECTION, workspaceId, changes, async (c, fresh) => {
+      for (const x of fresh) if (x.kind === 'erased') await c.query(FORGET, [workspaceId, x.memberId]);
+      const { rows } = await c.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1`, [workspaceId]);
+      if (rows.length === 0) return;
+      const messages = toMessages(rows.map(endpointFromRow), fresh);
+      written = messages.length;
+      if (messages.length > 0) await c.query(INSERT_MESSAGES, messageParams(messages, now));
+    });
+    return written;
   }
 
   async enqueue(messages: readonly (NewMessage & { id: string })[], now: number) {

@@ -1,12 +1,12 @@
 /**
- * What the routes call: endpoints (create, list, change, rotate the secret, delete), publishing
- * an event to the outbox of every endpoint subscribed to it, the delivery log, retry and replay.
- * Delivery itself is the worker's (worker.ts).
+ * What the routes call: endpoints (create, list, change, rotate the secret, delete), the test
+ * event, the delivery log, retry and replay. Events reach the outbox through its projections
+ * (outbox-projection.ts, member-events.ts); delivery itself is the worker's (worker.ts).
  */
 import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { WebhookStore } from './store.js';
-import type { MessageStatus, WebhookAttempt, WebhookEndpoint, WebhookEvent, WebhookMessage } from './types.js';
+import type { MessageStatus, WebhookAttempt, WebhookEndpoint, WebhookMessage } from './types.js';
 import { newId } from './ids.js';
 import { newSigningSecret } from './signing.js';
 import { isForbiddenAddress } from './ssrf.js';
@@ -117,34 +117,6 @@ export class WebhookService {
 
   async remove(workspaceId: string, id: string): Promise<void> {
     if (!(await this.store.deleteEndpoint(workspaceId, id))) throw new AppError('not_found', `webhook endpoint ${id} not found`);
-  }
-
-  /**
-   * Writes one message per endpoint subscribed to `event` (enabled or not: a disabled
-   * endpoint's messages wait for it to be enabled again, nothing is lost). Resolves once they
-   * are committed; returns their ids.
-   */
-  async publish(
-    workspaceId: string,
-    event: WebhookEvent,
-    payloads: readonly { data: unknown; occurredAt: number }[],
-    /** The workspace's endpoints, when the caller has just read them. */
-    known?: readonly WebhookEndpoint[],
-  ): Promise<number> {
-    if (payloads.length === 0) return 0;
-    const endpoints = (known ?? (await this.store.listEndpoints(workspaceId))).filter((e) => e.events.includes(event) || e.events.includes('*'));
-    if (endpoints.length === 0) return 0;
-    const messages = endpoints.flatMap((e) =>
-      payloads.map((p) => ({ id: newId('msg'), workspaceId, endpointId: e.id, event, payload: JSON.stringify(p.data), occurredAt: p.occurredAt })),
-    );
-    await this.store.enqueue(messages, this.now());
-    this.opts.onEnqueued?.();
-    return messages.length;
-  }
-
-  /** Called when a member is erased: their visits leave the outbox (store.forgetMember). */
-  forgetMember(workspaceId: string, memberId: string): Promise<number> {
-    return this.store.forgetMember(workspaceId, memberId);
   }
 
   /** Sends a `webhook.test` event to this endpoint alone, whatever it subscribes to. */

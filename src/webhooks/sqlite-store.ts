@@ -8,13 +8,19 @@ import type Database from 'better-sqlite3';
 import type { SqliteDb } from '../storage/sqlite/database.js';
 import type { SqliteWrites } from '../storage/sqlite/writes.js';
 import type { EndpointPatch, MessageQuery, RecordedAttempt, WebhookStore } from './store.js';
-import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
+import type { MemberChange, VisitLogEntry, VisitLogHead } from '../core/index.js';
 import { SqliteCheckpoints } from '../storage/sqlite/projection-checkpoints.js';
-import { OUTBOX_PROJECTION } from './outbox-name.js';
+import { MEMBER_EVENTS_PROJECTION, OUTBOX_PROJECTION } from './outbox-name.js';
 import type { NewMessage, WebhookEndpoint, WebhookMessage } from './types.js';
 import { ENDPOINT_COLUMNS, MESSAGE_COLUMNS, attemptFromRow, endpointFromRow, messageFromRow } from './rows.js';
 
 const DUE = "status = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now)";
+
+/** An erased member leaves the outbox: their profile.visited messages lose their payload and are cancelled. */
+const FORGET = `UPDATE webhook_messages SET payload = '{}', status = 'cancelled', next_attempt_at = NULL
+  WHERE workspace_id = ? AND event = 'profile.visited'
+    AND (json_extract(payload, '$.viewerId') = ? OR json_extract(payload, '$.profileId') = ?)`;
+const INSERT_MESSAGE = `INSERT INTO webhook_messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?) ON CONFLICT (id) DO NOTHING`;
 
 export class SqliteWebhookStore implements WebhookStore {
   /**
@@ -142,17 +148,32 @@ export class SqliteWebhookStore implements WebhookStore {
     });
   }
 
-  async forgetMember(workspaceId: string, memberId: string) {
-    return this.write(
-      () =>
-        this.db
-          .prepare(
-            `UPDATE webhook_messages SET payload = '{}', status = 'cancelled', next_attempt_at = NULL
-             WHERE workspace_id = ? AND event = 'profile.visited'
-               AND (json_extract(payload, '$.viewerId') = ? OR json_extract(payload, '$.profileId') = ?)`,
-          )
-          .run(workspaceId, memberId, memberId).changes,
-    );
+  async memberEventCheckpoints() {
+    return new SqliteCheckpoints(this.db).readAll(MEMBER_EVENTS_PROJECTION);
+  }
+
+  async memberEventCheckpoint(workspaceId: string) {
+    return new SqliteCheckpoints(this.db).read(MEMBER_EVENTS_PROJECTION, workspaceId);
+  }
+
+  async applyMemberChanges(
+    workspaceId: string,
+    changes: readonly MemberChange[],
+    toMessages: (endpoints: readonly WebhookEndpoint[], fresh: readonly MemberChange[]) => (NewMessage & { id: string })[],
+    now: number,
+  ) {
+    let written = 0;
+    await new SqliteCheckpoints(this.db).apply(this.writes, MEMBER_EVENTS_PROJECTION, workspaceId, changes, (fresh) => {
+      for (const c of fresh) if (c.kind === 'erased') this.stmt(FORGET).run(workspaceId, c.memberId, c.memberId);
+      const endpoints = this.stmt(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ?`).all(workspaceId).map(endpointFromRow);
+      if (endpoints.length === 0) return;
+      const ins = this.stmt(INSERT_MESSAGE);
+      for (const m of toMessages(endpoints, fresh)) {
+        ins.run(m.id, m.workspaceId, m.endpointId, m.event, m.payload, m.occurredAt, now, now);
+        written++;
+      }
+    });
+    return written;
   }
 
   async enqueue(messages: readonly (NewMessage & { id: string })[], now: number) {

@@ -3,7 +3,7 @@
  * implement it on the main store's own connection; every method is keyed by workspace except
  * the worker's claim, which serves all workspaces.
  */
-import type { VisitLogEntry, VisitLogHead } from '../core/index.js';
+import type { MemberChange, VisitLogEntry, VisitLogHead } from '../core/index.js';
 import type { MessageStatus, NewMessage, WebhookAttempt, WebhookEndpoint, WebhookMessage } from './types.js';
 
 export interface EndpointPatch {
@@ -68,11 +68,22 @@ export interface WebhookStore {
   /** Moves every outbox checkpoint to the log's heads: a rebuild must not send the past again. */
   skipTo(heads: readonly VisitLogHead[]): Promise<void>;
 
+  /** The member events' checkpoints: per workspace, the last member-change position turned into messages. */
+  memberEventCheckpoints(): Promise<Map<string, number>>;
+  memberEventCheckpoint(workspaceId: string): Promise<number>;
   /**
-   * An erased member leaves the outbox too: every profile.visited message naming them (as
-   * owner or viewer) loses its payload and is cancelled. Returns how many.
+   * The outbox as a projection of the member-change log (member-events.ts): in ONE transaction,
+   * for the changes above the checkpoint, the profile.visited messages naming an erased member
+   * (as owner or viewer) emptied of their payload and cancelled, the messages `toMessages` makes of them for the workspace's
+   * endpoints written, and the checkpoint moved to the last change. Returns the messages written.
    */
-  forgetMember(workspaceId: string, memberId: string): Promise<number>;
+  applyMemberChanges(
+    workspaceId: string,
+    changes: readonly MemberChange[],
+    toMessages: (endpoints: readonly WebhookEndpoint[], fresh: readonly MemberChange[]) => (NewMessage & { id: string })[],
+    now: number,
+  ): Promise<number>;
+
 
   /** Writes messages to the outbox, due at `now`. */
   enqueue(messages: readonly (NewMessage & { id: string })[], now: number): Promise<void>;

@@ -3,6 +3,7 @@ import { MEMBER_COLUMNS, memberColumnsOf, memberFromRow, memberParams, type Memb
 import { RetryTransaction, type PgDatabase } from './database.js';
 import { directoryChanged } from './directory-version.js';
 import { eraseVisitsOf } from './erase-visits.js';
+import { appendMemberChanges, type NewMemberChange } from './member-changes.js';
 
 const FIELDS = ['name', 'headline', 'title', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url', 'plan', 'visibility'] as const;
 type Params = ReturnType<typeof memberParams>;
@@ -17,10 +18,27 @@ const NOW = `$${FIELDS.length + 3}`;
 const INSERT = `INSERT INTO members (workspace_id, id, ${FIELDS.join(', ')}, created_at, updated_at)
   SELECT $1, id, ${FIELDS.slice(0, -2).join(', ')}, coalesce(plan, 'free'), coalesce(visibility, 'full'), ${NOW}, ${NOW} FROM ${INPUT} ORDER BY id`;
 
-/** Replace: every field from the input; rows are written in id order so overlapping batches cannot deadlock. */
-const REPLACE = `${INSERT}
+/**
+ * Replace: every field from the input; rows are written in id order so overlapping batches
+ * cannot deadlock. A stored row whose fields would not change is not written (the WHERE, checked
+ * against the row as locked, not a snapshot) and not returned. The rows written get their
+ * member-change entries in the same statement (member-changes.ts): `created` for an insert
+ * (`xmax = 0`: no earlier version), `updated` otherwise, at positions taken from the heads row,
+ * locked after the members rows.
+ */
+const REPLACE = `WITH w AS (${INSERT}
   ON CONFLICT (workspace_id, id) DO UPDATE SET ${FIELDS.map((f) => `${f} = excluded.${f}`).join(', ')}, updated_at = ${NOW}
-  RETURNING ${MEMBER_COLUMNS}`;
+  WHERE (${FIELDS.map((f) => `members.${f}`).join(', ')}) IS DISTINCT FROM (${FIELDS.map((f) => `excluded.${f}`).join(', ')})
+  RETURNING ${MEMBER_COLUMNS}, xmax = 0 AS created
+), h AS (
+  INSERT INTO member_change_heads (workspace_id, position) SELECT $1::text, count(*) FROM w HAVING count(*) > 0
+  ON CONFLICT (workspace_id) DO UPDATE SET position = member_change_heads.position + excluded.position RETURNING position
+), l AS (
+  INSERT INTO member_changes (workspace_id, position, kind, member_id, changed_at)
+  SELECT $1::text, h.position - count(*) OVER () + row_number() OVER (ORDER BY w.id), CASE WHEN w.created THEN 'created' ELSE 'updated' END, w.id, ${NOW}
+  FROM w, h
+)
+SELECT ${MEMBER_COLUMNS} FROM w`;
 
 const INSERT_NEW = `${INSERT} ON CONFLICT (workspace_id, id) DO NOTHING RETURNING ${MEMBER_COLUMNS}`;
 
@@ -94,29 +112,40 @@ export class PgMembers implements MemberStore {
       if (mode === 'merge' && prev) for (const f of FIELDS) p[f] ??= prev[f] as never;
       folded.set(m.id, p);
     }
-    const rows = [...folded.values()];
-    let written: MemberRow[];
-    if (mode === 'replace') {
-      written = await this.db.query<MemberRow>(REPLACE, columns(workspaceId, rows, now));
-      // Whether a card changed is not known without reading the rows first (and a read before
-      // the statement can be overtaken by another writer): moved for every replace, an
-      // explicit write of profiles, unlike the merges recording does.
-      await directoryChanged(this.db);
-    } else {
-      const merged = await this.merge(workspaceId, rows, now);
-      if (merged.cardsChanged) await directoryChanged(this.db);
-      written = merged.rows;
+    const byId = new Map<string, Member>();
+    let pending = [...folded.values()];
+    let cardsChanged = false;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > 5) throw new Error('members kept being erased while they were written');
+      let written: MemberRow[];
+      if (mode === 'replace') {
+        written = await this.db.query<MemberRow>(REPLACE, columns(workspaceId, pending, now));
+        // Only the rows the statement wrote (created or changed) come back: a card may have
+        // changed only if there is one (which fields, the statement does not say).
+        cardsChanged ||= written.length > 0;
+      } else {
+        const merged = await this.merge(workspaceId, pending, now);
+        cardsChanged ||= merged.cardsChanged;
+        written = merged.rows;
+      }
+      for (const r of written) byId.set(r.id, memberFromRow(r));
+      // Members a replace left as they were are not returned by its statement: read them. One
+      // erased in between is written again, as if the upsert had come after the erase.
+      const unchanged = pending.filter((r) => !byId.has(r.id)).map((r) => r.id);
+      if (unchanged.length > 0) for (const [id, m] of await this.getMany(workspaceId, unchanged)) byId.set(id, m);
+      pending = pending.filter((r) => !byId.has(r.id));
     }
-    const byId = new Map(written.map((r) => [r.id, memberFromRow(r)]));
+    if (cardsChanged) await directoryChanged(this.db);
     return inputs.map((m) => byId.get(m.id)!);
   }
 
   /**
    * Merge keeps stored values for absent fields, which ON CONFLICT cannot express for `plan`
    * and `visibility` (the proposed row already holds their defaults). So: lock the existing
-   * rows in id order, merge in code, update them, and insert the new ones; a new one inserted
-   * by another process in the meantime makes the insert come back short, and the transaction
-   * runs again (then finding that row among the locked ones).
+   * rows in id order, merge in code, update those that change, and insert the new ones; a new
+   * one inserted by another process in the meantime makes the insert come back short, and the
+   * transaction runs again (then finding that row among the locked ones). The changes are
+   * logged last (member-changes.ts); a merge that changes nothing writes nothing.
    *
    * `cardsChanged`: whether a stored member's breakdown field took another value, compared with
    * the locked rows, so exactly. Members created here change no breakdown: a viewer is a member
@@ -132,23 +161,29 @@ export class PgMembers implements MemberStore {
       );
       const existing = new Map(stored.map((r) => [r.id, r]));
       const fresh = rows.filter((r) => !existing.has(r.id));
-      const changed = rows
-        .filter((r) => existing.has(r.id))
-        .map((r) => {
-          const s = existing.get(r.id)!;
-          const merged = { ...r };
-          for (const f of FIELDS) merged[f] = (r[f] ?? s[f]) as never;
-          return merged;
-        });
-      const cardsChanged = changed.some((m) => BREAKDOWN_FIELDS.some((f) => m[f] !== existing.get(m.id)![f]));
       const out: MemberRow[] = [];
+      const changed: Params[] = [];
+      for (const r of rows) {
+        const s = existing.get(r.id);
+        if (!s) continue;
+        const merged = { ...r };
+        for (const f of FIELDS) merged[f] = (r[f] ?? s[f]) as never;
+        if (FIELDS.some((f) => merged[f] !== s[f])) changed.push(merged);
+        else out.push(s);
+      }
+      const log: NewMemberChange[] = [];
       if (fresh.length > 0) {
         const { rows: inserted } = await c.query<MemberRow>(INSERT_NEW, columns(workspaceId, fresh, now));
         if (inserted.length < fresh.length) throw new RetryTransaction('a member was inserted concurrently');
         out.push(...inserted);
+        log.push(...inserted.map((r) => ({ kind: 'created' as const, memberId: r.id })));
       }
-      if (changed.length > 0) out.push(...(await c.query<MemberRow>(UPDATE, columns(workspaceId, changed, now))).rows);
-      return { rows: out, cardsChanged };
+      if (changed.length > 0) {
+        out.push(...(await c.query<MemberRow>(UPDATE, columns(workspaceId, changed, now))).rows);
+        log.push(...changed.map((r) => ({ kind: 'updated' as const, memberId: r.id })));
+      }
+      await appendMemberChanges(c, workspaceId, log, now);
+      return { rows: out, cardsChanged: changed.some((m) => BREAKDOWN_FIELDS.some((f) => m[f] !== existing.get(m.id)![f])) };
     });
   }
 
@@ -168,6 +203,7 @@ export class PgMembers implements MemberStore {
       // Their blocks, made and received: the pair's history is gone with them anyway.
       await c.query('DELETE FROM blocks WHERE workspace_id = $1 AND (member_id = $2 OR blocked_id = $2)', p);
       await c.query('DELETE FROM members WHERE workspace_id = $1 AND id = $2', p);
+      await appendMemberChanges(c, workspaceId, [{ kind: 'erased', memberId: id }], now);
       return true;
     });
     // Their connections went: the degrees of others may change.

@@ -342,4 +342,25 @@ CREATE TABLE insight_versions (
 CREATE SEQUENCE directory_version AS bigint;
 `,
   },
+  {
+    version: 15,
+    name: 'member-change log',
+    // docs/webhooks.md, "Member events": as SQLite's migration 15. A change takes its positions
+    // from the workspace's heads row, which its transaction holds locked until it commits, so
+    // positions commit in order across every process (as visit_log_heads does for visits).
+    sql: `
+CREATE TABLE member_changes (
+  workspace_id text COLLATE "C" NOT NULL,
+  position bigint NOT NULL,
+  kind text NOT NULL,
+  member_id text COLLATE "C" NOT NULL,
+  changed_at bigint NOT NULL,
+  PRIMARY KEY (workspace_id, position)
+);
+CREATE TABLE member_change_heads (
+  workspace_id text COLLATE "C" PRIMARY KEY,
+  position bigint NOT NULL
+);
+`,
+  },
 ];

@@ -9,6 +9,7 @@ import { PgInsights } from './insights.js';
 import { PgInsightsProjection } from './insights-projection.js';
 import { PgKeys } from './keys.js';
 import { PgMembers } from './members.js';
+import { PgMemberChanges } from './member-changes.js';
 import { VisitPartitions, monthPartition } from './partitions.js';
 import { preparePostgresSchema } from './schema.js';
 import { PgSummaryProjection } from './summary-projection.js';
@@ -57,6 +58,7 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
     partitions,
     workspaces: new PgWorkspaces(db),
     members: new PgMembers(db),
+    memberChanges: new PgMemberChanges(db),
     connections: new PgConnections(db),
     visits: new PgVisits(db, partitions),
     keys: new PgKeys(db),

@@ -18,11 +18,18 @@ export class PgCheckpoints {
     return r?.position ?? 0;
   }
 
-  apply(
+  /** Every workspace's checkpoint of `name` (absent: 0). */
+  async readAll(name: string): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ workspace_id: string; position: number }>('SELECT workspace_id, position FROM projection_checkpoints WHERE name = $1', [name]);
+    return new Map(rows.map((r) => [r.workspace_id, r.position]));
+  }
+
+  /** Entries are any ordered log's (the visit log's, or the member-change log's for the webhook outbox). */
+  apply<E extends { position: number } = VisitLogEntry>(
     name: string,
     workspaceId: string,
-    entries: readonly VisitLogEntry[],
-    write: (c: pg.PoolClient, fresh: readonly VisitLogEntry[]) => Promise<void>,
+    entries: readonly E[],
+    write: (c: pg.PoolClient, fresh: readonly E[]) => Promise<void>,
   ): Promise<void> {
     return this.db.transaction(async (c) => {
       const now = Date.now();

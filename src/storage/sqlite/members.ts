@@ -4,13 +4,18 @@ import type { SqliteDb } from './database.js';
 import type { ReadCache } from './read-cache.js';
 import type { SqliteWrites } from './writes.js';
 import { VISIT_ERASE_SQL } from './erase-visits.js';
+import type { NewMemberChange, SqliteMemberChanges } from './member-changes.js';
 
 const INSERT = `INSERT INTO members (workspace_id, id, name, headline, title, image_url, company, industry, location, public_identifier, profile_url, plan, visibility, created_at, updated_at)
 VALUES (@ws, @id, @name, @headline, @title, @image_url, @company, @industry, @location, @public_identifier, @profile_url, coalesce(@plan, 'free'), coalesce(@visibility, 'full'), @now, @now)
 ON CONFLICT (workspace_id, id) DO UPDATE SET `;
-const FIELDS = ['name', 'headline', 'title', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url'];
-const REPLACE = INSERT + [...FIELDS, 'plan', 'visibility'].map((f) => `${f} = excluded.${f}`).join(', ') + ', updated_at = @now';
-const MERGE = INSERT + [...FIELDS, 'plan', 'visibility'].map((f) => `${f} = coalesce(@${f}, ${f})`).join(', ') + ', updated_at = @now';
+const FIELDS = ['name', 'headline', 'title', 'image_url', 'company', 'industry', 'location', 'public_identifier', 'profile_url', 'plan', 'visibility'];
+// A stored member is written only when a field changes (the WHERE): an upsert that changes
+// nothing writes nothing, keeps `updated_at`, and logs no change (docs/webhooks.md).
+const REPLACE =
+  INSERT + FIELDS.map((f) => `${f} = excluded.${f}`).join(', ') + ', updated_at = @now WHERE ' + FIELDS.map((f) => `${f} IS NOT excluded.${f}`).join(' OR ');
+const MERGE =
+  INSERT + FIELDS.map((f) => `${f} = coalesce(@${f}, ${f})`).join(', ') + ', updated_at = @now WHERE ' + FIELDS.map((f) => `coalesce(@${f}, ${f}) IS NOT ${f}`).join(' OR ');
 
 const SMALL_LOOKUP = 8;
 
@@ -22,11 +27,13 @@ export class SqliteMembers implements MemberStore {
   private visibilities;
   private replace;
   private merge;
+  private claimHead;
 
   constructor(
     private db: SqliteDb,
     private cache: ReadCache,
     private writes: SqliteWrites,
+    private changes: SqliteMemberChanges,
   ) {
     this.one = db.prepare<[string, string], MemberTuple>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE workspace_id = ? AND id = ?`).raw();
     this.many = db
@@ -47,6 +54,9 @@ export class SqliteMembers implements MemberStore {
       .raw();
     this.replace = db.prepare(REPLACE);
     this.merge = db.prepare(MERGE);
+    // A write that changes nothing once the row exists: an upsert's first statement, so that its
+    // transaction holds the write lock before it reads (database.ts).
+    this.claimHead = db.prepare<[string]>('INSERT INTO member_change_heads (workspace_id, position) VALUES (?, 0) ON CONFLICT DO NOTHING');
     const steps = [
       // What the visit store holds of them first (erase-visits.ts), in this transaction.
       ...VISIT_ERASE_SQL,
@@ -61,7 +71,9 @@ export class SqliteMembers implements MemberStore {
     const removeMember = db.prepare('DELETE FROM members WHERE workspace_id = @ws AND id = @id');
     this.eraseSteps = (p: { ws: string; id: string; now: number }) => {
       for (const step of steps) step.run(p);
-      return removeMember.run({ ws: p.ws, id: p.id }).changes > 0;
+      const removed = removeMember.run({ ws: p.ws, id: p.id }).changes > 0;
+      if (removed) this.changes.append(p.ws, [{ kind: 'erased', memberId: p.id }], p.now);
+      return removed;
     };
   }
 
@@ -107,9 +119,21 @@ export class SqliteMembers implements MemberStore {
   }
 
   async upsert(workspaceId: string, inputs: readonly MemberInput[], mode: UpsertMode, now: number): Promise<Member[]> {
-    await this.writes.main({ workspaceId, members: inputs.map((m) => m.id) }, () => {
+    // Other processes' caches are kept when nothing changed (inline profiles sent again with
+    // every visit, as they usually are).
+    const changedOnly = (changed: readonly NewMemberChange[]) => (changed.length === 0 ? ('unseen' as const) : { workspaceId, members: changed.map((c) => c.memberId) });
+    await this.writes.main(changedOnly, () => {
+      this.claimHead.run(workspaceId);
       const stmt = mode === 'replace' ? this.replace : this.merge;
-      for (const m of inputs) stmt.run(memberParams(workspaceId, m, now));
+      // One entry per member, its first kind: created then changed in one batch is `created`.
+      const changed = new Map<string, NewMemberChange>();
+      for (const m of inputs) {
+        const existed = this.existsOne.get(workspaceId, m.id) !== undefined;
+        if (stmt.run(memberParams(workspaceId, m, now)).changes > 0 && !changed.has(m.id)) changed.set(m.id, { kind: existed ? 'updated' : 'created', memberId: m.id });
+      }
+      const list = [...changed.values()];
+      this.changes.append(workspaceId, list, now);
+      return list;
     });
     const found = await this.getMany(workspaceId, inputs.map((m) => m.id));
     return inputs.map((m) => found.get(m.id)!);

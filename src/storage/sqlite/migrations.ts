@@ -311,4 +311,26 @@ CREATE TABLE insight_versions (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 15,
+    name: 'member-change log',
+    // docs/webhooks.md, "Member events": each member created, changed or erased, written in the
+    // transaction of the change at the next position of its workspace (the heads row), read by
+    // the webhook outbox from its checkpoint and pruned behind it. Positions are never reused:
+    // the head stays when entries are pruned.
+    sql: `
+CREATE TABLE member_changes (
+  workspace_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  changed_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, position)
+) WITHOUT ROWID;
+CREATE TABLE member_change_heads (
+  workspace_id TEXT PRIMARY KEY,
+  position INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];

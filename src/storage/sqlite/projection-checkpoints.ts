@@ -15,6 +15,7 @@ export class SqliteCheckpoints {
   private get;
   private save;
   private clear;
+  private all;
 
   constructor(db: SqliteDb) {
     // A write first: the transaction holds the main file's write lock before it reads (database.ts).
@@ -24,18 +25,31 @@ export class SqliteCheckpoints {
     this.get = db.prepare<[string, string], number>('SELECT position FROM main.projection_checkpoints WHERE name = ? AND workspace_id = ?').pluck();
     this.save = db.prepare<[number, number, string, string]>('UPDATE main.projection_checkpoints SET position = ?, updated_at = ? WHERE name = ? AND workspace_id = ?');
     this.clear = db.prepare<[string]>('DELETE FROM main.projection_checkpoints WHERE name = ?');
+    this.all = db.prepare<[string], { workspace_id: string; position: number }>('SELECT workspace_id, position FROM main.projection_checkpoints WHERE name = ?');
   }
 
   read(name: string, workspaceId: string): number {
     return this.get.get(name, workspaceId) ?? 0;
   }
 
+  /** Every workspace's checkpoint of `name` (absent: 0). */
+  readAll(name: string): Map<string, number> {
+    return new Map(this.all.all(name).map((r) => [r.workspace_id, r.position]));
+  }
+
   /**
    * In one transaction on the main file (writes.ts): `write` gets the entries above the
    * checkpoint (possibly none: it is then not called) and runs inside the transaction. A
-   * projection applied this way writes tables no read cache holds.
+   * projection applied this way writes tables no read cache holds. Entries are any ordered
+   * log's (the visit log's, or the member-change log's for the webhook outbox).
    */
-  apply(writes: SqliteWrites, name: string, workspaceId: string, entries: readonly VisitLogEntry[], write: (fresh: readonly VisitLogEntry[]) => void): Promise<void> {
+  apply<E extends { position: number } = VisitLogEntry>(
+    writes: SqliteWrites,
+    name: string,
+    workspaceId: string,
+    entries: readonly E[],
+    write: (fresh: readonly E[]) => void,
+  ): Promise<void> {
     return writes.main('unseen', () => {
       const now = Date.now();
       this.claim.run(name, workspaceId, now);

@@ -11,6 +11,7 @@ import { SqliteInsights } from './insights.js';
 import { SqliteInsightsProjection } from './insights-projection.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteMembers } from './members.js';
+import { SqliteMemberChanges } from './member-changes.js';
 import { ReadCache } from './read-cache.js';
 import { SqliteSummaryProjection } from './summary-projection.js';
 import { SqliteVisitLog } from './visit-log.js';
@@ -55,11 +56,13 @@ export function openSqliteStore(opts: SqliteOptions): SqliteStore {
   const cache = new ReadCache(db, opts.readCacheBytes);
   const writes = new SqliteWrites(db, cache, gate);
   const visits = new SqliteVisits(db, cache, writes, { policy, wake: () => folder?.wake(), maxPending: opts.maxPending }, opts.byViewerFrom);
+  const memberChanges = new SqliteMemberChanges(db, writes);
   return {
     kind: 'sqlite',
     raw: db,
     workspaces: new SqliteWorkspaces(db, writes),
-    members: new SqliteMembers(db, cache, writes),
+    members: new SqliteMembers(db, cache, writes, memberChanges),
+    memberChanges,
     connections: new SqliteConnections(db, cache, writes),
     visits,
     keys: new SqliteKeys(db, cache, writes),
