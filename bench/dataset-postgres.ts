@@ -14,6 +14,7 @@ import { openStore } from '../src/storage/open-store.js';
 import { latestVersion } from '../src/storage/migration.js';
 import { POSTGRES_MIGRATIONS } from '../src/storage/postgres/migrations.js';
 import type { PostgresStore } from '../src/storage/postgres/postgres-store.js';
+import { OUTBOX_PROJECTION } from '../src/webhooks/outbox-name.js';
 import type { BenchArgs } from './args.js';
 import type { Dataset } from './dataset.js';
 import type { DatasetStats } from './dataset-sqlite.js';
@@ -240,11 +241,16 @@ async function buildPostgresDataset(url: string, key: string, shape: DatasetShap
     await main.query(`INSERT INTO visit_log_heads (workspace_id, position, recorded_at)
       SELECT workspace_id, max(position), max(recorded_at) FROM visit_log GROUP BY workspace_id`);
     // The insights projection was filled from these visits (derived.ts): it stands at the head.
-    if ((await main.query("SELECT to_regclass('insight_slots') IS NOT NULL AS e")).rows[0].e) {
-      await main.query(`INSERT INTO projection_checkpoints (name, workspace_id, position, updated_at)
-        SELECT 'insights', workspace_id, position, 0 FROM visit_log_heads
-        ON CONFLICT (name, workspace_id) DO UPDATE SET position = excluded.position`);
-    }
+    // So does the webhook outbox: the dataset has no endpoint, so walking these entries would
+    // enqueue nothing, and a server would otherwise spend its first minutes walking 10,000,000
+    // of them before the webhooks scenario could start.
+    const atHead = [...((await main.query("SELECT to_regclass('insight_slots') IS NOT NULL AS e")).rows[0].e ? ['insights'] : []), OUTBOX_PROJECTION];
+    await main.query(
+      `INSERT INTO projection_checkpoints (name, workspace_id, position, updated_at)
+        SELECT n, workspace_id, position, 0 FROM visit_log_heads, unnest($1::text[]) AS n
+        ON CONFLICT (name, workspace_id) DO UPDATE SET position = excluded.position`,
+      [atHead],
+    );
     q.done();
   }
   p = phase('vacuum analyze', 1);
