@@ -8,7 +8,7 @@
  * totals only); plan and reciprocity refusals.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, postgresAvailable, postgresBackend, sqliteBackend, testStoreConfig, type TestBackend } from './support/backends.js';
+import { sqliteBackend, testStoreConfig, STORE_SETUPS } from './support/backends.js';
 import { openStores } from '../src/storage/open-store.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { auth, expectNativeError, postBatch } from './support/assertions.js';
@@ -86,17 +86,8 @@ const SOURCES = ['search', 'feed', 'profile', 'similar_profiles', 'group', 'dire
  * Each backend, then each pairing of one backend's entity store with the other's visit store
  * (docs/architecture.md): the figures must not depend on whether the two share a database.
  */
-const SETUPS: { name: string; entities: TestBackend; visits: TestBackend }[] = [
-  ...BACKENDS.map((b) => ({ name: b.name, entities: b, visits: b })),
-  ...(postgresAvailable()
-    ? [
-        { name: 'sqlite entities + postgres visits', entities: sqliteBackend, visits: postgresBackend },
-        { name: 'postgres entities + sqlite visits', entities: postgresBackend, visits: sqliteBackend },
-      ]
-    : []),
-];
 
-describe.each(SETUPS)('insights on $name', (setup) => {
+describe.each(STORE_SETUPS)('insights on $name', (setup) => {
   let t: TestApp;
   let n = 0;
   beforeAll(async () => {

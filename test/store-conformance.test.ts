@@ -11,7 +11,7 @@ import { DEFAULT_SETTINGS, connectionDegrees, type AcceptedVisit, type Store, ty
 import type { PostgresStore } from '../src/storage/postgres/postgres-store.js';
 import { openStore, openStores } from '../src/storage/open-store.js';
 import { visitStoreOf } from '../src/storage/compose-stores.js';
-import { BACKENDS, dropPostgresDatabase, openFreshStore, postgresAvailable, postgresBackend, sqliteBackend, testStoreConfig, type TestBackend } from './support/backends.js';
+import { BACKENDS, dropPostgresDatabase, openFreshStore, postgresAvailable, postgresBackend, testStoreConfig, STORE_SETUPS } from './support/backends.js';
 import { visitStoreCases } from './support/visit-store-cases.js';
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
@@ -22,18 +22,8 @@ function visit(profileId: string, viewerId: string, viewedAt: number, source: Vi
   return { clientId, profileId, viewerId, viewedAt, source };
 }
 
-/** Where the entity store and the visit store live: one backend for both, or one each. */
-const SETUPS: { name: string; entities: TestBackend; visits: TestBackend }[] = [
-  ...BACKENDS.map((b) => ({ name: b.name, entities: b, visits: b })),
-  ...(postgresAvailable()
-    ? [
-        { name: 'sqlite entities + postgres visits', entities: sqliteBackend, visits: postgresBackend },
-        { name: 'postgres entities + sqlite visits', entities: postgresBackend, visits: sqliteBackend },
-      ]
-    : []),
-];
 
-describe.each(SETUPS)('store conformance on $name', (setup) => {
+describe.each(STORE_SETUPS)('store conformance on $name', (setup) => {
   /** The entity store's backend (connections, members). */
   const backend = setup.entities;
   let store: Store;

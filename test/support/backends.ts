@@ -87,6 +87,20 @@ export function postgresAvailable(): boolean {
 
 export const BACKENDS: TestBackend[] = [sqliteBackend, ...(postgresAvailable() ? [postgresBackend] : [])];
 
+/**
+ * Where the entity store and the visit store live (docs/architecture.md): one backend for both,
+ * then each pairing of one backend's entity store with the other's visit store.
+ */
+export const STORE_SETUPS: { name: string; entities: TestBackend; visits: TestBackend }[] = [
+  ...BACKENDS.map((b) => ({ name: b.name, entities: b, visits: b })),
+  ...(postgresAvailable()
+    ? [
+        { name: 'sqlite entities + postgres visits', entities: sqliteBackend, visits: postgresBackend },
+        { name: 'postgres entities + sqlite visits', entities: postgresBackend, visits: sqliteBackend },
+      ]
+    : []),
+];
+
 /** How tests open a store on a database URL. */
 export const testStoreConfig = (databaseUrl: string) => ({ databaseUrl, sqliteSynchronous: 'normal' as const, pgPoolSize: 5 });
 
