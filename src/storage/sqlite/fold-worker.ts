@@ -28,7 +28,14 @@ db.pragma('cache_size = -16384');
 // Checkpoints are the checkpoint thread's (checkpointer.ts): one inside a commit here would
 // hold the inbox gate, which recordings wait for, through an fsync. This is the backstop.
 db.pragma('wal_autocheckpoint = ' + w.backstopPages);
-db.pragma('temp_store = MEMORY');
+// Temporary files, not memory: since SQLite 3.54 a multi-row INSERT that names the rowid keeps a
+// statement journal even under OR FAIL (the rowid's integer check may abort it), and the fold's
+// insert of raw visits by seq is one. With temp_store = MEMORY that journal, a copy of every
+// page the insert changes (about 60 MB for a batch of 16,000 visits on the full bench file),
+// stayed in the process (about 170 MB more peak RSS); on files it spills past 64 KB into a
+// deleted temporary file, i.e. the OS's page cache, and the batch took as long
+// (docs/benchmarks.md, writes item 10).
+db.pragma('temp_store = FILE');
 db.prepare('ATTACH DATABASE ? AS inbox').run(w.inboxPath);
 db.pragma('inbox.busy_timeout = 5000');
 db.pragma('inbox.synchronous = ' + w.synchronous);

@@ -37,6 +37,10 @@
  * counts a two-value `min()` as such a statement: the summary update copied about 5,000 pages
  * per batch for its `min()` and `max()` (docs/benchmarks.md, writes item 7). The batch is one
  * transaction, undone whole if any of it fails, so a statement never needs undoing on its own.
+ * One journal is left since SQLite 3.54: an INSERT of several rows that names the rowid (the
+ * raw visits, by seq) may fail its integer check, so it keeps one whatever its conflict clause.
+ * The fold thread keeps it in a temporary file rather than in memory (fold-worker.ts, writes
+ * item 10).
  */
 import type { SqliteDb } from './database.js';
 
