@@ -129,11 +129,7 @@ export class SqliteWebhookStore implements WebhookStore {
         .map(endpointFromRow)
         .filter((e) => e.events.includes(event) || e.events.includes('*'));
       if (endpoints.length === 0) return;
-      const ins = this.stmt(`INSERT INTO webhook_messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?) ON CONFLICT (id) DO NOTHING`);
-      for (const m of toMessages(endpoints, fresh)) {
-        ins.run(m.id, m.workspaceId, m.endpointId, m.event, m.payload, m.occurredAt, now, now);
-        written++;
-      }
+      written = this.insertMessages(toMessages(endpoints, fresh), now);
     });
     return written;
   }
@@ -167,23 +163,21 @@ export class SqliteWebhookStore implements WebhookStore {
       for (const c of fresh) if (c.kind === 'erased') this.stmt(FORGET).run(workspaceId, c.memberId, c.memberId);
       const endpoints = this.stmt(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ?`).all(workspaceId).map(endpointFromRow);
       if (endpoints.length === 0) return;
-      const ins = this.stmt(INSERT_MESSAGE);
-      for (const m of toMessages(endpoints, fresh)) {
-        ins.run(m.id, m.workspaceId, m.endpointId, m.event, m.payload, m.occurredAt, now, now);
-        written++;
-      }
+      written = this.insertMessages(toMessages(endpoints, fresh), now);
     });
     return written;
   }
 
   async enqueue(messages: readonly (NewMessage & { id: string })[], now: number) {
     if (messages.length === 0) return;
-    await this.write(() => {
-      const ins = this.db.prepare(
-        `INSERT INTO webhook_messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?) ON CONFLICT (id) DO NOTHING`,
-      );
-      for (const m of messages) ins.run(m.id, m.workspaceId, m.endpointId, m.event, m.payload, m.occurredAt, now, now);
-    });
+    await this.write(() => this.insertMessages(messages, now));
+  }
+
+  /** Writes new messages, pending and due at `now`, inside the caller's write; returns how many. */
+  private insertMessages(messages: readonly (NewMessage & { id: string })[], now: number): number {
+    const ins = this.stmt(INSERT_MESSAGE);
+    for (const m of messages) ins.run(m.id, m.workspaceId, m.endpointId, m.event, m.payload, m.occurredAt, now, now);
+    return messages.length;
   }
 
   async dueEndpoints(now: number, busy: readonly string[], limit: number) {
