@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY_MS, VISIT_SOURCES, type AcceptedVisit, type Store, type ViewerPageQuery, type ViewerRows, type ViewerSummary } from '../src/core/index.js';
-import { FOLD_SQL, FOLD_TAKE_SQL, foldPending } from '../src/storage/sqlite/fold.js';
+import { FOLD_SQL, FOLD_TAKE_SQL, foldPending, foldTaken, takeBatch } from '../src/storage/sqlite/fold.js';
 import { startFolder } from '../src/storage/sqlite/folder.js';
 import { SWAP_ROWS } from '../src/storage/sqlite/inbox-db.js';
 import { workerScript } from '../src/storage/sqlite/worker-script.js';
@@ -380,6 +380,36 @@ describe('SQLite fold', () => {
       await reference.close();
       await first.close();
       await second.close();
+    }
+  });
+
+  it('a batch taken before an erase and folded after it brings none of the erased member back', async () => {
+    const reference = open(tempPath('ref.db'), 'manual', 0);
+    const racing = open(path, 'manual', 0);
+    try {
+      const visits = randomVisits({ seed: 17, count: 80, starOneIn: 3, days: 10 });
+      const victim = visits[5]!.viewerId;
+      for (const s of [reference, racing]) {
+        await s.workspaces.ensure(WS, WS);
+        await s.members.upsert(WS, MEMBERS.map((id) => ({ id, name: id })), 'replace', T0);
+        await s.visits.record(WS, visits, W);
+      }
+      // The reference erases with nothing taken; the racing store's fold copied every visit first.
+      expect(await reference.members.erase(WS, victim, T0)).toBe(true);
+      expect(takeBatch(racing.raw, 1_000)).toBeGreaterThan(0);
+      expect(await racing.members.erase(WS, victim, T0)).toBe(true);
+      // The fold holds the main write lock, so no erase commits between its check and its commit:
+      // a batch that lost entries is rolled back whole.
+      expect(foldTaken(racing.raw)).toBe(false);
+      expect(tables(racing).summary).toEqual([]);
+      for (const s of [reference, racing]) while (foldPending(s.raw, 1_000) > 0);
+      const folded = tables(racing);
+      expect(folded.summary.length).toBeGreaterThan(0);
+      expect(JSON.stringify(folded)).not.toContain(`"${victim}"`);
+      expect(folded).toEqual(tables(reference));
+    } finally {
+      await reference.close();
+      await racing.close();
     }
   });
 

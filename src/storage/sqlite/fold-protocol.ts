@@ -17,9 +17,6 @@ export interface FoldWorkerData {
   path: string;
   inboxPath: string;
   synchronous: 'FULL' | 'NORMAL';
-  setup: readonly string[];
-  take: readonly string[];
-  fold: readonly string[];
   backstopPages: number;
   /** Visits per fold batch when caught up, and the most a batch grows to while behind (fold-worker.ts). */
   limit: number;

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
+import { foldTaken, takeBatch } from './fold.js';
 import { STOP, WAKE, type FoldWorkerData, type FoldWorkerMessage } from './fold-protocol.js';
 import { foldThreadGate } from './write-gate.js';
 
@@ -39,18 +40,11 @@ db.pragma('temp_store = FILE');
 db.prepare('ATTACH DATABASE ? AS inbox').run(w.inboxPath);
 db.pragma('inbox.busy_timeout = 5000');
 db.pragma('inbox.synchronous = ' + w.synchronous);
-for (const sql of w.setup) db.exec(sql);
 // The batch grows while the fold is behind (each take came back full) and falls back once it
 // has caught up: a commit's cost is mostly the pages it dirties, and a larger batch shares more
 // of them, so a backlog folds several times faster per visit (docs/visit-log.md, "Fold batches"),
 // while a caught-up fold keeps small batches and little memory.
 let limit = w.limit;
-const run = (s: BetterSqlite3.Statement) => (s.source.includes('@limit') ? s.run({ limit }) : s.run());
-const take = w.take.map((sql) => db.prepare(sql));
-const fold = w.fold.map((sql) => db.prepare(sql));
-// The copy out of the inbox writes only temp tables: it needs no write gate (fold.ts).
-const takeBatch = db.transaction(() => take.map(run).at(-1)!.changes);
-const foldBatch = db.transaction(() => fold.forEach(run));
 const mainGate = foldThreadGate(w.gate);
 const signals = new Int32Array(w.signals);
 const sleep = (ms: number) => Atomics.wait(signals, STOP, 0, ms);
@@ -59,14 +53,18 @@ for (;;) {
   const wakes = Atomics.load(signals, WAKE);
   let taken = 0;
   try {
-    taken = takeBatch();
+    // The copy out of the log writes only temp tables: it needs no write gate (fold.ts).
+    taken = takeBatch(db, limit);
     if (taken > 0) {
       mainGate.acquire();
+      let folded: boolean;
       try {
-        foldBatch();
+        folded = foldTaken(db);
       } finally {
         mainGate.release();
       }
+      // Rolled back (an erase took some of its entries out of the log): take it again at once.
+      if (!folded) continue;
     }
     limit = taken >= limit ? Math.min(limit * 2, w.maxLimit) : w.limit;
   } catch (err) {

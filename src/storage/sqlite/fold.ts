@@ -23,7 +23,12 @@
  * The write transaction's first statement writes to the main file, so it holds the main write
  * lock (and only that one: recording goes on in the inbox meanwhile) before it reads the
  * watermark, and it drops what another folder folded since the copy: two folders never fold
- * the same visits. Inbox rows never change once written, so the copy is as good as the rows.
+ * the same visits. Log entries never change once written, but an erase or the retention purge
+ * may delete some between the copy and the fold: folded, they would come back into the lists.
+ * Both delete in a transaction that also writes the main file, so none can commit while the fold
+ * holds the main write lock; the fold's last step (`FOLD_STALE_SQL`) asks whether every copied
+ * entry is still logged, and a batch that lost one is rolled back and taken again. Asked last,
+ * not first, because a read of the inbox holds its snapshot until the commit (see above).
  * Folded rows leave the inbox later, a whole table at a time (inbox-db.ts): the fold writes only
  * the main file.
  *
@@ -116,29 +121,79 @@ export const FOLD_SQL: readonly string[] = [
     WHERE id = 1 AND EXISTS (SELECT 1 FROM temp.fold_batch)`,
 ];
 
-type Statement = ReturnType<SqliteDb['prepare']>;
-const prepared = new WeakMap<SqliteDb, { take: Statement[]; fold: Statement[] }>();
+/**
+ * Asked inside the fold transaction, after its writes: how many copied entries an erase or the
+ * purge took out of the log since the copy.
+ */
+const FOLD_STALE_SQL = 'SELECT count(*) FROM temp.fold_batch b WHERE NOT EXISTS (SELECT 1 FROM inbox.visit_log l WHERE l.position = b.seq)';
 
-function statements(db: SqliteDb) {
+class StaleFoldBatch extends Error {}
+
+type Statement = ReturnType<SqliteDb['prepare']>;
+interface FoldStatements {
+  take: Statement[];
+  fold: Statement[];
+  limit: number;
+  takeTx(): number;
+  foldTx(): void;
+}
+const prepared = new WeakMap<SqliteDb, FoldStatements>();
+
+function statements(db: SqliteDb): FoldStatements {
   let s = prepared.get(db);
   if (!s) {
     for (const sql of FOLD_SETUP_SQL) db.exec(sql);
-    s = { take: FOLD_TAKE_SQL.map((sql) => db.prepare(sql)), fold: FOLD_SQL.map((sql) => db.prepare(sql)) };
+    const stale = db.prepare<[], number>(FOLD_STALE_SQL).pluck();
+    const run = (stmt: Statement) => (stmt.source.includes('@limit') ? stmt.run({ limit: s!.limit }) : (stmt as unknown as { run(): { changes: number } }).run());
+    s = {
+      take: FOLD_TAKE_SQL.map((sql) => db.prepare(sql)),
+      fold: FOLD_SQL.map((sql) => db.prepare(sql)),
+      limit: 0,
+      takeTx: db.transaction(() => s!.take.map(run).at(-1)!.changes),
+      foldTx: db.transaction(() => {
+        s!.fold.forEach(run);
+        if (stale.get()! > 0) throw new StaleFoldBatch();
+      }),
+    };
     prepared.set(db, s);
   }
   return s;
 }
 
 /**
- * Folds up to `limit` of the oldest pending visits; returns how many it took from the inbox
+ * Copies up to `limit` of the oldest pending visits out of the log into this connection's batch
+ * (`FOLD_TAKE_SQL`), in a transaction of its own; returns how many.
+ */
+export function takeBatch(db: SqliteDb, limit: number): number {
+  const s = statements(db);
+  s.limit = limit;
+  return s.takeTx();
+}
+
+/**
+ * Folds the batch last taken on this connection, in one transaction (`FOLD_SQL`). False, with
+ * nothing written, when an erase or the purge took some of its entries out of the log since the
+ * take: take again.
+ */
+export function foldTaken(db: SqliteDb): boolean {
+  try {
+    statements(db).foldTx();
+    return true;
+  } catch (err) {
+    if (err instanceof StaleFoldBatch) return false;
+    throw err;
+  }
+}
+
+/**
+ * Folds up to `limit` of the oldest pending visits; returns how many it took from the log
  * (another process may have folded some of them meanwhile). In this thread, on this
- * connection: the background folder (folder.ts) runs the same statements on a connection of
+ * connection: the fold thread (fold-worker.ts) takes and folds the same way on a connection of
  * its own.
  */
 export function foldPending(db: SqliteDb, limit: number): number {
-  const s = statements(db);
-  const run = (stmt: Statement) => (stmt.source.includes('@limit') ? stmt.run({ limit }) : (stmt as unknown as { run(): { changes: number } }).run());
-  const taken = db.transaction(() => s.take.map(run).at(-1)!.changes)();
-  if (taken > 0) db.transaction(() => s.fold.forEach(run))();
-  return taken;
+  for (;;) {
+    const taken = takeBatch(db, limit);
+    if (taken === 0 || foldTaken(db)) return taken;
+  }
 }

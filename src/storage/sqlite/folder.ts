@@ -18,7 +18,6 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteSynchronous } from './database.js';
 import { BACKSTOP_PAGES } from './checkpointer.js';
-import { FOLD_SETUP_SQL, FOLD_SQL, FOLD_TAKE_SQL } from './fold.js';
 import { inboxPath } from './inbox-db.js';
 import { SIGNAL_WORDS, STOP, WAKE, type FoldWorkerData, type FoldWorkerMessage } from './fold-protocol.js';
 import { workerScript } from './worker-script.js';
@@ -67,9 +66,6 @@ export function startFolder(opts: FolderOptions): Folder {
     path: opts.path,
     inboxPath: inboxPath(opts.path),
     synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL',
-    setup: FOLD_SETUP_SQL,
-    take: FOLD_TAKE_SQL,
-    fold: FOLD_SQL,
     backstopPages: BACKSTOP_PAGES,
     limit: FOLD_BATCH,
     maxLimit: FOLD_MAX_BATCH,
