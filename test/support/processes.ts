@@ -75,17 +75,32 @@ export function secretFrom(output: string): string {
   return m[1]!;
 }
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for servers that tests start themselves. Below the kernel's ephemeral range (32768 and
+ * up on Linux), from which outgoing connections and listeners on port 0 take theirs: a port
+ * from that range could be taken between `freePort` and the server's listen (a CI run lost a
+ * WORKERS=2 server to EADDRINUSE so). Each Vitest worker has a block of its own.
+ */
+const PORT_BASE = 20_000;
+const PORT_BLOCK = 1_000;
+const portPool = Number(process.env.VITEST_POOL_ID ?? 0) % 12;
+let nextPort = Math.floor(Math.random() * PORT_BLOCK);
+
+/** A TCP port nobody listens on right now, and that no other test process hands out. */
+export async function freePort(): Promise<number> {
+  for (let tried = 0; tried < PORT_BLOCK; tried++) {
+    const port = PORT_BASE + portPool * PORT_BLOCK + (nextPort++ % PORT_BLOCK);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${PORT_BASE + portPool * PORT_BLOCK}..${PORT_BASE + (portPool + 1) * PORT_BLOCK - 1}`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
