@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import {
   applyInOrder,
   catchUp,
+  insightsCase,
   profileCountsCase,
   profileCountsProjection,
   projectionCases,
@@ -164,6 +165,32 @@ describe.each(BACKENDS)('the visit log and its projections on $name', (backend) 
     expect(applied).toBe(backlog);
     // At least one turn a batch: the backlog is not applied in one turn of the event loop.
     expect(turns).toBeGreaterThanOrEqual(Math.floor(backlog / 10));
+  });
+
+  // The runner reads a batch, then applies it in a transaction of its own: an erase may come in
+  // between. What it applies must leave the erased member out, as the log now does.
+  describe.each([profileCountsCase, insightsCase])('projection $name', (c) => {
+    it('entries read before an erase and applied after it leave the erased member out: it builds what a rebuild from the log builds', T, async () => {
+      const ws = `ws-erase-${c.name}`;
+      const victim = `gone-${c.name}`;
+      await store.workspaces.ensure(ws, ws);
+      await store.members.upsert(ws, ['owner', 'other', victim].map((id) => ({ id, name: id })), 'replace', T0);
+      const visit = (profileId: string, viewerId: string, viewedAt: number) => ({ clientId: null, profileId, viewerId, viewedAt, source: 'search' as const });
+      const p = await c.of(store);
+      await catchUp(store, p);
+      await store.visits.record(ws, [visit('owner', victim, T0), visit('owner', 'other', T0 + 1), visit(victim, 'owner', T0 + 2)], WINDOW_MS);
+      const read = await store.visitLog.read(ws, await p.checkpoint(ws), 100);
+      expect(read).toHaveLength(3);
+      expect(await store.members.erase(ws, victim, T0 + 3)).toBe(true);
+      await p.apply(ws, read);
+      expect(await p.checkpoint(ws)).toBe(read.at(-1)!.position);
+      const built = await c.snapshot(store);
+      expect(JSON.stringify(built)).toContain(ws);
+      expect(JSON.stringify(built)).not.toContain(victim);
+      await rebuildProjection(store.visitLog, p);
+      await catchUp(store, p);
+      expect(await c.snapshot(store)).toEqual(built);
+    });
   });
 });
 

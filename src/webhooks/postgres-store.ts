@@ -108,7 +108,8 @@ export class PostgresWebhookStore implements WebhookStore {
     now: number,
   ) {
     let written = 0;
-    await new PgCheckpoints(this.db).apply(OUTBOX_PROJECTION, workspaceId, entries, async (c, fresh) => {
+    // Only what an erase has not taken out of the log since the runner read it: no message about an erased member.
+    await new PgCheckpoints(this.db).applyLogged(OUTBOX_PROJECTION, workspaceId, entries, async (c, fresh) => {
       const { rows } = await c.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1`, [workspaceId]);
       const endpoints = rows.map(endpointFromRow).filter((e) => e.events.includes(event) || e.events.includes('*'));
       if (endpoints.length === 0) return;

@@ -123,7 +123,8 @@ export class SqliteWebhookStore implements WebhookStore {
     now: number,
   ) {
     let written = 0;
-    await new SqliteCheckpoints(this.db).apply(this.writes, OUTBOX_PROJECTION, workspaceId, entries, (fresh) => {
+    // Only what an erase has not taken out of the log since the runner read it: no message about an erased member.
+    await new SqliteCheckpoints(this.db).applyLogged(this.writes, OUTBOX_PROJECTION, workspaceId, entries, (fresh) => {
       const endpoints = this.stmt(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ?`)
         .all(workspaceId)
         .map(endpointFromRow)

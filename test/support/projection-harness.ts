@@ -76,7 +76,7 @@ export function profileCountsProjection(store: Store, failOn?: (e: VisitLogEntry
       drivenBy: 'runner',
       checkpoint: async (ws) => cps.read(name, ws),
       apply: (ws, entries) =>
-        cps.apply(s.writes, name, ws, entries, (fresh) => {
+        cps.applyLogged(s.writes, name, ws, entries, (fresh) => {
           check(fresh);
           for (const e of fresh) add.run(e.workspaceId, e.profileId);
         }),
@@ -102,7 +102,7 @@ export function profileCountsProjection(store: Store, failOn?: (e: VisitLogEntry
     },
     apply: async (ws, entries) => {
       await ready;
-      await cps.apply(name, ws, entries, async (c, fresh) => {
+      await cps.applyLogged(name, ws, entries, async (c, fresh) => {
         check(fresh);
         for (const e of fresh) {
           await c.query(

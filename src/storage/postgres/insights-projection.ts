@@ -9,17 +9,10 @@ import { INSIGHTS_PROJECTION, slotOf, type Projection, type VisitLogEntry } from
 import type { PgDatabase } from './database.js';
 import { PgCheckpoints } from './projection-checkpoints.js';
 
-/**
- * Which of these entries are still in the log, locked until commit: an erase deletes a member's
- * entries before it removes their counts, so it waits for this apply and then sees its rows;
- * an entry it deleted first is not applied.
- */
 /** Moves the versions of the profiles given (docs/insights.md, "Kept results"), in key order. */
 const BUMP_VERSIONS = `INSERT INTO insight_versions AS v (workspace_id, profile_id, version)
   SELECT $1, p, 1 FROM (SELECT DISTINCT unnest($2::text[]) AS p) x ORDER BY p
   ON CONFLICT (workspace_id, profile_id) DO UPDATE SET version = v.version + 1`;
-
-const STILL_LOGGED = 'SELECT position FROM visit_log WHERE workspace_id = $1 AND position = ANY($2::int8[]) FOR SHARE';
 
 /** Written in key order: appliers of one workspace are serialized by the checkpoint, and an erase meets rows in a stable order. */
 const ADD_SLOTS = `INSERT INTO insight_slots AS s (workspace_id, profile_id, slot, views)
@@ -45,11 +38,8 @@ export class PgInsightsProjection implements Projection {
   }
 
   async apply(workspaceId: string, entries: readonly VisitLogEntry[]): Promise<void> {
-    await this.checkpoints.apply(this.name, workspaceId, entries, async (c, fresh) => {
-      const { rows } = await c.query<{ position: string | number }>(STILL_LOGGED, [workspaceId, fresh.map((e) => e.position)]);
-      const kept = new Set(rows.map((r) => Number(r.position)));
-      const list = fresh.filter((e) => kept.has(e.position));
-      if (list.length === 0) return;
+    // Only what an erase has not taken out of the log since the runner read it.
+    await this.checkpoints.applyLogged(this.name, workspaceId, entries, async (c, list) => {
       const profiles = list.map((e) => e.profileId);
       const slots = list.map((e) => slotOf(e.viewedAt));
       await c.query(ADD_SLOTS, [workspaceId, profiles, slots]);

@@ -10,6 +10,8 @@ import type pg from 'pg';
 import type { VisitLogEntry } from '../../core/index.js';
 import type { PgDatabase } from './database.js';
 
+const STILL_LOGGED = 'SELECT position FROM visit_log WHERE workspace_id = $1 AND position = ANY($2::int8[]) FOR SHARE';
+
 export class PgCheckpoints {
   constructor(private db: PgDatabase) {}
 
@@ -52,6 +54,27 @@ export class PgCheckpoints {
         name,
         workspaceId,
       ]);
+    });
+  }
+
+  /**
+   * `apply` for a projection of the visit log: `write` gets only the entries still in the log,
+   * locked until the commit. An erase deletes a member's entries before it removes what was
+   * built from them, so it waits for this transaction and then finds its rows; an entry it
+   * deleted first is left out (docs/visit-log.md, "The projection runner"). The checkpoint
+   * moves past the entries left out.
+   */
+  applyLogged(
+    name: string,
+    workspaceId: string,
+    entries: readonly VisitLogEntry[],
+    write: (c: pg.PoolClient, kept: readonly VisitLogEntry[]) => Promise<void>,
+  ): Promise<void> {
+    return this.apply(name, workspaceId, entries, async (c, fresh) => {
+      const { rows } = await c.query<{ position: string | number }>(STILL_LOGGED, [workspaceId, fresh.map((e) => e.position)]);
+      const logged = new Set(rows.map((r) => Number(r.position)));
+      const kept = fresh.filter((e) => logged.has(e.position));
+      if (kept.length > 0) await write(c, kept);
     });
   }
 

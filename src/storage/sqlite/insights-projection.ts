@@ -17,7 +17,6 @@ export class SqliteInsightsProjection implements Projection {
   private addSlot;
   private addViewerSlot;
   private bumpVersion;
-  private stillLogged;
   private clear;
 
   constructor(
@@ -28,7 +27,6 @@ export class SqliteInsightsProjection implements Projection {
     this.addSlot = db.prepare<[string, string, number, number]>(INSIGHTS_ADD_SLOT);
     this.addViewerSlot = db.prepare<[string, string, number, string, string, number]>(INSIGHTS_ADD_VIEWER_SLOT);
     this.bumpVersion = db.prepare<[string, string]>(INSIGHTS_BUMP_VERSION);
-    this.stillLogged = db.prepare<[string], number>('SELECT position FROM inbox.visit_log WHERE position IN (SELECT value FROM json_each(?))').pluck();
     // Versions first: moving those of bulk-loaded profiles needs their rows.
     this.clear = [...INSIGHTS_BUMP_ALL_VERSIONS, 'DELETE FROM main.insight_slots', 'DELETE FROM main.insight_viewer_slots'].map((sql) => db.prepare(sql));
   }
@@ -38,14 +36,11 @@ export class SqliteInsightsProjection implements Projection {
   }
 
   async apply(workspaceId: string, entries: readonly VisitLogEntry[]): Promise<void> {
-    await this.checkpoints.apply(this.writes, this.name, workspaceId, entries, (fresh) => {
-      // An erase may have taken entries out of the log since the runner read them (it holds
-      // the write lock we now hold, so what is still logged here stays so until we commit).
-      const kept = new Set(this.stillLogged.all(JSON.stringify(fresh.map((e) => e.position))));
+    // Only what an erase has not taken out of the log since the runner read it.
+    await this.checkpoints.applyLogged(this.writes, this.name, workspaceId, entries, (fresh) => {
       const slots = new Map<string, [string, number, number]>();
       const viewers = new Map<string, [string, number, string, string, number]>();
       for (const e of fresh) {
-        if (!kept.has(e.position)) continue;
         const slot = slotOf(e.viewedAt);
         const k1 = JSON.stringify([e.profileId, slot]);
         const s = slots.get(k1);

@@ -16,6 +16,7 @@ export class SqliteCheckpoints {
   private save;
   private clear;
   private all;
+  private stillLogged;
 
   constructor(db: SqliteDb) {
     // A write first: the transaction holds the main file's write lock before it reads (database.ts).
@@ -26,6 +27,7 @@ export class SqliteCheckpoints {
     this.save = db.prepare<[number, number, string, string]>('UPDATE main.projection_checkpoints SET position = ?, updated_at = ? WHERE name = ? AND workspace_id = ?');
     this.clear = db.prepare<[string]>('DELETE FROM main.projection_checkpoints WHERE name = ?');
     this.all = db.prepare<[string], { workspace_id: string; position: number }>('SELECT workspace_id, position FROM main.projection_checkpoints WHERE name = ?');
+    this.stillLogged = db.prepare<[string], number>('SELECT position FROM inbox.visit_log WHERE position IN (SELECT value FROM json_each(?))').pluck();
   }
 
   read(name: string, workspaceId: string): number {
@@ -58,6 +60,21 @@ export class SqliteCheckpoints {
       if (fresh.length === 0) return;
       write(fresh);
       this.save.run(fresh.at(-1)!.position, now, name, workspaceId);
+    });
+  }
+
+  /**
+   * `apply` for a projection of the visit log: `write` gets only the entries still in the log.
+   * An erase (or the retention purge) may have taken some out since the runner read them; it
+   * writes the main file too, so it cannot commit while this transaction holds the main write
+   * lock, and what is still logged here stays so until the commit (docs/visit-log.md, "The
+   * projection runner"). The checkpoint moves past the entries left out.
+   */
+  applyLogged(writes: SqliteWrites, name: string, workspaceId: string, entries: readonly VisitLogEntry[], write: (kept: readonly VisitLogEntry[]) => void): Promise<void> {
+    return this.apply(writes, name, workspaceId, entries, (fresh) => {
+      const logged = new Set(this.stillLogged.all(JSON.stringify(fresh.map((e) => e.position))));
+      const kept = fresh.filter((e) => logged.has(e.position));
+      if (kept.length > 0) write(kept);
     });
   }
 
