@@ -37,7 +37,11 @@ function messageParams(messages: readonly (NewMessage & { id: string })[], now: 
 }
 
 export class PostgresWebhookStore implements WebhookStore {
-  constructor(private db: PgDatabase) {}
+  private checkpoints;
+
+  constructor(private db: PgDatabase) {
+    this.checkpoints = new PgCheckpoints(db);
+  }
 
   async createEndpoint(e: WebhookEndpoint) {
     await this.db.query(
@@ -97,7 +101,7 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async outboxCheckpoint(workspaceId: string) {
-    return new PgCheckpoints(this.db).read(OUTBOX_PROJECTION, workspaceId);
+    return this.checkpoints.read(OUTBOX_PROJECTION, workspaceId);
   }
 
   async applyLog(
@@ -109,7 +113,7 @@ export class PostgresWebhookStore implements WebhookStore {
   ) {
     let written = 0;
     // Only what an erase has not taken out of the log since the runner read it: no message about an erased member.
-    await new PgCheckpoints(this.db).applyLogged(OUTBOX_PROJECTION, workspaceId, entries, async (c, fresh) => {
+    await this.checkpoints.applyLogged(OUTBOX_PROJECTION, workspaceId, entries, async (c, fresh) => {
       const { rows } = await c.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1`, [workspaceId]);
       const endpoints = rows.map(endpointFromRow).filter((e) => e.events.includes(event) || e.events.includes('*'));
       if (endpoints.length === 0) return;
@@ -131,11 +135,11 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async memberEventCheckpoints() {
-    return new PgCheckpoints(this.db).readAll(MEMBER_EVENTS_PROJECTION);
+    return this.checkpoints.readAll(MEMBER_EVENTS_PROJECTION);
   }
 
   async memberEventCheckpoint(workspaceId: string) {
-    return new PgCheckpoints(this.db).read(MEMBER_EVENTS_PROJECTION, workspaceId);
+    return this.checkpoints.read(MEMBER_EVENTS_PROJECTION, workspaceId);
   }
 
   async applyMemberChanges(
@@ -145,7 +149,7 @@ export class PostgresWebhookStore implements WebhookStore {
     now: number,
   ) {
     let written = 0;
-    await new PgCheckpoints(this.db).apply(MEMBER_EVENTS_PROJECTION, workspaceId, changes, async (c, fresh) => {
+    await this.checkpoints.apply(MEMBER_EVENTS_PROJECTION, workspaceId, changes, async (c, fresh) => {
       for (const x of fresh) if (x.kind === 'erased') await c.query(FORGET, [workspaceId, x.memberId]);
       const { rows } = await c.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1`, [workspaceId]);
       if (rows.length === 0) return;

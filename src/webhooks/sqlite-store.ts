@@ -34,6 +34,12 @@ export class SqliteWebhookStore implements WebhookStore {
     private writes: SqliteWrites,
   ) {}
 
+  private checkpointsOnce?: SqliteCheckpoints;
+  /** Prepared once, on first use (the runner asks for checkpoints every tick). */
+  private get checkpoints(): SqliteCheckpoints {
+    return (this.checkpointsOnce ??= new SqliteCheckpoints(this.db));
+  }
+
   private stmt(sql: string) {
     let st = this.statements.get(sql);
     if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
@@ -112,7 +118,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async outboxCheckpoint(workspaceId: string) {
-    return new SqliteCheckpoints(this.db).read(OUTBOX_PROJECTION, workspaceId);
+    return this.checkpoints.read(OUTBOX_PROJECTION, workspaceId);
   }
 
   async applyLog(
@@ -124,7 +130,7 @@ export class SqliteWebhookStore implements WebhookStore {
   ) {
     let written = 0;
     // Only what an erase has not taken out of the log since the runner read it: no message about an erased member.
-    await new SqliteCheckpoints(this.db).applyLogged(this.writes, OUTBOX_PROJECTION, workspaceId, entries, (fresh) => {
+    await this.checkpoints.applyLogged(this.writes, OUTBOX_PROJECTION, workspaceId, entries, (fresh) => {
       const endpoints = this.stmt(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ?`)
         .all(workspaceId)
         .map(endpointFromRow)
@@ -146,11 +152,11 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async memberEventCheckpoints() {
-    return new SqliteCheckpoints(this.db).readAll(MEMBER_EVENTS_PROJECTION);
+    return this.checkpoints.readAll(MEMBER_EVENTS_PROJECTION);
   }
 
   async memberEventCheckpoint(workspaceId: string) {
-    return new SqliteCheckpoints(this.db).read(MEMBER_EVENTS_PROJECTION, workspaceId);
+    return this.checkpoints.read(MEMBER_EVENTS_PROJECTION, workspaceId);
   }
 
   async applyMemberChanges(
@@ -160,7 +166,7 @@ export class SqliteWebhookStore implements WebhookStore {
     now: number,
   ) {
     let written = 0;
-    await new SqliteCheckpoints(this.db).apply(this.writes, MEMBER_EVENTS_PROJECTION, workspaceId, changes, (fresh) => {
+    await this.checkpoints.apply(this.writes, MEMBER_EVENTS_PROJECTION, workspaceId, changes, (fresh) => {
       for (const c of fresh) if (c.kind === 'erased') this.stmt(FORGET).run(workspaceId, c.memberId, c.memberId);
       const endpoints = this.stmt(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ?`).all(workspaceId).map(endpointFromRow);
       if (endpoints.length === 0) return;
