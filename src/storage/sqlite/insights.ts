@@ -15,11 +15,23 @@ import {
 } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
 
+/**
+ * Rows (and cards) read per statement when collecting a range's viewers. better-sqlite3 answers
+ * synchronously, so one statement over a full-scale celebrity's month held the server's thread
+ * for seconds (docs/insights.md, "Cost"); read in chunks with a turn of the event loop between
+ * them, the computation takes as long but every other request is answered meanwhile.
+ */
+export const RANGE_CHUNK = 4_096;
+
+/** A turn of the event loop: what is waiting (requests, timers) runs before the next chunk. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class SqliteInsights implements InsightsStore {
   private views;
   private viewerViews;
   private distinct;
   private viewerRows;
+  private viewerRowsAfter;
   private traits;
   private wsViews;
   private wsDistinct;
@@ -56,9 +68,18 @@ export class SqliteInsights implements InsightsStore {
       .pluck();
     // Rows, not a GROUP BY: grouping a celebrity's year of slot rows by viewer in SQL took six
     // times as long as reading them (the bench's small celebrity: 15 ms against 2.3 ms).
+    // In key order, a chunk at a time: the first from the range's start, each next one after
+    // the last key read (a row value over the primary key, which SQLite seeks to).
     this.viewerRows = db
-      .prepare<[string, string, number, number], [string, string]>(
-        'SELECT viewer_id, source FROM insight_viewer_slots WHERE workspace_id = ? AND profile_id = ? AND slot >= ? AND slot < ?',
+      .prepare<[string, string, number, number, number], [number, string, string]>(
+        `SELECT slot, viewer_id, source FROM insight_viewer_slots WHERE workspace_id = ? AND profile_id = ? AND slot >= ? AND slot < ?
+          ORDER BY slot, viewer_id, source LIMIT ?`,
+      )
+      .raw();
+    this.viewerRowsAfter = db
+      .prepare<[string, string, number, string, string, number, number], [number, string, string]>(
+        `SELECT slot, viewer_id, source FROM insight_viewer_slots WHERE workspace_id = ? AND profile_id = ? AND (slot, viewer_id, source) > (?, ?, ?) AND slot < ?
+          ORDER BY slot, viewer_id, source LIMIT ?`,
       )
       .raw();
     this.traits = db
@@ -108,26 +129,39 @@ export class SqliteInsights implements InsightsStore {
   }
 
   async rangeViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<RangeViewer[]> {
-    // Iterated, not read whole, and a short array of sources per viewer rather than a Set: a
-    // full-scale celebrity's month is 300,000 rows from 260,000 viewers, and holding them all
-    // twice over took seconds of garbage collection and hundreds of MB.
+    // A short array of sources per viewer rather than a Set: a full-scale celebrity's month is
+    // 300,000 rows from 260,000 viewers, and holding them all twice over took seconds of garbage
+    // collection and hundreds of MB. Read in chunks (RANGE_CHUNK): rows written between two
+    // chunks are read or not as any later read would; a viewer erased meanwhile has no card
+    // below and counts nowhere.
     const left = new Set(exclude);
     const sources = new Map<string, VisitSource[]>();
-    for (const [viewer, source] of this.viewerRows.iterate(ws, profileId, from, to)) {
-      if (left.has(viewer)) continue;
-      const list = sources.get(viewer);
-      if (!list) sources.set(viewer, [source as VisitSource]);
-      else if (!list.includes(source as VisitSource)) list.push(source as VisitSource);
+    let rows = this.viewerRows.all(ws, profileId, from, to, RANGE_CHUNK);
+    for (;;) {
+      for (const [, viewer, source] of rows) {
+        if (left.has(viewer)) continue;
+        const list = sources.get(viewer);
+        if (!list) sources.set(viewer, [source as VisitSource]);
+        else if (!list.includes(source as VisitSource)) list.push(source as VisitSource);
+      }
+      if (rows.length < RANGE_CHUNK) break;
+      const [slot, viewer, source] = rows.at(-1)!;
+      await turn();
+      rows = this.viewerRowsAfter.all(ws, profileId, slot, viewer, source, to, RANGE_CHUNK);
     }
     // Cards share a few thousand values (companies, titles, places): one string each, not one
     // per viewer (40 MB of a celebrity's month).
     const strings = new Map<string, string>();
     const shared = (v: string | null) => (v === null ? null : (strings.get(v) ?? (strings.set(v, v), v)));
     const out: RangeViewer[] = [];
-    for (const [viewerId, visibility, company, title, industry, location] of this.traits.iterate(ws, JSON.stringify([...sources.keys()]))) {
-      const viewer = { visibility: visibility as Visibility, company: shared(company), title: shared(title), industry: shared(industry), location: shared(location) };
-      out.push({ viewerId, sources: sources.get(viewerId)!, viewer });
-      sources.delete(viewerId);
+    const ids = [...sources.keys()];
+    for (let i = 0; i < ids.length; i += RANGE_CHUNK) {
+      if (i > 0) await turn();
+      for (const [viewerId, visibility, company, title, industry, location] of this.traits.iterate(ws, JSON.stringify(ids.slice(i, i + RANGE_CHUNK)))) {
+        const viewer = { visibility: visibility as Visibility, company: shared(company), title: shared(title), industry: shared(industry), location: shared(location) };
+        out.push({ viewerId, sources: sources.get(viewerId)!, viewer });
+        sources.delete(viewerId);
+      }
     }
     // Those left have no card: erased since (their rows are going with them).
     for (const [viewerId, list] of sources) out.push({ viewerId, sources: list, viewer: undefined });
