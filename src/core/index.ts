@@ -2,6 +2,7 @@
 export * from './types.js';
 export * from './errors.js';
 export * from './clock.js';
+export * from './next-turn.js';
 export * from './store.js';
 export * from './audit.js';
 export * from './retention.js';

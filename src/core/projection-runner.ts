@@ -11,6 +11,7 @@
  */
 import type { Projection, ProjectionLag } from './projection.js';
 import type { VisitLog } from './visit-log.js';
+import { nextTurn } from './next-turn.js';
 
 export interface ProjectionFailure {
   projection: string;
@@ -128,7 +129,7 @@ export class ProjectionRunner {
       // Let requests in between batches: a store's calls may complete without waiting on any I/O
       // (SQLite's are synchronous), and a backlog (a server started after a burst) was otherwise
       // applied in one turn of the event loop, every request waiting for all of it.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     return applied;
   }

@@ -49,8 +49,10 @@ export function buildBreakdown(valuesPerViewer: Iterable<readonly string[]>): Br
   const sets = new Map<string, { values: readonly string[]; viewers: number }>();
   for (const values of valuesPerViewer) {
     if (values.length === 0) continue;
-    const distinct = [...new Set(values)].sort();
-    const key = JSON.stringify(distinct);
+    // One value (every breakdown but sources, for almost every viewer) is its own set; more are
+    // keyed joined by NUL, which no stored text holds (refused on input), so keys never collide.
+    const distinct = values.length === 1 ? values : [...new Set(values)].sort();
+    const key = distinct.length === 1 ? distinct[0]! : distinct.join('\u0000');
     const set = sets.get(key);
     if (set) set.viewers++;
     else sets.set(key, { values: distinct, viewers: 1 });

@@ -23,6 +23,7 @@ import { checkTimeZone, isoDate, localDay, startOfLocalDay, weekdayOf, type DayN
 import { VISIBILITIES, type Degree, type Member, type Visibility, type VisitSource, type Workspace } from '../types.js';
 import { blockedViewers } from './blocks.js';
 import { keptOr } from './insights-kept.js';
+import { nextTurn } from '../next-turn.js';
 import type { CoreDeps } from './deps.js';
 
 export type Granularity = 'day' | 'week';
@@ -240,14 +241,22 @@ async function breakDown(
         for (const v of viewers) if (countsInBreakdown(v.viewer.visibility, name)) yield pick(v).filter((x): x is string => typeof x === 'string' && x !== '');
       })(),
     );
-  return {
-    companies: values('companies', (v) => [v.viewer.company]),
-    titles: values('titles', (v) => [v.viewer.title]),
-    industries: values('industries', (v) => [v.viewer.industry]),
-    locations: values('locations', (v) => [v.viewer.location]),
-    sources: values('sources', (v) => v.sources),
-    degrees: values('degrees', (v) => [degreeOf(v.viewerId)]),
+  const picks: Record<BreakdownName, (v: (typeof viewers)[number]) => readonly (string | null | undefined)[]> = {
+    companies: (v) => [v.viewer.company],
+    titles: (v) => [v.viewer.title],
+    industries: (v) => [v.viewer.industry],
+    locations: (v) => [v.viewer.location],
+    sources: (v) => v.sources,
+    degrees: (v) => [degreeOf(v.viewerId)],
   };
+  // One breakdown per turn of the event loop: over a celebrity's month each is a pass over
+  // 260,000 viewers, and the other requests waiting are answered between them.
+  const out = {} as Record<BreakdownName, Breakdown>;
+  for (const name of Object.keys(picks) as BreakdownName[]) {
+    await nextTurn();
+    out[name] = values(name, picks[name]);
+  }
+  return out;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { DAY_MS } from '../clock.js';
+import { nextTurn } from '../next-turn.js';
 import type { PurgeCounts } from '../retention.js';
 import type { Workspace } from '../types.js';
 import type { CoreDeps } from './deps.js';
@@ -42,7 +43,7 @@ export const retentionCutoff = (workspace: Workspace, now: number) => now - work
 export async function purgeExpiredVisits(deps: CoreDeps, opts: PurgeOptions = {}): Promise<PurgeReport> {
   const now = deps.clock.now();
   const batch = opts.batch ?? PURGE_BATCH;
-  const pause = opts.pause ?? (() => new Promise<void>((r) => setImmediate(r)));
+  const pause = opts.pause ?? nextTurn;
   const workspaces: Workspace[] = [];
   for (const id of await deps.store.workspaces.ids()) {
     const ws = await deps.store.workspaces.get(id);
