@@ -56,6 +56,11 @@ export interface AppOptions {
   feed?: { heartbeatMs?: number; pollMs?: number; maxQueue?: number };
   /** The server's projection runner, whose lag and failures `/healthz?detail=1` reports. */
   projectionRunner?: ProjectionRunner;
+  /**
+   * How often the webhooks' member events poll the member-change log (1 s by default); null:
+   * never, only this app's own member writes advance them (a test that advances them itself).
+   */
+  memberEventsPollMs?: number | null;
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -92,6 +97,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     log: app.log,
     coreClock: clock,
     onAttempt: (result) => metrics.webhookAttempts.inc({ result }),
+    memberEventsPollMs: opts.memberEventsPollMs,
   });
   app.decorate('webhooks', webhooks.service);
   app.addHook('onClose', () => webhooks.close());
