@@ -1,12 +1,17 @@
 /**
  * /metrics shows where the projections stand (position, lag in entries and seconds, added up
  * over workspaces) and the webhook queue (depth, messages retrying, endpoints failing and
- * disabled, attempts by result), on each backend, against a real receiver answering 500. With
+ * disabled, attempts by result), on each backend, against a real receiver answering 500; the
+ * member events (webhooks.members) behind the member-change log, then caught up. With
  * WORKERS=2 behind METRICS_PORT, a figure read from the shared database is not counted twice.
  */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProjectionRunner } from '../src/core/index.js';
-import { BACKENDS, sqliteBackend } from './support/backends.js';
+import { MemberEvents } from '../src/webhooks/member-events.js';
+import { webhookStoreFor } from '../src/webhooks/index.js';
+import { BACKENDS, dropPostgresDatabase, sqliteBackend } from './support/backends.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { startReceiver, type Receiver } from './support/receiver.js';
 import { auth } from './support/assertions.js';
@@ -88,9 +93,11 @@ describe.each(BACKENDS)('projection and webhook figures on $name', (backend) => 
       expect(sample(text, `pv_projection_lag_entries{projection="${projection}"}`)).toBe(0);
       expect(sample(text, `pv_projection_lag_seconds{projection="${projection}"}`)).toBe(0);
     }
-    // /healthz?detail=1 reads the same positions for the workspace.
+    // /healthz?detail=1 reads the same positions for the workspace (the member events' are a
+    // projection of another log, the member-change log, tested below).
     const health = (await t.request('GET', '/healthz?detail=1', { headers: auth(admin) })).body;
-    expect(health.projections.map((p: { name: string; position: number }) => [p.name, p.position]).sort()).toEqual(PROJECTIONS.map((p) => [p, 2]).sort());
+    const visitLogOnes = health.projections.filter((p: { name: string }) => PROJECTIONS.includes(p.name));
+    expect(visitLogOnes.map((p: { name: string; position: number }) => [p.name, p.position]).sort()).toEqual(PROJECTIONS.map((p) => [p, 2]).sort());
 
     // Both messages were attempted once, got a 500, and wait for their retry.
     expect(r.received).toHaveLength(2);
@@ -105,6 +112,47 @@ describe.each(BACKENDS)('projection and webhook figures on $name', (backend) => 
   });
 });
 
+describe.each(BACKENDS)('member events figures on $name', (backend) => {
+  it('shows webhooks.members behind the member-change log, over every workspace, until the member events advance', { timeout: 60_000 }, async () => {
+    // The app's member events never poll here: members written straight to the store (as the
+    // command line does) stay behind until the test advances them.
+    const t = await startTestApp(backend, { webhooks: { memberEventsPollMs: null } });
+    try {
+      const admin = await t.adminKey('acme');
+      await t.workspace('other');
+      const scrape = async () => (await t.request('GET', '/metrics', { headers: auth(admin) })).text;
+      const figures = (text: string) => ({
+        position: sample(text, 'pv_projection_position{projection="webhooks.members"}'),
+        entries: sample(text, 'pv_projection_lag_entries{projection="webhooks.members"}'),
+        seconds: sample(text, 'pv_projection_lag_seconds{projection="webhooks.members"}'),
+      });
+      expect(figures(await scrape())).toEqual({ position: 0, entries: 0, seconds: 0 });
+
+      // Two members of acme changed a minute ago, one of the other workspace two minutes ago (by
+      // the time of the change the store records).
+      t.clock.t = Date.now() - 60_000;
+      await t.members('acme', [{ id: 'ann' }, { id: 'bob' }]);
+      t.clock.t = Date.now() - 120_000;
+      await t.members('other', [{ id: 'cy' }]);
+      let text = await scrape();
+      // Entries added up over workspaces, the age the oldest's in any of them.
+      expect(figures(text)).toEqual({ position: 0, entries: 3, seconds: expect.any(Number) });
+      expect(figures(text).seconds).toBeGreaterThanOrEqual(120);
+      // The visit log's figures are not the member-change log's; its runner never stops this one.
+      expect(sample(text, 'pv_visit_log_head')).toBe(0);
+      expect(sample(text, 'pv_projection_stopped{projection="webhooks.members"}')).toBeUndefined();
+
+      // Another process's member events (the checkpoint is shared) turn the changes into messages.
+      await new MemberEvents({ store: webhookStoreFor(t.store), changes: t.store.memberChanges, clock: t.clock, onWritten: () => {} }).runOnce();
+      text = await scrape();
+      expect(figures(text)).toEqual({ position: 3, entries: 0, seconds: 0 });
+    } finally {
+      await t.close();
+      if (backend.name === 'postgres') await dropPostgresDatabase(t.databaseUrl);
+      else rmSync(dirname(t.databaseUrl), { recursive: true, force: true });
+    }
+  });
+});
 
 describe('figures of the shared database with WORKERS=2 on METRICS_PORT', () => {
   afterAll(() => killServers());
@@ -130,13 +178,16 @@ describe('figures of the shared database with WORKERS=2 on METRICS_PORT', () => 
     // Every worker's runner catches up; each reads the same database.
     const text = await scrapeUntil(
       async () => (await get(`http://127.0.0.1:${metricsPort}/metrics`)).body,
-      (s) => PROJECTIONS.every((p) => sample(s, `pv_projection_position{projection="${p}"}`) === 3),
+      (s) => PROJECTIONS.every((p) => sample(s, `pv_projection_position{projection="${p}"}`) === 3) && sample(s, 'pv_projection_position{projection="webhooks.members"}') === 4,
     );
     expect(sample(text, 'pv_visit_log_head')).toBe(3);
     for (const projection of PROJECTIONS) {
       expect(sample(text, `pv_projection_position{projection="${projection}"}`)).toBe(3);
       expect(sample(text, `pv_projection_lag_entries{projection="${projection}"}`)).toBe(0);
     }
+    // The four members created, in the member-change log: once, not once per worker.
+    expect(sample(text, 'pv_projection_position{projection="webhooks.members"}')).toBe(4);
+    expect(sample(text, 'pv_projection_lag_entries{projection="webhooks.members"}')).toBe(0);
     expect(sample(text, 'pv_webhook_endpoints_disabled')).toBe(1);
     // One message per visit, held for the disabled endpoint: counted once, not once per worker.
     expect(sample(text, 'pv_webhook_queue_depth')).toBe(3);

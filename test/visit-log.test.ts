@@ -16,6 +16,8 @@ import { BACKENDS, dropPostgresDatabase, postgresAvailable, postgresBackend, sql
 import { freePort, killServers, runCli, secretFrom, startServerProcess, type ServerProcess } from './support/processes.js';
 import { catchUp, rebuildProjection, summaryCase, visitMix, wholeLog } from './support/projection-harness.js';
 import { startTestApp } from './support/test-app.js';
+import { MemberEvents } from '../src/webhooks/member-events.js';
+import { webhookStoreFor } from '../src/webhooks/index.js';
 
 const T = { timeout: 180_000 };
 
@@ -166,9 +168,45 @@ describe.each(BACKENDS)('GET /healthz?detail=1 on $name', (backend) => {
         { name: 'summary', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 },
         { name: 'insights', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 },
         { name: 'webhooks', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 },
+        { name: 'webhooks.members', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 },
       ]);
     } finally {
       await t.close();
+    }
+  });
+
+  it("shows the member events (webhooks.members) behind the member-change log until they advance, to the key's own workspace only", T, async () => {
+    // The app's member events never poll here: members written straight to the store (as the
+    // command line does) stay behind until the test advances them.
+    const t = await startTestApp(backend, { webhooks: { memberEventsPollMs: null } });
+    try {
+      const acme = await t.adminKey('acme');
+      const other = await t.adminKey('other');
+      const memberEvents = async (key: string) => {
+        const res = await t.request('GET', '/healthz?detail=1', { headers: { 'x-api-key': key } });
+        expect(res.status, res.text).toBe(200);
+        return res.body.projections.find((p: { name: string }) => p.name === 'webhooks.members');
+      };
+      const none = { name: 'webhooks.members', position: 0, head: 0, lagEntries: 0, lagSeconds: 0 };
+      expect(await memberEvents(acme)).toEqual(none);
+
+      // Two members created a minute ago (by the time of the change the store records).
+      t.clock.t = Date.now() - 60_000;
+      await t.members('acme', [{ id: 'ann' }, { id: 'bob' }]);
+      const behind = await memberEvents(acme);
+      expect(behind).toEqual({ name: 'webhooks.members', position: 0, head: 2, lagEntries: 2, lagSeconds: expect.any(Number) });
+      expect(behind.lagSeconds).toBeGreaterThanOrEqual(60);
+      // The other workspace's admin sees its own (empty) member-change log, nothing of acme's.
+      expect(await memberEvents(other)).toEqual(none);
+
+      // Another process's member events (the checkpoint is shared) turn the changes into messages.
+      await new MemberEvents({ store: webhookStoreFor(t.store), changes: t.store.memberChanges, clock: t.clock, onWritten: () => {} }).runOnce();
+      expect(await memberEvents(acme)).toEqual({ name: 'webhooks.members', position: 2, head: 2, lagEntries: 0, lagSeconds: 0 });
+      expect(await memberEvents(other)).toEqual(none);
+    } finally {
+      await t.close();
+      if (backend.name === 'postgres') await dropPostgresDatabase(t.databaseUrl);
+      else rmSync(dirname(t.databaseUrl), { recursive: true, force: true });
     }
   });
 });

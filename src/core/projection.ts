@@ -51,3 +51,15 @@ export interface ProjectionLag {
   /** Age of the oldest entry not applied yet, in seconds (0 when caught up). */
   seconds: number;
 }
+
+/**
+ * Where the projections of a log other than the visit log stand (the webhooks' member events,
+ * a projection of the member-change log): `/healthz?detail=1` and `/metrics` list them beside
+ * the runner's (`ProjectionRunner.lag`), in the same shape.
+ */
+export interface ProjectionLagSource {
+  /** The projections it reports on: each is listed, at zero, for a workspace whose log it has nothing of. */
+  readonly names: readonly string[];
+  /** Where each projection stands in every workspace whose log has had an entry. */
+  lag(now: number): Promise<ProjectionLag[]>;
+}

@@ -56,6 +56,11 @@ export interface AppOptions {
   feed?: { heartbeatMs?: number; pollMs?: number; maxQueue?: number };
   /** The server's projection runner, whose lag and failures `/healthz?detail=1` reports. */
   projectionRunner?: ProjectionRunner;
+  /**
+   * How often the webhooks' member events poll the member-change log (1 s by default); null:
+   * never, only this app's own member writes advance them (a test that advances them itself).
+   */
+  memberEventsPollMs?: number | null;
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -92,6 +97,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     log: app.log,
     coreClock: clock,
     onAttempt: (result) => metrics.webhookAttempts.inc({ result }),
+    memberEventsPollMs: opts.memberEventsPollMs,
   });
   app.decorate('webhooks', webhooks.service);
   app.addHook('onClose', () => webhooks.close());
@@ -107,9 +113,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { metrics, store: opts.store, serveOnApiPort: opts.config.metricsPort == null });
   // Where the projections stand, read as /healthz?detail=1 reads it (through the same runner,
-  // whose failures it also shows); the webhooks projection is on the list by now.
+  // whose failures it also shows); the webhooks projection is on the list by now. The member
+  // events, a projection of the member-change log that the webhooks run, say their own lag.
   const runner = opts.projectionRunner ?? new ProjectionRunner(opts.store.visitLog, opts.store.projections);
-  publishProjections(metrics, runner, () => opts.store.projections.map((p) => p.name));
+  const lagSources = [webhooks.memberEvents];
+  publishProjections(metrics, runner, () => opts.store.projections.map((p) => p.name), lagSources);
   publishWebhooks(metrics, webhookStatsReader(opts.store));
 
   await app.register(rateLimitPlugin, {
@@ -119,7 +127,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     onStoreError: () => app.metrics.rateLimitStoreErrors.inc(),
   });
 
-  await app.register(healthRoutes, { store: opts.store, runner });
+  await app.register(healthRoutes, { store: opts.store, runner, lagSources });
 
   await app.register(nativeRoutes, { prefix: '/v1' });
   await app.register(insightsRoutes, { prefix: '/v1' });

@@ -68,6 +68,12 @@ export interface OpenWebhooksOptions {
   worker?: Partial<Pick<WorkerOptions, 'perEndpoint' | 'total' | 'pollMs' | 'random'>>;
   /** Told of each delivery attempt this process records, with the message's state after it (for /metrics). */
   onAttempt?: (result: MessageStatus) => void;
+  /**
+   * How often the member events poll the member-change log (MEMBER_EVENTS_POLL_MS by default).
+   * null: never; only this process's own member writes advance them (tests that advance them
+   * themselves, to see them behind).
+   */
+  memberEventsPollMs?: number | null;
 }
 
 export function openWebhooks(store: Store, opts: OpenWebhooksOptions): Webhooks {
@@ -110,7 +116,8 @@ export function openWebhooks(store: Store, opts: OpenWebhooksOptions): Webhooks 
   }
   // Every process with the app turns member changes into messages (deliverer or not, as the
   // request that made a change used to); the checkpoint keeps them from doing it twice.
-  const memberEvents = new MemberEvents({ store: ws, changes: store.memberChanges, clock, onWritten: () => worker?.wake(), ...(opts.log ? { log: opts.log } : {}) }).start();
+  const memberEvents = new MemberEvents({ store: ws, changes: store.memberChanges, clock, onWritten: () => worker?.wake(), ...(opts.log ? { log: opts.log } : {}) });
+  if (opts.memberEventsPollMs !== null) memberEvents.start(opts.memberEventsPollMs);
   return {
     service,
     store: withMemberEvents(store, memberEvents, opts.log),

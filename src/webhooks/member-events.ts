@@ -15,8 +15,9 @@
  * below wakes it), and by polling the log's heads for the changes of other processes (workers,
  * other instances, the CLI) and for what a process killed before it got there left behind.
  */
-import type { Clock, MemberChange, MemberChangeLog, MemberStore, Store } from '../core/index.js';
+import type { Clock, MemberChange, MemberChangeLog, MemberStore, ProjectionLag, ProjectionLagSource, Store } from '../core/index.js';
 import type { WebhookStore } from './store.js';
+import { MEMBER_EVENTS_PROJECTION } from './outbox-name.js';
 import type { NewMessage, WebhookEndpoint, WebhookEvent } from './types.js';
 import { newId } from './ids.js';
 
@@ -45,7 +46,8 @@ export function memberMessages(workspaceId: string, endpoints: readonly WebhookE
   });
 }
 
-export class MemberEvents {
+export class MemberEvents implements ProjectionLagSource {
+  readonly names = [MEMBER_EVENTS_PROJECTION];
   /** Per workspace, the advance under way, and whether another pass is wanted after it. */
   private running = new Map<string, { again: boolean; done: Promise<void> }>();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -123,6 +125,32 @@ export class MemberEvents {
     clearTimeout(this.timer);
     await this.ticking;
     await Promise.allSettled([...this.running.values()].map((s) => s.done));
+  }
+
+  /**
+   * Where the projection stands in every workspace whose member-change log has had an entry, as
+   * `ProjectionRunner.lag` says it of the visit log's (shown by /healthz?detail=1 and /metrics).
+   * Positions are dense and nothing above the checkpoint is pruned, so the entries behind are
+   * head - checkpoint, and the oldest of them is the next one to read.
+   */
+  async lag(now: number): Promise<ProjectionLag[]> {
+    // Checkpoints before heads: a checkpoint never passes the head, so none is read above it.
+    const checkpoints = await this.o.store.memberEventCheckpoints();
+    const heads = await this.o.changes.heads();
+    return Promise.all(
+      heads.map(async (h) => {
+        const position = checkpoints.get(h.workspaceId) ?? 0;
+        const [oldest] = position < h.position ? await this.o.changes.read(h.workspaceId, position, 1) : [];
+        return {
+          projection: MEMBER_EVENTS_PROJECTION,
+          workspaceId: h.workspaceId,
+          position,
+          head: h.position,
+          entries: Math.max(0, h.position - position),
+          seconds: oldest ? Math.max(0, (now - oldest.changedAt) / 1000) : 0,
+        };
+      }),
+    );
   }
 
   private async drain(workspaceId: string): Promise<void> {

@@ -60,7 +60,8 @@ export interface TestAppOptions {
   /** Webhook settings; `deliver` runs the delivery worker in the test's process. */
   /** Live feed settings (heartbeat interval, poll interval, queue bound). */
   feed?: { heartbeatMs?: number; pollMs?: number; maxQueue?: number };
-  webhooks?: { deliver?: boolean; allowPrivateNetworks?: boolean; timeoutMs?: number; scheduleMs?: number[] };
+  /** `memberEventsPollMs: null`: the member events never poll, so members written straight to the store (`members`) stay behind until the test advances them. */
+  webhooks?: { deliver?: boolean; allowPrivateNetworks?: boolean; timeoutMs?: number; scheduleMs?: number[]; memberEventsPollMs?: number | null };
   /** PAGES_SECRET (docs/pages.md); absent: a random one, as when it is unset. */
   pagesSecret?: string;
   /** Serve this store (already open; closed with the app) instead of opening one. */
@@ -89,6 +90,7 @@ export async function startTestApp(backend: TestBackend, opts: TestAppOptions = 
     logger: false,
     deliverWebhooks: opts.webhooks?.deliver ?? false,
     feed: { pollMs: 20, ...opts.feed },
+    memberEventsPollMs: opts.webhooks?.memberEventsPollMs,
     webhooks: {
       webhookAllowPrivateNetworks: opts.webhooks?.allowPrivateNetworks ?? true,
       webhookTimeoutMs: opts.webhooks?.timeoutMs ?? 15_000,
