@@ -74,4 +74,16 @@ describe('insights over more viewers than one chunk (SQLite)', () => {
     expect(viewers.find((v) => v.viewerId === 'v00007')?.sources.sort()).toEqual([SOURCES[1], SOURCES[2]].sort());
     expect(viewers.find((v) => v.viewerId === 'v00007')?.viewer?.company).toBe(COMPANIES[1]);
   });
+
+  it('the previous period counts every distinct viewer once, and the event loop turns while they are counted', async () => {
+    // Every visit is 9 to 10 days old: the previous period of a 7-day range holds them all.
+    const res = await t.request('GET', '/v1/members/owner/insights?range=7d&tz=UTC', { headers: auth(admin) });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.previous).toMatchObject({ views: visits.length, uniqueViewers: VIEWERS });
+    let turned = false;
+    const counting = t.store.insights.distinctViewers(ws, 'owner', slotOf(NOW - 30 * 86_400_000), slotOf(NOW) + 1, ['v00003', 'v00004']);
+    setImmediate(() => (turned = true));
+    expect(await counting).toBe(VIEWERS - 2);
+    expect(turned).toBe(true);
+  });
 });
