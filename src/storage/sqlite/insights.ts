@@ -35,7 +35,7 @@ const CARD_CHUNK = 1_024;
  */
 const TOP_CHUNK = 4_096;
 
-/** Sets the workspace's distinct viewers are kept in (workspaceViewers); a power of two. */
+/** Maps the workspace's distinct viewers are kept in (workspaceViewers); a power of two. */
 const VIEWER_SHARDS = 16;
 
 /** A row of the workspace index in key order: slot, viewer, profile, source, then views. */
