@@ -94,8 +94,9 @@ export class SqliteWrites {
 
   /**
    * Work that runs write transactions of its own and changes nothing a reader sees: the fold,
-   * when it runs in this thread (an in-memory database, a test). It takes no gate: a fold in
-   * this thread means there is no fold thread.
+   * when it runs in this thread (an in-memory database, a test), and writes to a temporary
+   * table of this connection (members.ts, countByVisibility). It takes no gate: a fold in this
+   * thread means there is no fold thread, and a temporary table is in no file.
    */
   unseen<T>(fn: () => T): T {
     this.cache.writeBegins();
