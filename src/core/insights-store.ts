@@ -18,7 +18,7 @@
  * with the rows (`RangeViewer.viewer`), a visit store apart returns ids and the composition or
  * the core asks the entity store.
  */
-import type { Member, VisitSource } from './types.js';
+import type { Member, Visibility, VisitSource } from './types.js';
 
 export const INSIGHT_SLOT_MS = 15 * 60_000;
 
@@ -34,6 +34,23 @@ export interface SlotViews {
 }
 
 export type ViewerTraits = Pick<Member, 'visibility' | 'company' | 'title' | 'industry' | 'location'>;
+
+/**
+ * Builds viewers' traits with one string per distinct value: a range's cards share a few
+ * thousand companies, titles, industries and places, where a celebrity's month has 260,000
+ * viewers (one string per viewer was 40 MB of it). One per read.
+ */
+export function viewerTraitsBuilder(): (visibility: string, company: string | null, title: string | null, industry: string | null, location: string | null) => ViewerTraits {
+  const strings = new Map<string, string>();
+  const shared = (v: string | null) => (v === null ? null : (strings.get(v) ?? (strings.set(v, v), v)));
+  return (visibility, company, title, industry, location) => ({
+    visibility: shared(visibility) as Visibility,
+    company: shared(company),
+    title: shared(title),
+    industry: shared(industry),
+    location: shared(location),
+  });
+}
 
 /** A distinct viewer of a profile in a range, with what breakdowns need. */
 export interface RangeViewer {

@@ -3,10 +3,10 @@
  * and an erase's steps; insights-projection.ts builds it. The same tables as SQLite.
  */
 import {
+  viewerTraitsBuilder,
   type InsightsStore,
   type InsightsVersions,
   type RangeViewer,
-  type Visibility,
   type VisitSource,
   type WorkspaceSlotViews,
   type WorkspaceViewers,
@@ -94,11 +94,8 @@ export class PgInsights implements InsightsStore {
               GROUP BY viewer_id) d`,
       values: [ws, profileId, from, to, [...exclude]],
     });
-    return rows.map((r) => ({
-      viewerId: r.viewer_id,
-      sources: r.sources,
-      viewer: r.card ? { visibility: r.card[0] as Visibility, company: r.card[1], title: r.card[2], industry: r.card[3], location: r.card[4] } : undefined,
-    }));
+    const traits = viewerTraitsBuilder();
+    return rows.map((r) => ({ viewerId: r.viewer_id, sources: r.sources, viewer: r.card ? traits(...r.card) : undefined }));
   }
 
   async workspaceViews(ws: string, from: number, to: number): Promise<WorkspaceSlotViews[]> {

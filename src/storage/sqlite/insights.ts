@@ -5,11 +5,10 @@
 import {
   nextTurn,
   sumIntoBuckets,
+  viewerTraitsBuilder,
   type InsightsStore,
   type InsightsVersions,
   type RangeViewer,
-  type ViewerTraits,
-  type Visibility,
   type VisitSource,
   type WorkspaceSlotViews,
   type WorkspaceViewers,
@@ -176,17 +175,13 @@ export class SqliteInsights implements InsightsStore {
         else if (!list.includes(source as VisitSource)) list.push(source as VisitSource);
       }
     }
-    // Cards share a few thousand values (companies, titles, places): one string each, not one
-    // per viewer (40 MB of a celebrity's month).
-    const strings = new Map<string, string>();
-    const shared = (v: string | null) => (v === null ? null : (strings.get(v) ?? (strings.set(v, v), v)));
+    const traits = viewerTraitsBuilder();
     const out: RangeViewer[] = [];
     const ids = [...sources.keys()];
     for (let i = 0; i < ids.length; i += CARD_CHUNK) {
       if (i > 0) await nextTurn();
       for (const [viewerId, visibility, company, title, industry, location] of this.traits.iterate(ws, JSON.stringify(ids.slice(i, i + CARD_CHUNK)))) {
-        const viewer = { visibility: visibility as Visibility, company: shared(company), title: shared(title), industry: shared(industry), location: shared(location) };
-        out.push({ viewerId, sources: sources.get(viewerId)!, viewer });
+        out.push({ viewerId, sources: sources.get(viewerId)!, viewer: traits(visibility, company, title, industry, location) });
         sources.delete(viewerId);
       }
     }
