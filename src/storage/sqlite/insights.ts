@@ -14,6 +14,7 @@ import {
   type WorkspaceViewers,
 } from '../../core/index.js';
 import type { SqliteDb } from './database.js';
+import { keysetChunks } from './chunks.js';
 
 /**
  * Rows read per statement when collecting a range's viewers. better-sqlite3 answers
@@ -149,15 +150,12 @@ export class SqliteInsights implements InsightsStore {
    * The range's viewer rows in key order, RANGE_CHUNK at a time, with a turn of the event loop
    * between chunks. Rows written between two chunks are read or not as any later read would.
    */
-  private async *viewerRowChunks(ws: string, profileId: string, from: number, to: number): AsyncGenerator<[number, string, string][]> {
-    let rows = this.viewerRows.all(ws, profileId, from, to, RANGE_CHUNK);
-    for (;;) {
-      yield rows;
-      if (rows.length < RANGE_CHUNK) return;
-      const [slot, viewer, source] = rows.at(-1)!;
-      await nextTurn();
-      rows = this.viewerRowsAfter.all(ws, profileId, slot, viewer, source, to, RANGE_CHUNK);
-    }
+  private viewerRowChunks(ws: string, profileId: string, from: number, to: number): AsyncGenerator<[number, string, string][]> {
+    return keysetChunks(
+      RANGE_CHUNK,
+      () => this.viewerRows.all(ws, profileId, from, to, RANGE_CHUNK),
+      ([slot, viewer, source]) => this.viewerRowsAfter.all(ws, profileId, slot, viewer, source, to, RANGE_CHUNK),
+    );
   }
 
   async rangeViewers(ws: string, profileId: string, from: number, to: number, exclude: readonly string[]): Promise<RangeViewer[]> {
@@ -196,15 +194,12 @@ export class SqliteInsights implements InsightsStore {
    * rows) held the server's thread for 5 to 15 s. Rows written between two chunks are read or
    * not as any later read would.
    */
-  private async *workspaceRowChunks(ws: string, from: number, to: number): AsyncGenerator<WorkspaceRow[]> {
-    let rows = this.wsRows.all(ws, from, to, RANGE_CHUNK);
-    for (;;) {
-      yield rows;
-      if (rows.length < RANGE_CHUNK) return;
-      const [slot, viewer, profile, source] = rows.at(-1)!;
-      await nextTurn();
-      rows = this.wsRowsAfter.all(ws, slot, viewer, profile, source, to, RANGE_CHUNK);
-    }
+  private workspaceRowChunks(ws: string, from: number, to: number): AsyncGenerator<WorkspaceRow[]> {
+    return keysetChunks(
+      RANGE_CHUNK,
+      () => this.wsRows.all(ws, from, to, RANGE_CHUNK),
+      ([slot, viewer, profile, source]) => this.wsRowsAfter.all(ws, slot, viewer, profile, source, to, RANGE_CHUNK),
+    );
   }
 
   async workspaceViews(ws: string, from: number, to: number): Promise<WorkspaceSlotViews[]> {
@@ -262,8 +257,12 @@ export class SqliteInsights implements InsightsStore {
     // is ties by id in SQLite's order, as ORDER BY n DESC, profile_id did.
     let best: { profileId: string; views: number }[] = [];
     if (limit <= 0) return best;
-    let rows = this.top.all(from, to, ws, TOP_CHUNK);
-    for (;;) {
+    const chunks = keysetChunks(
+      TOP_CHUNK,
+      () => this.top.all(from, to, ws, TOP_CHUNK),
+      ([last]) => this.topAfter.all(from, to, ws, last, TOP_CHUNK),
+    );
+    for await (const rows of chunks) {
       const floor = best.length < limit ? 0 : best.at(-1)!.views;
       let added = false;
       for (const [profileId, views] of rows) {
@@ -273,10 +272,7 @@ export class SqliteInsights implements InsightsStore {
         }
       }
       if (added) best = best.sort((a, b) => b.views - a.views).slice(0, limit);
-      if (rows.length < TOP_CHUNK) return best;
-      const last = rows.at(-1)![0];
-      await nextTurn();
-      rows = this.topAfter.all(from, to, ws, last, TOP_CHUNK);
     }
+    return best;
   }
 }

@@ -1,6 +1,7 @@
 import { nextTurn, type Member, type MemberInput, type MemberStore, type UpsertMode, type Visibility } from '../../core/index.js';
 import { MEMBER_COLUMNS, memberFromTuple, memberParams, type MemberTuple } from '../rows.js';
 import type { SqliteDb } from './database.js';
+import { keysetChunks } from './chunks.js';
 import type { ReadCache } from './read-cache.js';
 import type { SqliteWrites } from './writes.js';
 import { VISIT_ERASE_SQL } from './erase-visits.js';
@@ -145,15 +146,16 @@ export class SqliteMembers implements MemberStore {
         const chunk = JSON.stringify(ids.slice(i, i + COUNT_CHUNK));
         this.writes.unseen(() => s.add.run(call, chunk));
       }
-      let last: string | undefined;
-      for (;;) {
-        await nextTurn();
-        const rows = last === undefined ? s.first.all(workspaceId, call, COUNT_CHUNK) : s.next.all(workspaceId, call, last, COUNT_CHUNK);
-        for (const [, v] of rows) if (v !== null) out[v as Visibility]++;
-        if (rows.length < COUNT_CHUNK) break;
-        last = rows.at(-1)![0];
-        this.writes.unseen(() => s.drop.run(call, last!));
-      }
+      await nextTurn();
+      const chunks = keysetChunks(
+        COUNT_CHUNK,
+        () => s.first.all(workspaceId, call, COUNT_CHUNK),
+        ([last]) => {
+          this.writes.unseen(() => s.drop.run(call, last));
+          return s.next.all(workspaceId, call, last, COUNT_CHUNK);
+        },
+      );
+      for await (const rows of chunks) for (const [, v] of rows) if (v !== null) out[v as Visibility]++;
     } finally {
       // What is left of this call's ids (all of them if it failed); nothing to do on a closed
       // connection, whose temporary tables are gone with it.
